@@ -1,0 +1,90 @@
+"""Ember: a lightweight, define-by-run deep learning framework with PyTorch's API, built on NumPy.
+
+>>> import ember
+>>> x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> loss = (x ** 2).sum()
+>>> loss.backward()
+>>> x.grad
+tensor([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+import importlib as _importlib
+
+__version__ = "0.1.0"
+
+from ember import dtypes as _dtypes_module
+from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402
+                                      is_inference_mode_enabled, no_grad, set_grad_enabled)
+from ember.device import device  # noqa: E402
+from ember.dtypes import (bfloat16, bool, can_cast, double, finfo, float, float16, float32,  # noqa: E402
+                          float64, get_default_dtype, half, iinfo, int, int8, int16, int32, int64,
+                          long, promote_types, result_type, set_default_dtype, short, uint8)
+from ember.dtypes import dtype  # noqa: E402
+from ember.formatting import set_printoptions  # noqa: E402
+from ember.size import Size  # noqa: E402
+from ember.tensor import Tensor  # noqa: E402
+from ember import ops  # noqa: E402  (registers every op and binds Tensor methods)
+from ember.ops import *  # noqa: E402,F401,F403
+from ember import autograd  # noqa: E402
+
+_LAZY_SUBMODULES = {"nn", "optim", "utils", "linalg", "special", "fft", "testing", "amp", "compiler",
+                    "distributed", "data", "io", "onnx", "models", "vision", "datasets", "serialization",
+                    "compat", "cuda", "backends", "random", "functional", "distributions"}
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        module = _importlib.import_module(f"ember.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'ember' has no attribute {name!r}. If PyTorch has it, Ember does not "
+                         f"implement it yet.")
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is an ember Tensor.
+
+    >>> ember.is_tensor(ember.zeros(1)), ember.is_tensor([1])
+    (True, False)
+    """
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    """Whether the tensor's dtype is floating point.
+
+    >>> ember.is_floating_point(ember.zeros(1))
+    True
+    """
+    return input._dtype.is_floating_point
+
+
+def numel(input) -> int:
+    """Number of elements.
+
+    >>> ember.numel(ember.zeros(2, 3))
+    6
+    """
+    return input._data.size
+
+
+def get_num_threads() -> int:
+    """Threads NumPy's BLAS may use (as reported by the environment).
+
+    >>> ember.get_num_threads() >= 1
+    True
+    """
+    import os
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return _builtin_int(os.environ[var])
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n) -> None:
+    """Accepted for compatibility; NumPy's BLAS thread count is fixed at import (set OMP_NUM_THREADS)."""
+
+
+_builtin_int = __builtins__["int"] if isinstance(__builtins__, dict) else __builtins__.int

@@ -1,0 +1,36 @@
+"""The op library: one file per family, each op registered once (see registry.py).
+
+Importing this package registers every op and binds Tensor methods; ``ember`` re-exports the public
+functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ember import tensor as _tensor_module
+from ember.ops.registry import REGISTRY, OpDef, register_op
+
+# Order matters only for name clashes: a later family's public name wins.
+FAMILIES = (
+    "elementwise", "elementwise_math", "reduce", "movement", "index", "creation", "random", "linalg",
+    "nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc",
+)
+
+PUBLIC = {}
+for _family in FAMILIES:
+    try:
+        _module = importlib.import_module(f"ember.ops.{_family}")
+    except ModuleNotFoundError as _e:
+        if _e.name != f"ember.ops.{_family}":
+            raise
+        continue
+    for _name in getattr(_module, "__all__", ()):
+        PUBLIC[_name] = getattr(_module, _name)
+    for _name, _fn in getattr(_module, "TENSOR_METHODS", {}).items():
+        setattr(_tensor_module.Tensor, _name, _fn)
+
+globals().update(PUBLIC)
+_tensor_module._ops = importlib.import_module("ember.ops")
+
+__all__ = ["REGISTRY", "OpDef", "register_op", *PUBLIC]

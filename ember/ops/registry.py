@@ -1,0 +1,324 @@
+"""The op registry: one definition per op that eager mode, autograd, autocast, the compiler and ONNX
+export all read.
+
+An op is a class turned into an :class:`OpDef` by ``@register_op``::
+
+    @register_op
+    class Mul:
+        name = "mul"                # registry key (and ONNX/compiler lookup)
+        kind = "elementwise"        # elementwise | reduce | movement | matmul | index | opaque
+        promote = "standard"        # dtype rule: standard | float | compare | none | a function
+        save = ("inputs",)          # what backward reads: "inputs", "output", or nothing
+        ufunc = np.multiply         # optional: lets in-place variants write with out=
+
+        def forward(a, b):          # NumPy arrays in, NumPy array(s) out; `ctx` first to stash data
+            return np.multiply(a, b)
+
+        def backward(ctx, grad):    # ember Tensors in and out, so double backward works
+            a, b = ctx.inputs
+            return grad * b, grad * a
+
+Positional arguments of an op call are its tensor operands (Python scalars allowed); keyword arguments
+are attributes passed to ``forward`` unchanged. ``OpDef.__call__`` is the eager dispatch path: keep it
+lean, it runs for every op.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from ember import dtypes as _dt
+from ember.autograd.engine import Node, edge_of
+from ember.autograd.grad_mode import STATE
+from ember.errors import broadcast_message, op_error
+from ember.tensor import Tensor, VersionCounter, _make
+
+__all__ = ["register_op", "OpDef", "REGISTRY", "apply_inplace"]
+
+REGISTRY: dict = {}
+
+KINDS = ("elementwise", "reduce", "movement", "matmul", "index", "opaque", "creation")
+_PROMOTIONS = ("standard", "float", "compare", "none")
+
+_BY_NUMPY = _dt._BY_NUMPY
+_float32 = _dt.float32
+
+
+class _Scratch:
+    """Holds what forward stashes on ``ctx`` when no graph is recorded."""
+
+
+class OpDef:
+    """A registered op; calling it runs forward and records the autograd node when needed."""
+
+    __slots__ = ("name", "kind", "forward", "backward", "promote", "save_inputs", "save_output",
+                 "takes_ctx", "view", "allowed", "ufunc", "differentiable", "inplace_forward", "cls",
+                 "promote_args",
+                 "__dict__")
+
+    def __init__(self, cls):
+        self.cls = cls
+        self.name = cls.name
+        self.kind = getattr(cls, "kind", "opaque")
+        if self.kind not in KINDS:
+            raise ValueError(f"op {self.name}: kind must be one of {KINDS}, got {self.kind!r}")
+        self.forward = cls.__dict__["forward"]
+        self.backward = cls.__dict__.get("backward")
+        self.differentiable = self.backward is not None
+        promote = getattr(cls, "promote", "standard")
+        if not callable(promote) and promote not in _PROMOTIONS:
+            raise ValueError(f"op {self.name}: promote must be one of {_PROMOTIONS} or a function")
+        self.promote = promote
+        save = getattr(cls, "save", ())
+        if isinstance(save, str):
+            save = (save,)
+        self.save_inputs = "inputs" in save
+        self.save_output = "output" in save
+        params = list(inspect.signature(self.forward).parameters)
+        self.takes_ctx = bool(params) and params[0] == "ctx"
+        self.view = getattr(cls, "view", False)
+        allowed = getattr(cls, "allowed", None)  # a set of categories: 0 bool, 1 integer, 2 floating
+        self.allowed = frozenset(allowed) if allowed is not None else None
+        self.ufunc = getattr(cls, "ufunc", None)
+        self.inplace_forward = cls.__dict__.get("inplace_forward")
+        # Which positional operands take part in promotion and are cast (e.g. not where's condition).
+        self.promote_args = getattr(cls, "promote_args", None)
+        if self.name in REGISTRY:
+            raise ValueError(f"op {self.name!r} is registered twice")
+        REGISTRY[self.name] = self
+
+    def __repr__(self):
+        return f"<op {self.name} ({self.kind})>"
+
+    def compute_dtype(self, args):
+        """The dtype operands are cast to before forward, or None when the op takes them as they are."""
+        promote = self.promote
+        if promote == "none":
+            return None
+        if self.promote_args is not None:
+            args = [args[i] for i in self.promote_args if i < len(args)]
+        if callable(promote):
+            return promote(args)
+        dt = _dt.result_type_of(args)
+        if self.allowed is not None and dt.category not in self.allowed:
+            raise op_error(RuntimeError, self.name, f'"{self.name}" not implemented for \'{_torch_type_name(dt)}\'')
+        if promote == "float" and dt.category < 2:
+            return _dt._default[0]
+        return dt
+
+    def __call__(self, *args, **attrs):
+        return dispatch(self, args, attrs)
+
+
+def _torch_type_name(dt):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}[dt.name]
+
+
+def register_op(cls) -> OpDef:
+    """Register an op class (see the module docstring) and return its callable :class:`OpDef`."""
+    return OpDef(cls)
+
+
+def _as_arrays(op, args, dt):
+    if dt is None:
+        return [a._data if isinstance(a, Tensor) else a for a in args]
+    npdt = dt.numpy_dtype
+    arrays = []
+    cast_only = op.promote_args
+    for i, a in enumerate(args):
+        if cast_only is not None and i not in cast_only:
+            arrays.append(a._data if isinstance(a, Tensor) else a)
+        elif isinstance(a, Tensor):
+            d = a._data
+            if d.dtype != npdt:
+                d = d.astype(npdt)
+            arrays.append(d)
+        elif a is None:
+            arrays.append(None)
+        else:
+            try:
+                arrays.append(npdt.type(a))
+            except (OverflowError, TypeError, ValueError):
+                arrays.append(np.asarray(a).astype(npdt))
+    return arrays
+
+
+def dispatch(op: OpDef, args, attrs):
+    """Eager execution of one op: dtype rule, forward, wrap, record the graph node."""
+    dt = op.compute_dtype(args) if op.promote != "none" else None
+    arrays = _as_arrays(op, args, dt)
+    record = False
+    if STATE.enabled and op.differentiable:
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                record = True
+                break
+    if op.takes_ctx:
+        ctx = Node(op) if record else _Scratch()
+        try:
+            out = op.forward(ctx, *arrays, **attrs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _forward_error(op, args, e) from None
+    else:
+        ctx = Node(op) if record else None
+        try:
+            out = op.forward(*arrays, **attrs)
+        except (ValueError, IndexError, TypeError) as e:
+            raise _forward_error(op, args, e) from None
+    if out.__class__ is tuple or out.__class__ is list:
+        return _wrap_many(op, ctx, args, out, record, attrs)
+    if out.__class__ is not np.ndarray:
+        out = np.asarray(out)
+    result = _make(out)
+    if op.view and args and isinstance(args[0], Tensor):
+        _link_view(result, args[0], op, args, attrs, None)
+    if record:
+        if result._dtype.category == 2:
+            _record(ctx, args, (result,))
+        else:
+            ctx = None
+    return result
+
+
+def _wrap_many(op, ctx, args, outs, record, attrs):
+    results = []
+    for o in outs:
+        if o is None:
+            results.append(None)
+            continue
+        if o.__class__ is not np.ndarray:
+            o = np.asarray(o)
+        results.append(_make(o))
+    if op.view and args and isinstance(args[0], Tensor):
+        for i, r in enumerate(results):
+            if r is not None:
+                _link_view(r, args[0], op, args, attrs, i)
+    if record:
+        _record(ctx, args, results)
+    return tuple(results)
+
+
+def _record(node, args, results):
+    """Attach ``node`` to the graph: edges to the inputs, saved tensors, outputs' grad_fn."""
+    node.next_edges = tuple([edge_of(a) if isinstance(a, Tensor) else None for a in args])
+    node.input_meta = tuple([(a._data.shape, a._dtype) if isinstance(a, Tensor) else None for a in args])
+    op = node.op
+    if op.save_inputs:
+        node.saved_inputs = args
+        node.saved_versions = tuple([a._version.value if isinstance(a, Tensor) else None for a in args])
+    metas = []
+    for i, r in enumerate(results):
+        if r is None:
+            metas.append(None)
+            continue
+        metas.append((r._data.shape, r._dtype))
+        if r._dtype.category == 2:
+            r.grad_fn = node
+            r._requires_grad = True
+            r._output_nr = i
+    node.output_meta = tuple(metas)
+    if op.save_output:
+        node.saved_outputs = tuple(
+            None if r is None else (r._data, r._version, r._version.value, r._base) for r in results)
+
+
+def _link_view(result, source, op, args, attrs, index):
+    """Share the version counter with ``source`` when ``result`` is a view of its memory."""
+    if result._data.size and not np.may_share_memory(result._data, source._data):
+        return
+    if result._data.size == 0 and result._data.base is None:
+        return
+    result._version = source._version
+    result._base = source if source._base is None else source._base
+    result._view_of = (source, op, args[1:], attrs, index)
+
+
+def _forward_error(op, args, error):
+    shapes = [tuple(a._data.shape) for a in args if isinstance(a, Tensor)]
+    text = str(error)
+    if "broadcast" in text and op.kind == "elementwise":
+        return op_error(RuntimeError, op.name, broadcast_message(shapes))
+    described = ", ".join(f"{tuple(a._data.shape)} {a._dtype.name}" if isinstance(a, Tensor) else repr(a)
+                          for a in args)
+    exc_type = type(error) if type(error) in (TypeError, IndexError) else RuntimeError
+    return op_error(exc_type, op.name, f"{text} (inputs: {described})")
+
+
+# ------------------------------------------------------------------------------------ in-place
+def check_inplace_allowed(self: Tensor, op_name: str):
+    if STATE.enabled and self._requires_grad and self.grad_fn is None:
+        raise op_error(RuntimeError, op_name, "a leaf Variable that requires grad is being used in an in-place "
+                       "operation.")
+    if STATE.enabled and self._base is not None and self._base._requires_grad and self._base.grad_fn is None:
+        raise op_error(RuntimeError, op_name, "a view of a leaf Variable that requires grad is being used in an "
+                       "in-place operation.")
+
+
+def _check_cast(op_name, result_dtype, self_dtype):
+    if result_dtype.category > self_dtype.category:
+        raise op_error(RuntimeError, op_name, f"result type {_torch_type_name(result_dtype)} can't be cast to the "
+                       f"desired output type {_torch_type_name(self_dtype)}")
+
+
+def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
+    """Run ``op(self, *args)`` and write the result into ``self`` (``add_``, ``mul_`` ...).
+
+    With no graph to record, ops that declare a ``ufunc`` or ``inplace_forward`` write straight into
+    ``self``'s memory; otherwise the result is computed and copied in. Either way the version counter is
+    bumped, so a backward that saved the old value raises instead of returning a wrong gradient.
+    """
+    name = op.name + "_"
+    check_inplace_allowed(self, name)
+    operands = (self,) + args
+    needs_graph = False
+    if STATE.enabled and op.differentiable:
+        for a in operands:
+            if isinstance(a, Tensor) and a._requires_grad:
+                needs_graph = True
+                break
+    if not needs_graph:
+        dt = op.compute_dtype(operands)
+        if dt is not None:
+            _check_cast(name, dt, self._dtype)
+            if op.ufunc is not None or op.inplace_forward is not None:
+                arrays = _as_arrays(op, args, dt)
+                out = self._data
+                try:
+                    if op.inplace_forward is not None:
+                        op.inplace_forward(out, *arrays, **attrs)
+                    else:
+                        op.ufunc(out, *arrays, out=out, casting="unsafe")
+                except (ValueError, IndexError, TypeError) as e:
+                    raise _forward_error(op, operands, e) from None
+                self._version.value += 1
+                return self
+    result = op(*operands, **attrs)
+    write_result_into(self, result, name)
+    return self
+
+
+def write_result_into(self: Tensor, result: Tensor, op_name: str):
+    """Copy ``result`` into ``self`` and make ``self`` carry ``result``'s place in the graph."""
+    _check_cast(op_name, result._dtype, self._dtype)
+    if result._data.shape != self._data.shape:
+        try:
+            np.broadcast_to(result._data, self._data.shape)
+        except ValueError:
+            raise op_error(RuntimeError, op_name, f"output with shape {list(self._data.shape)} doesn't match the "
+                           f"broadcast shape {list(result._data.shape)}") from None
+    np.copyto(self._data, result._data, casting="unsafe")
+    self._version.value += 1
+    if result.grad_fn is not None:
+        from ember.autograd.engine import rebase_history
+        rebase_history(self, result)
+
+
+def unused(*_):
+    return None
+
+
+_ = (VersionCounter, _float32)

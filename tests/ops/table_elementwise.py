@@ -1,0 +1,43 @@
+"""Op table entries: elementwise arithmetic, comparisons and logic (ember/ops/elementwise.py)."""
+
+from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, INTS, T, ErrorInput, NonContig, OpInfo, Sample
+
+BINARY_SAMPLES = [
+    Sample((3, 4), (3, 4)),
+    Sample((2, 3, 4), (4,)).named("broadcast"),
+    Sample((3, 1), (1, 4)).named("broadcast_both"),
+    Sample((), (3,)).named("zero_dim"),
+    Sample((0, 3), (3,)).named("empty"),
+    Sample(NonContig((3, 4)), (3, 4)).named("noncontig"),
+    Sample((3, 4), 2.5).named("scalar"),
+    Sample(1.5, (3, 4)).named("rscalar"),
+]
+BROADCAST_ERROR = [ErrorInput(Sample((2, 3), (4,)), RuntimeError, r"cannot be broadcast")]
+
+OPS = [
+    OpInfo("add", samples=BINARY_SAMPLES + [Sample((3,), (3,), alpha=2).named("alpha")],
+           dtypes=ALL_FLOATS + INTS, gradgradcheck=True, errors=BROADCAST_ERROR),
+    OpInfo("sub", samples=BINARY_SAMPLES, dtypes=FLOATS + INTS, errors=BROADCAST_ERROR + [
+        ErrorInput(Sample(T((2,), "bool"), T((2,), "bool")), RuntimeError, r"bool tensors is not supported")]),
+    OpInfo("mul", samples=BINARY_SAMPLES, dtypes=ALL, gradgradcheck=True, errors=BROADCAST_ERROR),
+    OpInfo("div", samples=BINARY_SAMPLES, dtypes=FLOATS + ("int64",), low=0.5, high=3, gradgradcheck=True),
+    OpInfo("neg", samples=[Sample((3, 4)), Sample(()), Sample(NonContig((2, 5)))], dtypes=FLOATS + INTS[:-1]),
+    OpInfo("exp", samples=[Sample((3, 4)), Sample(()), Sample((0,))], dtypes=ALL_FLOATS + ("int64",),
+           gradgradcheck=True),
+    OpInfo("log", samples=[Sample((3, 4)), Sample(())], low=0.1, high=3, dtypes=FLOATS),
+    OpInfo("abs", samples=[Sample((3, 4)), Sample(())], dtypes=FLOATS + ("int32",)),
+    OpInfo("pow", samples=[Sample((3, 4), (3, 4)), Sample((3,), 2), Sample((3,), 0.5), Sample(2.0, (3,)),
+                           Sample((2, 3), (3,))], low=0.5, high=2, dtypes=FLOATS, gradgradcheck=True),
+    OpInfo("sqrt", samples=[Sample((3, 4))], low=0.1, high=4, dtypes=FLOATS),
+    OpInfo("where", fn=lambda lib, c, a, b: lib.where(c > 0, a, b),
+           samples=[Sample(T((3, 4), "float32", grad=False), (3, 4), (3, 4)),
+                    Sample(T((3, 1), "float32", grad=False), (4,), 0.0)]),
+] + [
+    OpInfo(name, samples=[Sample((3, 4), (3, 4)), Sample((3, 4), 0.5), Sample((2, 1), (3,))], grad=False,
+           dtypes=("float32", "int64", "bool"))
+    for name in ("eq", "ne", "lt", "le", "gt", "ge")
+] + [
+    OpInfo(name, samples=[Sample((3, 4), (3, 4)), Sample((4,), 3)], grad=False, dtypes=("int64", "int8", "bool"),
+           errors=[ErrorInput(Sample((2,), (2,)), RuntimeError, "not implemented for 'Float'")])
+    for name in ("bitwise_and", "bitwise_or", "bitwise_xor")
+]
