@@ -1,0 +1,32 @@
+"""``ember.nn.functional``: the neural-network ops (``torch.nn.functional``), collected from the op
+families ``ember/ops/nn_*.py`` (and ``pad`` from the movement family).
+
+>>> import ember
+>>> import ember.nn.functional as F
+>>> F.relu(ember.tensor([-1.0, 2.0]))
+tensor([0., 2.])
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc")
+_NAMES = []
+for _family in _FAMILIES:
+    try:
+        _module = importlib.import_module(f"ember.ops.{_family}")
+    except ModuleNotFoundError as _e:
+        if _e.name != f"ember.ops.{_family}":
+            raise
+        continue
+    for _name in getattr(_module, "FUNCTIONAL", getattr(_module, "__all__", ())):
+        globals()[_name] = getattr(_module, _name)
+        _NAMES.append(_name)
+
+_movement = importlib.import_module("ember.ops.movement")
+for _name in getattr(_movement, "FUNCTIONAL", ()):
+    globals()[_name] = getattr(_movement, _name)
+    _NAMES.append(_name)
+
+__all__ = list(_NAMES)
