@@ -465,7 +465,7 @@ def _release_children(node, dependencies, ready):
 
 def _call_backward(node, grads):
     from ember.tensor import _make
-    if len(grads) > 1:
+    if len(grads) > 1 and getattr(node, "materialize_grads", True):
         for i, g in enumerate(grads):
             if g is None and node.output_meta[i] is not None:
                 shape, dtype = node.output_meta[i]

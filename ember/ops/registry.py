@@ -296,6 +296,11 @@ def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
                     raise _forward_error(op, operands, e) from None
                 self._version.value += 1
                 return self
+    if needs_graph and (op.save_inputs or op.takes_ctx):
+        # The op's backward may read self's old value, which the write below overwrites: give it a copy.
+        snapshot = _make(self._data.copy(), requires_grad=self._requires_grad, grad_fn=self.grad_fn)
+        snapshot._output_nr = self._output_nr
+        operands = (snapshot,) + tuple(snapshot if a is self else a for a in args)
     result = op(*operands, **attrs)
     write_result_into(self, result, name)
     return self
