@@ -32,10 +32,11 @@ class device:
             raise TypeError(f"device() expects a string like 'cpu', got {type!r}")
         if ":" in type:
             if index is not None:
-                raise ValueError(f"device string {type!r} already names an index")
+                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: "
+                                   f"{type}")
             type, _, idx = type.partition(":")
             if not idx.isdigit():
-                raise ValueError(f"invalid device string {type + ':' + idx!r}; expected e.g. 'cpu' or 'cuda:0'")
+                raise RuntimeError(f"Invalid device string: {type + ':' + idx!r}; expected e.g. 'cpu' or 'cuda:0'")
             index = int(idx)
         if type not in _KNOWN_TYPES:
             raise RuntimeError(f"Expected one of {', '.join(_KNOWN_TYPES)} device type at start of device string: {type}")

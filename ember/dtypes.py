@@ -276,39 +276,63 @@ def can_cast(from_, to) -> bool:
 
 
 class finfo:
-    """Machine limits of a floating dtype, as ``torch.finfo``.
+    """Machine limits of a floating dtype, as ``torch.finfo`` (``dtype`` is the dtype's name, as in PyTorch).
 
     >>> ember.finfo(ember.float16).max
     65504.0
+    >>> ember.finfo(ember.bfloat16)
+    finfo(resolution=0.01, min=-3.38953e+38, max=3.38953e+38, eps=0.0078125, smallest_normal=1.17549e-38, \
+tiny=1.17549e-38, dtype=bfloat16)
     """
 
     def __init__(self, type=None):
         d = _default[0] if type is None else to_dtype(type)
         if not d.is_floating_point:
-            raise TypeError(f"finfo needs a floating dtype, got {d}")
+            raise TypeError(f"ember.finfo() requires a floating point input type, got {d}. Use ember.iinfo for "
+                            "integer types")
         info = ml_dtypes.finfo(d.numpy_dtype) if d is bfloat16 else np.finfo(d.numpy_dtype)
-        self.dtype = d
+        self.dtype = d.name
         self.bits = d.itemsize * 8
         self.eps = _builtin_float(info.eps)
         self.max = _builtin_float(info.max)
         self.min = _builtin_float(info.min)
         self.tiny = self.smallest_normal = _builtin_float(info.tiny)
-        self.resolution = _builtin_float(info.resolution)
+        self.resolution = 10.0 ** -_builtin_int(info.precision)
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("finfo", self.dtype))
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
 
 
 class iinfo:
     """Limits of an integer dtype, as ``torch.iinfo``.
 
-    >>> ember.iinfo(ember.int8).min
-    -128
+    >>> ember.iinfo(ember.int8)
+    iinfo(min=-128, max=127, dtype=int8)
     """
 
     def __init__(self, type):
         d = to_dtype(type)
-        if d.category == 2:
-            raise TypeError(f"iinfo needs an integer dtype, got {d}")
-        info = np.iinfo(d.numpy_dtype) if d is not bool else np.iinfo(np.uint8)
-        self.dtype = d
+        if d.category != 1:
+            raise TypeError(f"ember.iinfo() requires an integer input type, got {d}"
+                            + (". Use ember.finfo for floating point types" if d.category == 2 else ""))
+        info = np.iinfo(d.numpy_dtype)
+        self.dtype = d.name
         self.bits = d.itemsize * 8
         self.max = _builtin_int(info.max)
         self.min = _builtin_int(info.min)
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    def __hash__(self):
+        return hash(("iinfo", self.dtype))
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

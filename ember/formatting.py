@@ -1,5 +1,8 @@
 """``repr(tensor)`` in PyTorch's format (the logic of torch/_tensor_str.py, on NumPy arrays).
 
+The output matches PyTorch character for character, with ``ember.`` in place of ``torch.`` in dtype
+suffixes.
+
 >>> import ember
 >>> ember.tensor([[0.5, 1.0], [2.0, 1e-5]])
 tensor([[5.0000e-01, 1.0000e+00],
@@ -10,19 +13,22 @@ tensor([0.33])
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 
 import numpy as np
 
-__all__ = ["set_printoptions", "tensor_repr"]
+__all__ = ["set_printoptions", "get_printoptions", "printoptions", "tensor_repr"]
 
 
+@dataclasses.dataclass
 class _PrintOptions:
-    precision = 4
-    threshold = 1000
-    edgeitems = 3
-    linewidth = 80
-    sci_mode = None
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: bool | None = None
 
 
 PRINT_OPTS = _PrintOptions()
@@ -30,16 +36,17 @@ PRINT_OPTS = _PrintOptions()
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
                      sci_mode=None):
-    """Set how tensors print, as ``torch.set_printoptions``.
+    """Set how tensors print, as ``torch.set_printoptions`` (``profile`` is "default", "short" or "full").
 
-    >>> ember.set_printoptions(profile="default")
+    >>> ember.set_printoptions(threshold=5); ember.arange(10)
+    tensor([0, 1, 2,  ..., 7, 8, 9])
+    >>> ember.set_printoptions(profile="default"); ember.arange(10)
+    tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     """
-    if profile == "default":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, 1000, 3, 80
-    elif profile == "short":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 2, 1000, 2, 80
-    elif profile == "full":
-        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = 4, math.inf, 3, 80
+    if profile is not None:
+        profiles = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+        if profile in profiles:
+            PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = profiles[profile]
     if precision is not None:
         PRINT_OPTS.precision = precision
     if threshold is not None:
@@ -51,7 +58,34 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
     PRINT_OPTS.sci_mode = sci_mode
 
 
+def get_printoptions() -> dict:
+    """The current print options as a dict that ``set_printoptions(**options)`` accepts.
+
+    >>> ember.formatting.get_printoptions()["precision"]
+    4
+    """
+    return dataclasses.asdict(PRINT_OPTS)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    """Change print options inside a ``with`` block only.
+
+    >>> with ember.formatting.printoptions(precision=1):
+    ...     print(ember.tensor([0.25, 1.5]))
+    tensor([0.2, 1.5])
+    """
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
+
+
 class _Formatter:
+    """Chooses the number format (int mode, fixed or scientific) and the column width for all elements."""
+
     def __init__(self, values: np.ndarray, floating: bool):
         self.floating_dtype = floating
         self.int_mode = True
@@ -63,23 +97,24 @@ class _Formatter:
                 self.max_width = max(self.max_width, len(f"{v}"))
             return
         flat = flat.astype(np.float64)
-        finite = flat[np.isfinite(flat) & (flat != 0)]
+        with np.errstate(invalid="ignore"):
+            finite = flat[np.isfinite(flat) & (flat != 0)]
         if finite.size == 0:
             return
         absolute = np.abs(finite)
-        lo, hi = absolute.min(), absolute.max()
+        lo, hi = float(absolute.min()), float(absolute.max())
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
         p = PRINT_OPTS.precision
-        self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4) if PRINT_OPTS.sci_mode is None \
-            else PRINT_OPTS.sci_mode
+        if PRINT_OPTS.sci_mode is None:
+            self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+        else:
+            self.sci_mode = PRINT_OPTS.sci_mode
         values_list = finite.tolist()
-        if self.int_mode:
-            if self.sci_mode:
-                self.max_width = max(len(f"{v:.{p}e}") for v in values_list)
-            else:
-                self.max_width = max(len(f"{v:.0f}") + 1 for v in values_list)
-        elif self.sci_mode:
+        if self.sci_mode:
             self.max_width = max(len(f"{v:.{p}e}") for v in values_list)
+        elif self.int_mode:
+            # a trailing "." marks float dtype in int mode; +1 makes room for it
+            self.max_width = max(len(f"{v:.0f}") + 1 for v in values_list)
         else:
             self.max_width = max(len(f"{v:.{p}f}") for v in values_list)
 
@@ -106,7 +141,9 @@ def _vector_str(arr, indent, summarize, formatter):
     element_length = formatter.width() + 2
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
     e = PRINT_OPTS.edgeitems
-    if summarize and arr.shape[0] > 2 * e:
+    if summarize and not e:
+        data = ["..."]
+    elif summarize and arr.shape[0] > 2 * e:
         data = [formatter.format(v) for v in arr[:e].tolist()] + [" ..."] + \
                [formatter.format(v) for v in arr[-e:].tolist()]
     else:
@@ -123,25 +160,36 @@ def _tensor_str_with_formatter(arr, indent, summarize, formatter):
         return _vector_str(arr, indent, summarize, formatter)
     e = PRINT_OPTS.edgeitems
     if summarize and arr.shape[0] > 2 * e:
-        slices = [_tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter) for i in range(e)] + \
-                 ["..."] + [_tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter)
-                            for i in range(arr.shape[0] - e, arr.shape[0])]
+        rows = list(range(e)) + [None] + list(range(arr.shape[0] - e, arr.shape[0]))
     else:
-        slices = [_tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter) for i in range(arr.shape[0])]
+        rows = range(arr.shape[0])
+    slices = ["..." if i is None else _tensor_str_with_formatter(arr[i], indent + 1, summarize, formatter)
+              for i in rows]
     return "[" + ("," + "\n" * (dim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
 def _summarized(arr):
+    """The elements a summarized print shows (the formatter sizes its columns from these only)."""
     e = PRINT_OPTS.edgeitems
     if arr.ndim == 0:
         return arr
     if arr.ndim == 1:
         return np.concatenate((arr[:e], arr[-e:])) if arr.shape[0] > 2 * e else arr
+    if not e:
+        return np.empty((0,) * arr.ndim, dtype=arr.dtype)
     if arr.shape[0] > 2 * e:
         parts = [_summarized(arr[i]) for i in list(range(e)) + list(range(arr.shape[0] - e, arr.shape[0]))]
     else:
         parts = [_summarized(x) for x in arr]
     return np.stack(parts)
+
+
+def _tensor_str(arr, indent, floating):
+    if arr.size == 0:
+        return "[]"
+    summarize = arr.size > PRINT_OPTS.threshold
+    formatter = _Formatter(_summarized(arr) if summarize else arr, floating)
+    return _tensor_str_with_formatter(arr, indent, summarize, formatter)
 
 
 def _add_suffixes(tensor_str, suffixes, indent, force_newline):
@@ -159,29 +207,41 @@ def _add_suffixes(tensor_str, suffixes, indent, force_newline):
     return "".join(out)
 
 
-def tensor_repr(t, prefix="tensor(") -> str:
+def _prefix(t):
+    from ember.tensor import Tensor
+    cls = type(t)
+    if cls is Tensor or cls.__name__ == "Parameter":
+        return "tensor("
+    return f"{cls.__name__}("
+
+
+def tensor_repr(t, prefix=None) -> str:
+    """PyTorch's ``repr`` of a tensor (``prefix`` replaces ``"tensor("``)."""
     from ember import dtypes
     arr = t._data
     if t._dtype is dtypes.bfloat16:
         arr = arr.astype(np.float32)
+    if prefix is None:
+        prefix = _prefix(t)
     indent = len(prefix)
     suffixes = []
-    floating = t._dtype.is_floating_point
+    dtype = t._dtype
     default_dtype = dtypes.get_default_dtype()
-    show_dtype = t._dtype not in (default_dtype, dtypes.int64, dtypes.bool)
-    if arr.size == 0 and arr.ndim != 1:
-        tensor_str = "[]"
-        suffixes.append(f"size={tuple(arr.shape)}")
-    elif arr.size == 0:
+    if arr.size == 0:
+        if arr.ndim != 1:
+            suffixes.append(f"size={tuple(arr.shape)}")
+        if dtype is not default_dtype:
+            suffixes.append(f"dtype=ember.{dtype.name}")
         tensor_str = "[]"
     else:
-        summarize = arr.size > PRINT_OPTS.threshold
-        formatter = _Formatter(_summarized(arr) if summarize else arr, floating)
-        tensor_str = _tensor_str_with_formatter(arr, indent, summarize, formatter)
-    if show_dtype or (arr.size == 0 and t._dtype is not default_dtype):
-        suffixes.append(f"dtype=ember.{t._dtype.name}")
+        if not PRINT_OPTS.edgeitems:
+            suffixes.append(f"size={tuple(arr.shape)}")
+        if dtype not in (default_dtype, dtypes.int64, dtypes.bool):
+            suffixes.append(f"dtype=ember.{dtype.name}")
+        tensor_str = _tensor_str(arr, indent, dtype.is_floating_point)
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        name = t.grad_fn.name() if hasattr(t.grad_fn, "name") else type(t.grad_fn).__name__
+        suffixes.append(f"grad_fn=<{name.rsplit('::', 1)[-1]}>")
     elif t._requires_grad:
         suffixes.append("requires_grad=True")
     return _add_suffixes(prefix + tensor_str, suffixes, indent, force_newline=False)

@@ -73,7 +73,7 @@ class Tensor:
                 if arr.dtype.kind in "fiu" and dtype is None and arr.dtype != np.float32:
                     arr = arr.astype(_dtypes.get_default_dtype().numpy_dtype)
         else:
-            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+            shape = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args or (0,)
             arr = np.empty(tuple(shape), dtype=_dtypes.get_default_dtype().numpy_dtype)
         if dtype is not None:
             arr = arr.astype(_dtypes.to_dtype(dtype).numpy_dtype, copy=False)
@@ -164,17 +164,29 @@ class Tensor:
         >>> ember.zeros(2, 3).stride()
         (3, 1)
         """
-        item = self._data.itemsize
-        strides = tuple(s // item for s in self._data.strides)
+        if self._data.size == 0:
+            # NumPy reports zero strides for empty arrays; PyTorch reports contiguous ones.
+            strides, step = [], 1
+            for n in reversed(self._data.shape):
+                strides.append(step)
+                step *= max(n, 1)
+            strides = tuple(reversed(strides))
+        else:
+            item = self._data.itemsize
+            strides = tuple(s // item for s in self._data.strides)
         if dim is None:
             return strides
         return strides[_wrap_dim(dim, self._data.ndim, "stride")]
 
     def storage_offset(self) -> int:
-        base = self._base._data if self._base is not None else self._data
+        if not self._data.size:
+            return 0
+        root = self._base._data if self._base is not None else self._data
+        while isinstance(root.base, np.ndarray):
+            root = root.base
         start = self._data.__array_interface__["data"][0]
-        origin = base.__array_interface__["data"][0]
-        return (start - origin) // self._data.itemsize if self._data.size else 0
+        origin = root.__array_interface__["data"][0]
+        return (start - origin) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None) -> bool:
         return self._data.flags.c_contiguous
@@ -278,9 +290,9 @@ class Tensor:
         >>> ember.ones(1, requires_grad=True).detach().requires_grad
         False
         """
-        out = _make(self._data, version=self._version)
-        out._base = self if self._base is None else self._base
-        return out
+        # Like PyTorch, the result is not an autograd view (no _base): writing into it is allowed even when
+        # self is a leaf that requires grad; the shared version counter still catches stale saved tensors.
+        return _make(self._data, version=self._version)
 
     def detach_(self) -> "Tensor":
         if self._base is not None and self._base.grad_fn is not None:
@@ -325,19 +337,24 @@ class Tensor:
         return self._data.tolist()
 
     def __float__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self):
-        if self._dtype.category != 1 or self._data.size != 1:
+        if self._dtype.category == 2 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous")
+            amount = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous")
         return bool(self._data.reshape(()))
 
     def __complex__(self):
@@ -364,9 +381,9 @@ class Tensor:
         return self.__repr__()
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
-        return object.__format__(self, spec) if spec else self.__repr__()
+        return object.__format__(self, spec)
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -542,6 +559,9 @@ class Tensor:
 
     @property
     def mT(self):
+        if self._data.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                               f"{self._data.ndim}-D tensor.")
         return _ops.transpose(self, -2, -1)
 
     @property
