@@ -1,0 +1,1411 @@
+"""Activation functions, the softmax family and dropout (``torch.nn.functional`` semantics).
+
+Each activation is one registered op computed in NumPy. Piecewise-linear activations (relu, hardtanh,
+leaky_relu ...) backpropagate through a constant slope mask, which is exact to every order. Smooth ones
+(gelu, silu, softmax, log_softmax) register a closed-form ``*_backward`` op whose own backward is written
+with ember ops, so double backward works and first-order backward stays one NumPy pass.
+Half-precision inputs are computed in float32 and rounded once, as PyTorch does.
+
+>>> import ember
+>>> import ember.nn.functional as F
+>>> F.relu(ember.tensor([-1.0, 0.5]))
+tensor([0.0000, 0.5000])
+>>> F.softmax(ember.tensor([0.0, 0.0]), dim=0)
+tensor([0.5000, 0.5000])
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ember import dtypes as _dt
+from ember.autograd.grad_mode import STATE
+from ember.errors import op_error
+from ember.ops.arguments import wrap_dim
+from ember.ops.registry import REGISTRY, apply_inplace, check_inplace_allowed, register_op, write_result_into
+from ember.tensor import Tensor, _make
+
+__all__ = ["relu", "relu_", "selu", "selu_", "celu", "celu_", "prelu", "rrelu", "rrelu_", "hardshrink",
+           "threshold", "threshold_", "softmax", "log_softmax", "dropout", "dropout_", "alpha_dropout",
+           "alpha_dropout_", "feature_dropout", "feature_dropout_", "feature_alpha_dropout",
+           "feature_alpha_dropout_"]
+
+FUNCTIONAL = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu",
+              "celu_", "gelu", "silu", "mish", "softplus", "softsign", "hardtanh", "hardtanh_", "hardsigmoid",
+              "hardswish", "prelu", "rrelu", "rrelu_", "glu", "logsigmoid", "tanhshrink", "softshrink",
+              "hardshrink", "threshold", "threshold_", "softmax", "log_softmax", "softmin", "gumbel_softmax",
+              "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+
+_HALF = (np.dtype(np.float16), _dt.bfloat16.numpy_dtype)
+
+
+def _up(a):
+    """Half-precision arrays are computed in float32 (PyTorch's opmath type)."""
+    return a.astype(np.float32) if a.dtype in _HALF else a
+
+
+def _compute(fn, a, **params):
+    """``fn`` on ``a`` in float32 for half inputs, with 0-d arrays lifted so ``out=`` ufuncs work."""
+    x = _up(a)
+    if x.ndim == 0:
+        out = fn(x.reshape(1), **params).reshape(())
+    else:
+        out = fn(x, **params)
+    return out.astype(a.dtype, copy=False)
+
+
+def _const(arr) -> Tensor:
+    return _make(arr)
+
+
+def _scalar_like(value, arr):
+    return arr.dtype.type(value) if arr.dtype not in _HALF else np.float32(value)
+
+
+# ------------------------------------------------------------------------------------ private math ops
+class _SigmoidDef:
+    name = "sigmoid"
+    kind = "elementwise"
+    promote = "float"
+    save = ("output",)
+
+    def forward(a):
+        return _compute(_np_sigmoid, a)
+
+    def backward(ctx, grad):
+        out = ctx.output
+        return grad * out * (1 - out)
+
+
+class _TanhDef:
+    name = "tanh"
+    kind = "elementwise"
+    promote = "float"
+    save = ("output",)
+
+    def forward(a):
+        return _compute(np.tanh, a)
+
+    def backward(ctx, grad):
+        out = ctx.output
+        return grad * (1 - out * out)
+
+
+# Use the elementwise family's sigmoid/tanh when it registered them; otherwise register our own.
+_sigmoid = REGISTRY.get("sigmoid") or register_op(_SigmoidDef)
+_tanh = REGISTRY.get("tanh") or register_op(_TanhDef)
+
+
+def _np_sigmoid(x):
+    with np.errstate(over="ignore"):
+        out = np.exp(-x)
+        out += 1
+        return np.reciprocal(out, out=out)
+
+
+# Coefficients of the FreeBSD/SunPro s_erf.c rational approximations (public domain, < 1 ulp).
+_ERX = 8.45062911510467529297e-01
+_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
+_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+       1.32494738004321644526e-04, -3.96022827877536812320e-06)
+_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+       -2.16637559486879084300e-03)
+_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
+_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e01,
+       -6.23753324503260060396e01, -1.62396669462573470355e02, -1.84605092906711035994e02,
+       -8.12874355063065934246e01, -9.81432934416914548592e00)
+_SA = (1.0, 1.96512716674392571292e01, 1.37657754143519042600e02, 4.34565877475229228821e02,
+       6.45387271733267880336e02, 4.29008140027567833386e02, 1.08635005541779435134e02,
+       6.57024977031928170135e00, -6.04244152148580987438e-02)
+_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e01,
+       -1.60636384855821916062e02, -6.37566443368389627722e02, -1.02509513161107724954e03,
+       -4.83519191608651397019e02)
+_SB = (1.0, 3.03380607434824582924e01, 3.25792512996573918826e02, 1.53672958608443695994e03,
+       3.19985821950859553908e03, 2.55305040643316442583e03, 4.74528541206955367215e02,
+       -2.24409524465858183362e01)
+
+
+def _poly(coefficients, z):
+    result = np.full_like(z, coefficients[-1])
+    for c in coefficients[-2::-1]:
+        result *= z
+        result += c
+    return result
+
+
+def _erfc_nonnegative(a):
+    """erfc(a) for a >= 0 with small relative error (the SunPro piecewise rational approximations)."""
+    shape = a.shape
+    a = a.reshape(-1)
+    out = np.empty_like(a)
+    region = np.searchsorted(np.array([0.84375, 1.25, 1 / 0.35, 28.0], dtype=a.dtype), a, side="right")
+    index = np.nonzero(region == 0)
+    if index[0].size:
+        u = a[index]
+        z = u * u
+        out[index] = 1 - (u + u * (_poly(_PP, z) / _poly(_QQ, z)))
+    index = np.nonzero(region == 1)
+    if index[0].size:
+        s = a[index] - 1
+        out[index] = (1 - _ERX) - _poly(_PA, s) / _poly(_QA, s)
+    for r, (num, den) in ((2, (_RA, _SA)), (3, (_RB, _SB))):
+        index = np.nonzero(region == r)
+        if index[0].size:
+            u = a[index]
+            s = 1 / (u * u)
+            out[index] = np.exp(-u * u - 0.5625 + _poly(num, s) / _poly(den, s)) / u
+    index = np.nonzero(region == 4)
+    if index[0].size:
+        out[index] = 0
+    nan = np.isnan(a)
+    if nan.any():
+        out[nan] = np.nan
+    return out.reshape(shape)
+
+
+# Chebyshev fit of erfc (Numerical Recipes' erfcc): relative error < 1.2e-7 for every a >= 0, one exp, no branches.
+_ERFC_CHEBYSHEV = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
+                   1.48851587, -0.82215223, 0.17087277)
+
+
+def _erfc_nonnegative_float32(a):
+    t = a * np.float32(0.5)
+    t += 1
+    np.reciprocal(t, out=t)
+    exponent = _poly(_ERFC_CHEBYSHEV, t)
+    exponent -= a * a
+    np.exp(exponent, out=exponent)
+    exponent *= t
+    return exponent
+
+
+def _normal_cdf(x):
+    """Phi(x), accurate in both tails: float32 uses a one-pass fit at float32 accuracy, float64 the SunPro rationals."""
+    a = np.abs(x)
+    a *= x.dtype.type(math.sqrt(0.5))
+    erfc = _erfc_nonnegative_float32(a) if x.dtype == np.float32 else _erfc_nonnegative(a)
+    erfc *= 0.5
+    # Phi(x) = erfc/2 for x < 0 and 1 - erfc/2 otherwise, without a select.
+    np.copysign(erfc, -x, out=erfc)
+    erfc += x >= 0
+    return erfc
+
+
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_KAPPA = 0.044715
+
+
+# ------------------------------------------------------------------------------------ generic helpers
+def _float_input(input, op_name):
+    if not isinstance(input, Tensor):
+        raise op_error(TypeError, op_name, f"{op_name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input._dtype.category < 2:
+        raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for '
+                       f"'{_torch_name(input._dtype)}'; pass a floating point tensor")
+
+
+def _torch_name(dt):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}[dt.name]
+
+
+def _inplace(op, self, op_name, **attrs):
+    """Run ``op`` in place; with autograd, ops that save their input compute from a copy of it."""
+    if op.save_inputs and STATE.enabled and self._requires_grad:
+        check_inplace_allowed(self, op_name)
+        from ember.ops.movement import clone
+        write_result_into(self, op(clone(self), **attrs), op_name)
+        return self
+    return apply_inplace(op, self, **attrs)
+
+
+def _scaled(grad, slope):
+    """``grad`` times a constant slope array (the derivative of a piecewise-linear activation)."""
+    return ActivationSlope(grad, slope=slope)
+
+
+@register_op
+class ActivationSlope:
+    """``x * slope`` for a constant ``slope`` array (an activation's gradient, a dropout mask); linear in ``x``,
+    so its backward is itself and it saves no tensor (in-place callers may overwrite ``x``)."""
+
+    name = "activation_slope"
+    kind = "elementwise"
+    promote = "none"
+
+    def forward(ctx, grad, slope):
+        ctx.slope = slope
+        if slope.dtype != np.bool_ and slope.dtype != grad.dtype:
+            slope = slope.astype(grad.dtype)
+        return np.multiply(grad, slope, dtype=grad.dtype)
+
+    def backward(ctx, grad_grad):
+        return ActivationSlope(grad_grad, slope=ctx.slope)
+
+
+# ------------------------------------------------------------------------------------ relu / threshold
+@register_op
+class Relu:
+    name = "relu"
+    kind = "elementwise"
+    allowed = {1, 2}
+    save = ("output",)
+
+    def forward(a):
+        return np.maximum(a, 0, dtype=a.dtype)
+
+    def inplace_forward(out):
+        np.maximum(out, 0, out=out)
+
+    def backward(ctx, grad):
+        return _scaled(grad, ctx.output._data > 0)
+
+
+def _check_not_bool(input, op_name):
+    if input._dtype is _dt.bool:
+        raise op_error(RuntimeError, op_name, f"Boolean inputs not supported for {op_name}")
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(input, 0)`` elementwise.
+
+    >>> ember.relu(ember.tensor([-2.0, 3.0]))
+    tensor([0., 3.])
+    """
+    _check_not_bool(input, "relu")
+    if inplace:
+        return apply_inplace(Relu, input)
+    return Relu(input)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place :func:`relu`.
+
+    >>> x = ember.tensor([-1.0, 1.0]); _ = ember.relu_(x); x
+    tensor([0., 1.])
+    """
+    _check_not_bool(input, "relu_")
+    return apply_inplace(Relu, input)
+
+
+@register_op
+class Threshold:
+    name = "threshold"
+    kind = "elementwise"
+    allowed = {1, 2}
+    save = ("inputs",)
+
+    def forward(ctx, a, threshold, value):
+        ctx.threshold = threshold
+        return np.where(a > threshold, a, np.asarray(value).astype(a.dtype))
+
+    def backward(ctx, grad):
+        return _scaled(grad, ctx.inputs[0]._data > ctx.threshold)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``input`` where ``input > threshold``, else ``value``.
+
+    >>> ember.threshold(ember.tensor([0.5, 2.0]), 1.0, -1.0)
+    tensor([-1.,  2.])
+    """
+    if inplace:
+        return threshold_(input, threshold, value)
+    return Threshold(input, threshold=threshold, value=value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place :func:`threshold`.
+
+    >>> x = ember.tensor([0.5, 2.0]); _ = ember.threshold_(x, 1.0, 0.0); x
+    tensor([0., 2.])
+    """
+    return _inplace(Threshold, input, "threshold_", threshold=threshold, value=value)
+
+
+# ------------------------------------------------------------------------------------ piecewise linear
+_ONE_SIXTH_FLOAT32 = float(np.float32(1 / 6))  # PyTorch's hardsigmoid_backward uses the float literal 1.0f / 6.0f
+def _piecewise_op(op_name, forward_fn, slope_fn, allowed=frozenset({2})):
+    """An activation whose derivative is piecewise constant: backward is ``grad * slope(x)``."""
+
+    def forward(ctx, a, **params):
+        ctx.params = params
+        return _compute(forward_fn, a, **params)
+
+    def backward(ctx, grad):
+        return _scaled(grad, slope_fn(ctx.inputs[0]._data, **ctx.params))
+
+    cls = type(op_name.title().replace("_", ""), (), {
+        "name": op_name, "kind": "elementwise", "allowed": allowed, "save": ("inputs",),
+        "forward": staticmethod(forward), "backward": staticmethod(backward)})
+    return register_op(cls)
+
+
+Hardtanh = _piecewise_op(
+    "hardtanh", lambda x, min_val, max_val: np.minimum(np.maximum(x, min_val), max_val),
+    lambda x, min_val, max_val: (x > min_val) & (x < max_val), allowed={1, 2})
+LeakyRelu = _piecewise_op(
+    "leaky_relu", lambda x, negative_slope: np.where(x > 0, x, x * _scalar_like(negative_slope, x)),
+    lambda x, negative_slope: np.where(x > 0, 1.0, negative_slope))
+Hardsigmoid = _piecewise_op(
+    "hardsigmoid", lambda x: np.clip(x + x.dtype.type(3), 0, 6) / x.dtype.type(6),
+    lambda x: ((x > -3) & (x < 3)) * _ONE_SIXTH_FLOAT32)
+Hardshrink = _piecewise_op(
+    "hardshrink", lambda x, lambd: np.where((x >= -lambd) & (x <= lambd), _scalar_like(0, x), x),
+    lambda x, lambd: (x < -lambd) | (x > lambd))
+Softshrink = _piecewise_op(
+    "softshrink", lambda x, lambd: np.where(x > lambd, x - _scalar_like(lambd, x),
+                                            np.where(x < -lambd, x + _scalar_like(lambd, x), _scalar_like(0, x))),
+    lambda x, lambd: (x < -lambd) | (x > lambd))
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """Clamp to ``[min_val, max_val]``; the gradient is 1 strictly inside the range.
+
+    >>> import ember.nn.functional as F
+    >>> F.hardtanh(ember.tensor([-3.0, 0.5, 2.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min_val > max_val:
+        raise op_error(ValueError, "hardtanh", f"min_val cannot be greater than max_val, got min_val={min_val} and "
+                       f"max_val={max_val}")
+    if inplace:
+        return _inplace(Hardtanh, input, "hardtanh_", min_val=min_val, max_val=max_val)
+    return Hardtanh(input, min_val=min_val, max_val=max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place :func:`hardtanh`.
+
+    >>> import ember.nn.functional as F
+    >>> x = ember.tensor([-3.0, 3.0]); _ = F.hardtanh_(x); x
+    tensor([-1.,  1.])
+    """
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(input, 0), 6)``.
+
+    >>> import ember.nn.functional as F
+    >>> F.relu6(ember.tensor([-1.0, 3.0, 9.0]))
+    tensor([0., 3., 6.])
+    """
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where positive, else ``negative_slope * input``.
+
+    >>> import ember.nn.functional as F
+    >>> F.leaky_relu(ember.tensor([-2.0, 2.0]), 0.1)
+    tensor([-0.2000,  2.0000])
+    """
+    _float_input(input, "leaky_relu")
+    if inplace:
+        return _inplace(LeakyRelu, input, "leaky_relu_", negative_slope=negative_slope)
+    return LeakyRelu(input, negative_slope=negative_slope)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place :func:`leaky_relu`.
+
+    >>> import ember.nn.functional as F
+    >>> x = ember.tensor([-2.0]); _ = F.leaky_relu_(x, 0.5); x
+    tensor([-1.])
+    """
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(input + 3) / 6``.
+
+    >>> import ember.nn.functional as F
+    >>> F.hardsigmoid(ember.tensor([-4.0, 0.0, 4.0]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    _float_input(input, "hardsigmoid")
+    if inplace:
+        return _inplace(Hardsigmoid, input, "hardsigmoid_")
+    return Hardsigmoid(input)
+
+
+def _check_lambda(lambd, input, op_name):
+    if lambd < 0:
+        info = np.finfo(np.float32 if input._dtype.itemsize <= 4 else np.float64)
+        raise op_error(RuntimeError, op_name, f"lambda must be in range [0, {float(info.max):g}] for input dtype "
+                       f"{_torch_name(input._dtype)}, but found {lambd}")
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """0 where ``|input| <= lambd``, else ``input``.
+
+    >>> ember.hardshrink(ember.tensor([-1.0, 0.2, 0.7]))
+    tensor([-1.0000,  0.0000,  0.7000])
+    """
+    _float_input(input, "hardshrink")
+    return Hardshrink(input, lambd=lambd)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """Shrink toward 0 by ``lambd``; 0 where ``|input| <= lambd``.
+
+    >>> import ember.nn.functional as F
+    >>> F.softshrink(ember.tensor([-1.0, 0.2, 0.75]))
+    tensor([-0.5000,  0.0000,  0.2500])
+    """
+    _float_input(input, "softshrink")
+    _check_lambda(lambd, input, "softshrink")
+    return Softshrink(input, lambd=lambd)
+
+
+# ------------------------------------------------------------------------------------ smooth activations
+def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=None):
+    """Register ``op_name`` and ``op_name + '_backward'`` for a smooth elementwise activation.
+
+    ``value_np(x, **params)`` and ``derivative_np(x, **params)`` run in NumPy; the backward op computes
+    ``grad * f'(x)`` in one pass, and its own backward uses ``second_derivative(x, **params)`` written
+    with ember ops, so every order of derivative stays differentiable. ``raw_forward(a)``, when given,
+    replaces the forward on the input's own dtype (to round where PyTorch's composite rounds).
+    """
+
+    def forward(ctx, a, **params):
+        ctx.params = params
+        if raw_forward is not None:
+            return raw_forward(a)
+        return _compute(value_np, a, **params)
+
+    def backward(ctx, grad):
+        return backward_op(grad, ctx.inputs[0], **ctx.params)
+
+    def backward_forward(ctx, grad, a, **params):
+        ctx.params = params
+
+        def scaled(x, **p):
+            out = derivative_np(x, **p)
+            out *= _up(grad).reshape(out.shape) if grad.ndim == 0 else _up(grad)
+            return out
+
+        return _compute(scaled, a, **params)
+
+    def backward_backward(ctx, grad_grad):
+        grad, x = ctx.inputs
+        grad_of_grad = backward_op(grad_grad, x, **ctx.params) if ctx.next_edges[0] is not None else None
+        grad_of_x = grad_grad * grad * second_derivative(x, **ctx.params) if ctx.next_edges[1] is not None else None
+        return grad_of_grad, grad_of_x
+
+    title = op_name.title().replace("_", "")
+    backward_op = register_op(type(title + "Backward", (), {
+        "name": op_name + "_backward", "kind": "elementwise", "save": ("inputs",),
+        "forward": staticmethod(backward_forward), "backward": staticmethod(backward_backward)}))
+    return register_op(type(title, (), {
+        "name": op_name, "kind": "elementwise", "allowed": {2}, "save": ("inputs",),
+        "forward": staticmethod(forward), "backward": staticmethod(backward)})), backward_op
+
+
+def _nonpositive(x):
+    """``min(x, 0)`` as an ember op; keeps ``exp`` finite where the positive branch is taken."""
+    from ember.ops.elementwise import where
+    return where(_const(x._data > 0), 0.0, x)
+
+
+# elu(alpha, scale, input_scale): PyTorch's one kernel behind elu, selu and celu.
+def _elu_np(x, alpha, scale, input_scale):
+    with np.errstate(over="ignore"):
+        negative = np.expm1(np.minimum(x, 0) * input_scale)
+    negative *= scale * alpha
+    return np.where(x > 0, x * scale, negative)
+
+
+def _elu_derivative_np(x, alpha, scale, input_scale):
+    with np.errstate(over="ignore"):
+        negative = np.exp(np.minimum(x, 0) * input_scale)
+    negative *= scale * alpha * input_scale
+    return np.where(x > 0, x.dtype.type(scale), negative)
+
+
+def _elu_second(x, alpha, scale, input_scale):
+    from ember.ops.elementwise import exp
+    negative_part = _const((x._data <= 0).astype(x._data.dtype))
+    return exp(_nonpositive(x) * input_scale) * (scale * alpha * input_scale * input_scale) * negative_part
+
+
+Elu, EluBackward = _smooth_op("elu", _elu_np, _elu_derivative_np, _elu_second)
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    >>> import ember.nn.functional as F
+    >>> F.elu(ember.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    _float_input(input, "elu")
+    if inplace:
+        return _inplace(Elu, input, "elu_", alpha=alpha, scale=1.0, input_scale=1.0)
+    return Elu(input, alpha=alpha, scale=1.0, input_scale=1.0)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`elu`.
+
+    >>> import ember.nn.functional as F
+    >>> x = ember.tensor([2.0]); _ = F.elu_(x); x
+    tensor([2.])
+    """
+    return elu(input, alpha, inplace=True)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """Scaled ELU with the self-normalizing constants.
+
+    >>> ember.selu(ember.tensor([1.0]))
+    tensor([1.0507])
+    """
+    _float_input(input, "selu")
+    params = dict(alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return _inplace(Elu, input, "selu_", **params) if inplace else Elu(input, **params)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """In-place :func:`selu`.
+
+    >>> x = ember.tensor([0.0]); _ = ember.selu_(x); x
+    tensor([0.])
+    """
+    return selu(input, inplace=True)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    >>> ember.celu(ember.tensor([-1.0, 1.0]), alpha=2.0)
+    tensor([-0.7869,  1.0000])
+    """
+    _float_input(input, "celu")
+    if alpha == 0:
+        raise op_error(RuntimeError, "celu", "ZeroDivisionError: alpha must not be 0 for celu")
+    params = dict(alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    return _inplace(Elu, input, "celu_", **params) if inplace else Elu(input, **params)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`celu`.
+
+    >>> x = ember.tensor([1.0]); _ = ember.celu_(x); x
+    tensor([1.])
+    """
+    return celu(input, alpha, inplace=True)
+
+
+# gelu: exact (erf) or the tanh approximation.
+def _gelu_np(x, approximate):
+    if approximate == "tanh":
+        inner = x * x
+        inner *= _GELU_KAPPA
+        inner += 1
+        inner *= x
+        inner *= _SQRT_2_OVER_PI
+        np.tanh(inner, out=inner)
+        inner += 1
+        inner *= x
+        inner *= 0.5
+        return inner
+    cdf = _normal_cdf(x)
+    cdf *= x
+    return cdf
+
+
+def _gelu_derivative_np(x, approximate):
+    if approximate == "tanh":
+        x_sq = x * x
+        inner = np.tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_KAPPA * x_sq))
+        left_derivative = 0.5 * (1 + inner)
+        right_derivative = 0.5 * x * (1 - inner * inner) * (_SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x_sq))
+        return left_derivative + right_derivative
+    density = np.exp(-0.5 * x * x)
+    density *= x
+    density *= _INV_SQRT_2PI
+    density += _normal_cdf(x)
+    return density
+
+
+def _gelu_second(x, approximate):
+    from ember.ops.elementwise import exp
+    x_sq = x * x
+    if approximate == "tanh":
+        t = _tanh((x + x_sq * x * _GELU_KAPPA) * _SQRT_2_OVER_PI)
+        inner_d1 = (x_sq * (3 * _GELU_KAPPA) + 1) * _SQRT_2_OVER_PI
+        inner_d2 = x * (6 * _GELU_KAPPA * _SQRT_2_OVER_PI)
+        return (1 - t * t) * (inner_d1 - x * t * inner_d1 * inner_d1 + x * inner_d2 * 0.5)
+    return exp(x_sq * -0.5) * (2 - x_sq) * _INV_SQRT_2PI
+
+
+Gelu, GeluBackward = _smooth_op("gelu", _gelu_np, _gelu_derivative_np, _gelu_second)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit ``x * Phi(x)``; ``approximate='tanh'`` uses the tanh formula.
+
+    >>> import ember.nn.functional as F
+    >>> F.gelu(ember.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
+    if approximate not in ("none", "tanh"):
+        raise op_error(RuntimeError, "gelu", f"approximate argument must be either none or tanh, got {approximate!r}")
+    _float_input(input, "gelu")
+    return Gelu(input, approximate=approximate)
+
+
+# silu = x * sigmoid(x)
+def _silu_np(x):
+    out = _np_sigmoid(x)
+    out *= x
+    return out
+
+
+def _silu_derivative_np(x):
+    s = _np_sigmoid(x)
+    out = 1 - s
+    out *= x
+    out += 1
+    out *= s
+    return out
+
+
+def _silu_second(x):
+    s = _sigmoid(x)
+    return s * (1 - s) * (2 + x * (1 - 2 * s))
+
+
+Silu, SiluBackward = _smooth_op("silu", _silu_np, _silu_derivative_np, _silu_second)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * sigmoid(x)`` (swish).
+
+    >>> import ember.nn.functional as F
+    >>> F.silu(ember.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7311])
+    """
+    _float_input(input, "silu")
+    if inplace:
+        return _inplace(Silu, input, "silu_")
+    return Silu(input)
+
+
+# softplus(beta, threshold) and its relatives logsigmoid and mish
+def _softplus_np(x, beta=1.0, threshold=20.0):
+    scaled = x * x.dtype.type(beta)
+    with np.errstate(over="ignore"):
+        out = np.log1p(np.exp(-np.abs(scaled)))
+    out += np.maximum(scaled, 0)
+    if beta != 1:
+        out /= x.dtype.type(beta)
+    return np.where(scaled > threshold, x, out)
+
+
+def _softplus_derivative_np(x, beta, threshold):
+    scaled = x * x.dtype.type(beta)
+    return np.where(scaled > threshold, x.dtype.type(1), _np_sigmoid(scaled))
+
+
+def _softplus_second(x, beta, threshold):
+    s = _sigmoid(x * beta)
+    smooth_part = _const((x._data * beta <= threshold).astype(x._data.dtype))
+    return s * (1 - s) * (beta * smooth_part)
+
+
+Softplus, SoftplusBackward = _smooth_op("softplus", _softplus_np, _softplus_derivative_np, _softplus_second)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``.
+
+    >>> import ember.nn.functional as F
+    >>> F.softplus(ember.tensor([0.0, 30.0]))
+    tensor([ 0.6931, 30.0000])
+    """
+    _float_input(input, "softplus")
+    return Softplus(input, beta=beta, threshold=threshold)
+
+
+def _log_sigmoid_np(x):
+    with np.errstate(over="ignore"):
+        out = np.log1p(np.exp(-np.abs(x)))
+    return np.subtract(np.minimum(x, 0), out, out=out)
+
+
+def _log_sigmoid_second(x):
+    s = _sigmoid(x)
+    return -(s * (1 - s))
+
+
+LogSigmoid, LogSigmoidBackward = _smooth_op("log_sigmoid", _log_sigmoid_np, lambda x: _np_sigmoid(-x),
+                                            _log_sigmoid_second)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x))``, computed stably.
+
+    >>> import ember.nn.functional as F
+    >>> F.logsigmoid(ember.tensor([0.0, -200.0]))
+    tensor([  -0.6931, -200.0000])
+    """
+    _float_input(input, "log_sigmoid")
+    return LogSigmoid(input)
+
+
+def _mish_np(x):
+    out = np.tanh(_softplus_np(x))
+    out *= x
+    return out
+
+
+def _mish_derivative_np(x):
+    t = np.tanh(_softplus_np(x))
+    out = 1 - t * t
+    out *= _np_sigmoid(x)
+    out *= x
+    out += t
+    return out
+
+
+def _mish_second(x):
+    t = _tanh(Softplus(x, beta=1.0, threshold=20.0))
+    s = _sigmoid(x)
+    return s * (1 - t * t) * (2 + x * (1 - s) - x * s * t * 2)
+
+
+Mish, MishBackward = _smooth_op("mish", _mish_np, _mish_derivative_np, _mish_second)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))``.
+
+    >>> import ember.nn.functional as F
+    >>> F.mish(ember.tensor([1.0]))
+    tensor([0.8651])
+    """
+    _float_input(input, "mish")
+    if inplace:
+        return _inplace(Mish, input, "mish_")
+    return Mish(input)
+
+
+def _softsign_np(x):
+    denominator = np.abs(x)
+    denominator += 1
+    return np.divide(x, denominator, out=denominator)
+
+
+def _softsign_derivative_np(x):
+    out = np.abs(x)
+    out += 1
+    out *= out
+    return np.reciprocal(out, out=out)
+
+
+def _softsign_second(x):
+    from ember.ops.elementwise import abs as abs_
+    from ember.ops.elementwise import sign
+    return sign(x) * -2 / (abs_(x) + 1) ** 3
+
+
+Softsign, SoftsignBackward = _smooth_op("softsign", _softsign_np, _softsign_derivative_np, _softsign_second)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``.
+
+    >>> import ember.nn.functional as F
+    >>> F.softsign(ember.tensor([-1.0, 3.0]))
+    tensor([-0.5000,  0.7500])
+    """
+    _float_input(input, "softsign")
+    return Softsign(input)
+
+
+def _tanhshrink_second(x):
+    t = _tanh(x)
+    return 2 * t * (1 - t * t)
+
+
+def _tanhshrink_raw(a):
+    """``a - tanh(a)`` with tanh rounded to ``a``'s dtype first, as PyTorch's composite does for half inputs."""
+    return np.subtract(a, _compute(np.tanh, a), dtype=a.dtype)
+
+
+Tanhshrink, TanhshrinkBackward = _smooth_op("tanhshrink", lambda x: x - np.tanh(x), lambda x: np.tanh(x) ** 2,
+                                            _tanhshrink_second, raw_forward=_tanhshrink_raw)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``.
+
+    >>> import ember.nn.functional as F
+    >>> F.tanhshrink(ember.tensor([0.0]))
+    tensor([0.])
+    """
+    _float_input(input, "tanhshrink")
+    return Tanhshrink(input)
+
+
+def _hardswish_np(x):
+    out = np.clip(x + x.dtype.type(3), 0, 6)
+    out *= x
+    out /= x.dtype.type(6)
+    return out
+
+
+def _hardswish_derivative_np(x):
+    return np.where(x < -3, x.dtype.type(0), np.where(x <= 3, x / x.dtype.type(3) + x.dtype.type(0.5), x.dtype.type(1)))
+
+
+def _hardswish_second(x):
+    data = x._data
+    return _const(((data >= -3) & (data <= 3)).astype(data.dtype) / 3)
+
+
+Hardswish, HardswishBackward = _smooth_op("hardswish", _hardswish_np, _hardswish_derivative_np, _hardswish_second)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``.
+
+    >>> import ember.nn.functional as F
+    >>> F.hardswish(ember.tensor([-4.0, 1.0, 4.0]))
+    tensor([-0.0000,  0.6667,  4.0000])
+    """
+    _float_input(input, "hardswish")
+    if inplace:
+        return _inplace(Hardswish, input, "hardswish_")
+    return Hardswish(input)
+
+
+@register_op
+class Prelu:
+    name = "prelu"
+    kind = "elementwise"
+    allowed = {2}
+    save = ("inputs",)
+
+    def forward(a, weight):
+        return np.where(a > 0, a, a * weight)
+
+    def backward(ctx, grad):
+        from ember.ops.elementwise import where
+        x, weight = ctx.inputs
+        positive = _const(x._data > 0)
+        grad_x = grad * where(positive, 1.0, weight) if ctx.next_edges[0] is not None else None
+        grad_weight = grad * where(positive, 0.0, x) if ctx.next_edges[1] is not None else None
+        return grad_x, grad_weight
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where positive, else ``weight * x``; ``weight`` has 1 or ``input.shape[1]`` elements.
+
+    >>> ember.prelu(ember.tensor([[-2.0, 2.0]]), ember.tensor([0.25]))
+    tensor([[-0.5000,  2.0000]])
+    """
+    _float_input(input, "prelu")
+    if weight._data.ndim > 1:
+        raise op_error(RuntimeError, "prelu", f"Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+                       f"{weight._data.ndim}")
+    count = weight._data.size
+    channels = input._data.shape[1] if input._data.ndim >= 2 else 1
+    if count != 1 and count != channels:
+        raise op_error(RuntimeError, "prelu", f"Mismatch of parameter numbers and input channel size. Found parameter "
+                       f"numbers = {count} and channel size = {channels}.")
+    if count != 1:
+        shape = (channels,) + (1,) * (input._data.ndim - 2)
+        weight = weight.reshape(shape)
+    elif weight._data.ndim == 1 and input._data.ndim == 0:
+        weight = weight.reshape(())
+    return Prelu(input, weight)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: negative slopes drawn from ``U(lower, upper)`` when training, else their mean.
+
+    >>> ember.rrelu(ember.tensor([-1.0, 1.0]), 0.2, 0.4)
+    tensor([-0.3000,  1.0000])
+    """
+    _float_input(input, "rrelu")
+    if lower > upper:
+        raise op_error(RuntimeError, "rrelu", f"Lower bound should be less than or equal to the upper bound, got "
+                       f"lower={lower} and upper={upper}")
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from ember.ops.random import default_generator
+    data = input._data
+    slopes = default_generator.rng.uniform(lower, upper, size=data.shape)
+    slopes = np.where(data >= 0, 1.0, slopes).astype(data.dtype)
+    result = ActivationSlope(input, slope=slopes)
+    if inplace:
+        check_inplace_allowed(input, "rrelu_")
+        write_result_into(input, result, "rrelu_")
+        return input
+    return result
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place :func:`rrelu`.
+
+    >>> x = ember.tensor([-1.0]); _ = ember.rrelu_(x, 0.5, 0.5); x
+    tensor([-0.5000])
+    """
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim`` and return ``a * sigmoid(b)``.
+
+    >>> import ember.nn.functional as F
+    >>> F.glu(ember.tensor([1.0, 0.0]))
+    tensor([0.5000])
+    """
+    if input._data.ndim == 0:
+        raise op_error(RuntimeError, "glu", "glu does not support scalars because halving size must be even")
+    dim = wrap_dim(dim, input._data.ndim, "glu")
+    size = input._data.shape[dim]
+    if size % 2:
+        raise op_error(RuntimeError, "glu", f"Halving dimension must be even, but dimension {dim} is size {size}")
+    half = size // 2
+    lead = (slice(None),) * dim
+    return input[lead + (slice(0, half),)] * _sigmoid(input[lead + (slice(half, size),)])
+
+
+# ------------------------------------------------------------------------------------ softmax family
+def _softmax_np(x, axis):
+    out = x - x.max(axis=axis, keepdims=True)
+    np.exp(out, out=out)
+    out *= 1 / out.sum(axis=axis, keepdims=True)
+    return out
+
+
+def _log_softmax_np(x, axis):
+    out = x - x.max(axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out -= np.log(np.exp(out).sum(axis=axis, keepdims=True))
+    return out
+
+
+def _along(fn, a, dim, *more):
+    """Apply ``fn(x, ..., axis)`` in float32 for half inputs, treating a 0-d tensor as one element."""
+    if a.size == 0:
+        return np.empty(a.shape, dtype=a.dtype)
+    x = _up(a)
+    if x.ndim == 0:
+        out = fn(x.reshape(1), *[_up(m).reshape(1) for m in more], 0).reshape(())
+    else:
+        out = fn(x, *[_up(m) for m in more], dim)
+    return out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
+
+
+@register_op
+class Softmax:
+    name = "softmax"
+    kind = "reduce"
+    allowed = {2}
+    save = ("output",)
+
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _along(_softmax_np, a, dim)
+
+    def backward(ctx, grad):
+        return SoftmaxBackward(grad, ctx.output, dim=ctx.dim)
+
+
+def _softmax_grad_np(grad, out, axis):
+    result = grad * out
+    result -= out * result.sum(axis=axis, keepdims=True)
+    return result
+
+
+@register_op
+class SoftmaxBackward:
+    name = "softmax_backward"
+    kind = "reduce"
+    save = ("inputs",)
+
+    def forward(ctx, grad, out, dim):
+        ctx.dim = dim
+        return _along(lambda o, g, axis: _softmax_grad_np(g, o, axis), out, dim, grad)
+
+    def backward(ctx, grad_grad):
+        grad, out = ctx.inputs
+        dim = ctx.dim
+        grad_of_grad = SoftmaxBackward(grad_grad, out, dim=dim) if ctx.next_edges[0] is not None else None
+        grad_of_out = None
+        if ctx.next_edges[1] is not None:
+            keep = out._data.ndim > 0
+            inner = (grad * out).sum(dim, keepdim=True) if keep else grad * out
+            weighted = (grad_grad * out).sum(dim, keepdim=True) if keep else grad_grad * out
+            grad_of_out = grad_grad * (grad - inner) - grad * weighted
+        return grad_of_grad, grad_of_out
+
+
+@register_op
+class LogSoftmax:
+    name = "log_softmax"
+    kind = "reduce"
+    allowed = {2}
+    save = ("output",)
+
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _along(_log_softmax_np, a, dim)
+
+    def backward(ctx, grad):
+        return LogSoftmaxBackward(grad, ctx.output, dim=ctx.dim)
+
+
+def _log_softmax_grad_np(grad, out, axis):
+    result = np.exp(out)
+    result *= grad.sum(axis=axis, keepdims=True)
+    np.subtract(grad, result, out=result)
+    return result
+
+
+@register_op
+class LogSoftmaxBackward:
+    name = "log_softmax_backward"
+    kind = "reduce"
+    save = ("inputs",)
+
+    def forward(ctx, grad, out, dim):
+        ctx.dim = dim
+        return _along(lambda o, g, axis: _log_softmax_grad_np(g, o, axis), out, dim, grad)
+
+    def backward(ctx, grad_grad):
+        from ember.ops.elementwise import exp
+        grad, out = ctx.inputs
+        dim = ctx.dim
+        keep = out._data.ndim > 0
+        probabilities = exp(out)
+        grad_of_grad = grad_of_out = None
+        if ctx.next_edges[0] is not None:
+            weighted = grad_grad * probabilities
+            grad_of_grad = grad_grad - (weighted.sum(dim, keepdim=True) if keep else weighted)
+        if ctx.next_edges[1] is not None:
+            total = grad.sum(dim, keepdim=True) if keep else grad
+            grad_of_out = -(grad_grad * probabilities * total)
+        return grad_of_grad, grad_of_out
+
+
+def _softmax_dim(input, dim, op_name, stacklevel):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {op_name} has been deprecated. Change the call to include "
+                      "dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+        ndim = input._data.ndim
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, input._data.ndim, op_name)
+
+
+def _softmax_input(input, dtype, op_name):
+    if not isinstance(input, Tensor):
+        raise op_error(TypeError, op_name, f"{op_name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if dtype is not None:
+        from ember.ops.elementwise import cast
+        target = _dt.to_dtype(dtype)
+        if target is not input._dtype:
+            input = cast(input, target)
+    if input._dtype.category < 2:
+        raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for '
+                       f"'{_torch_name(input._dtype)}'; pass a floating point tensor or dtype=")
+    return input
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first.
+
+    >>> ember.softmax(ember.tensor([1.0, 1.0, 1.0, 1.0]), dim=0)
+    tensor([0.2500, 0.2500, 0.2500, 0.2500])
+    """
+    input = _softmax_input(input, dtype, "softmax")
+    return Softmax(input, dim=_softmax_dim(input, dim, "softmax", _stacklevel))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``x - logsumexp(x, dim)``, computed stably.
+
+    >>> ember.log_softmax(ember.tensor([0.0, 0.0]), dim=-1)
+    tensor([-0.6931, -0.6931])
+    """
+    input = _softmax_input(input, dtype, "log_softmax")
+    return LogSoftmax(input, dim=_softmax_dim(input, dim, "log_softmax", _stacklevel))
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x)``.
+
+    >>> import ember.nn.functional as F
+    >>> F.softmin(ember.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    input = _softmax_input(input, dtype, "softmin")
+    return Softmax(-input, dim=_softmax_dim(input, dim, "softmin", _stacklevel))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """Sample from the Gumbel-softmax distribution; ``hard=True`` returns one-hot samples with soft gradients.
+
+    >>> import ember.nn.functional as F
+    >>> _ = ember.manual_seed(0)
+    >>> F.gumbel_softmax(ember.zeros(2, 3), hard=True).sum(-1)
+    tensor([1., 1.])
+    """
+    from ember.ops.random import default_generator
+    dim = wrap_dim(dim, logits._data.ndim, "gumbel_softmax")
+    gumbels = -np.log(default_generator.rng.exponential(size=logits._data.shape)).astype(logits._data.dtype)
+    soft = Softmax((logits + _const(gumbels)) / tau, dim=dim)
+    if not hard:
+        return soft
+    data = soft._data
+    index = data.argmax(axis=dim) if data.ndim else np.zeros((), dtype=np.int64)
+    one_hot = np.zeros_like(data)
+    if data.ndim:
+        np.put_along_axis(one_hot, np.expand_dims(index, dim), 1, axis=dim)
+    else:
+        one_hot[...] = 1
+    return _const(one_hot) - soft.detach() + soft
+
+
+# ------------------------------------------------------------------------------------ dropout
+def _keep_mask(shape, p, dtype):
+    """A keep-mask scaled by ``1 / (1 - p)``, drawn from ember's default generator."""
+    from ember.ops import random as random_ops
+    maker = getattr(random_ops, "dropout_mask", None)
+    if maker is not None:
+        mask = maker(shape, p, dtype)
+        return mask._data if isinstance(mask, Tensor) else mask
+    keep = random_ops.default_generator.rng.random(shape) >= p
+    scale = 1.0 / (1.0 - p)
+    return (keep * scale).astype(dtype.numpy_dtype)
+
+
+def _check_p(p, op_name):
+    if p < 0.0 or p > 1.0:
+        raise op_error(ValueError, op_name, f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _apply_mask(input, mask_array, inplace, op_name):
+    result = ActivationSlope(input, slope=mask_array)
+    if inplace:
+        check_inplace_allowed(input, op_name)
+        write_result_into(input, result, op_name)
+        return input
+    return result
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (identity when not training).
+
+    >>> _ = ember.manual_seed(0)
+    >>> y = ember.dropout(ember.ones(1000), 0.5)
+    >>> sorted(set(y.tolist()))
+    [0.0, 2.0]
+    """
+    _check_p(p, "dropout")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return _apply_mask(input, np.zeros(input._data.shape, dtype=input._data.dtype), inplace, "dropout_")
+    return _apply_mask(input, _keep_mask(input._data.shape, p, input._dtype), inplace, "dropout_")
+
+
+def dropout_(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """In-place :func:`dropout`.
+
+    >>> x = ember.ones(3); _ = ember.dropout_(x, 0.0); x
+    tensor([1., 1., 1.])
+    """
+    return dropout(input, p, training, inplace=True)
+
+
+def _feature_mask_shape(shape):
+    """One draw per (batch, channel): the mask broadcasts over the spatial dims."""
+    return tuple(shape[:2]) + (1,) * (len(shape) - 2)
+
+
+def _feature_dropout(input, p, training, inplace, op_name, alpha=False):
+    _check_p(p, op_name)
+    if not training or p == 0:
+        return input
+    shape = _feature_mask_shape(input._data.shape) if input._data.ndim >= 2 else input._data.shape
+    if alpha:
+        return _alpha_dropout(input, p, inplace, op_name, shape)
+    if p == 1:
+        return _apply_mask(input, np.zeros(shape, dtype=input._data.dtype), inplace, op_name + "_")
+    return _apply_mask(input, _keep_mask(shape, p, input._dtype), inplace, op_name + "_")
+
+
+def _nd_dropout(input, p, training, inplace, op_name, spatial):
+    """dropout1d/2d/3d: a batched (N, C, *spatial) or unbatched (C, *spatial) input."""
+    ndim = input._data.ndim
+    batched, unbatched = spatial + 2, spatial + 1
+    if spatial == 1 and ndim not in (2, 3):
+        raise op_error(RuntimeError, op_name, f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. "
+                       "Note that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+                       "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    if spatial == 2 and ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is deprecated and will result in "
+                      "an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", UserWarning, stacklevel=3)
+    if spatial == 2 and ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a "
+                      "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+                      "please switch to using dropout1d instead.", UserWarning, stacklevel=3)
+        return _feature_dropout(input, p, training, inplace, op_name)
+    if spatial == 3 and ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {ndim}-D input to dropout3d, which is deprecated and will result in "
+                      "an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                      "inputs).", UserWarning, stacklevel=3)
+    _check_p(p, op_name)
+    if ndim == unbatched:
+        result = _feature_dropout(input.unsqueeze(0), p, training, False, op_name).squeeze(0)
+        if inplace and training and p > 0:
+            check_inplace_allowed(input, op_name + "_")
+            write_result_into(input, result, op_name + "_")
+            return input
+        return result if result is not None else input
+    del batched
+    return _feature_dropout(input, p, training, inplace, op_name)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, L) or (C, L) input with probability ``p``.
+
+    >>> import ember.nn.functional as F
+    >>> F.dropout1d(ember.ones(2, 3, 4), 0.5, training=False).shape
+    ember.Size([2, 3, 4])
+    """
+    return _nd_dropout(input, p, training, inplace, "dropout1d", 1)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, H, W) or (C, H, W) input with probability ``p``.
+
+    >>> import ember.nn.functional as F
+    >>> _ = ember.manual_seed(0)
+    >>> y = F.dropout2d(ember.ones(1, 8, 2, 2), 0.5).numpy()
+    >>> bool(((y == 0).all((2, 3)) | (y == 2).all((2, 3))).all())
+    True
+    """
+    return _nd_dropout(input, p, training, inplace, "dropout2d", 2)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability ``p``.
+
+    >>> import ember.nn.functional as F
+    >>> F.dropout3d(ember.ones(1, 2, 1, 1, 1), 0.0).sum().item()
+    2.0
+    """
+    return _nd_dropout(input, p, training, inplace, "dropout3d", 3)
+
+
+def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """Channel-wise dropout on dims (N, C, ...) (``torch.feature_dropout``).
+
+    >>> ember.feature_dropout(ember.ones(2, 2), 0.5, False).sum().item()
+    4.0
+    """
+    return _feature_dropout(input, p, train, False, "feature_dropout")
+
+
+def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """In-place :func:`feature_dropout`.
+
+    >>> x = ember.ones(2, 2); _ = ember.feature_dropout_(x, 0.0, True); x.sum().item()
+    4.0
+    """
+    return _feature_dropout(input, p, train, True, "feature_dropout")
+
+
+_ALPHA_PRIME = -_SELU_ALPHA * _SELU_SCALE
+
+
+def _alpha_dropout(input, p, inplace, op_name, mask_shape):
+    """Dropped units are set to SELU's negative saturation and an affine map keeps mean and variance."""
+    if p == 1:
+        return _apply_mask(input, np.zeros(input._data.shape, dtype=input._data.dtype), inplace, op_name + "_")
+    from ember.ops import random as random_ops
+    keep = random_ops.default_generator.rng.random(mask_shape) >= p
+    a = 1.0 / math.sqrt((_ALPHA_PRIME ** 2 * p + 1) * (1 - p))
+    b = -a * _ALPHA_PRIME * p
+    dtype = input._data.dtype
+    scale = (keep * a).astype(dtype)
+    shift = ((~keep) * (a * _ALPHA_PRIME) + b).astype(dtype)
+    result = ActivationSlope(input, slope=scale) + _const(shift)
+    if inplace:
+        check_inplace_allowed(input, op_name + "_")
+        write_result_into(input, result, op_name + "_")
+        return input
+    return result
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: keeps the input's mean and variance (identity when not training).
+
+    >>> ember.alpha_dropout(ember.ones(3), 0.5).sum().item()
+    3.0
+    """
+    _check_p(p, "alpha_dropout")
+    if not training or p == 0:
+        return input
+    return _alpha_dropout(input, p, inplace, "alpha_dropout", input._data.shape)
+
+
+def alpha_dropout_(input: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
+    """In-place :func:`alpha_dropout`.
+
+    >>> x = ember.ones(2); _ = ember.alpha_dropout_(x, 0.5, False); x
+    tensor([1., 1.])
+    """
+    return alpha_dropout(input, p, training, inplace=True)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels of an (N, C, ...) input.
+
+    >>> import ember.nn.functional as F
+    >>> F.feature_alpha_dropout(ember.ones(2, 3), 0.5).sum().item()
+    6.0
+    """
+    return _feature_dropout(input, p, training, inplace, "feature_alpha_dropout", alpha=True)
+
+
+def feature_alpha_dropout_(input: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
+    """In-place :func:`feature_alpha_dropout`.
+
+    >>> x = ember.ones(2, 2); _ = ember.feature_alpha_dropout_(x, 0.5, False); x.sum().item()
+    4.0
+    """
+    return feature_alpha_dropout(input, p, training, inplace=True)
+
+
+TENSOR_METHODS = {"relu": relu, "relu_": relu_, "softmax": softmax, "log_softmax": log_softmax,
+                  "hardshrink": hardshrink, "prelu": prelu}
