@@ -1,0 +1,188 @@
+"""Op table entries: linear maps, embeddings, one-hot, similarities and distances, attention
+(ember/ops/nn_misc.py)."""
+
+import math
+
+import numpy as np
+
+from tests.ops.harness import FLOATS, Idx, Mask, T, ErrorInput, NonContig, OpInfo, Sample
+
+
+def _embedding(lib, indices, weight, **kwargs):
+    return lib.nn.functional.embedding(indices, weight, **kwargs)
+
+
+def _embedding_max_norm(lib, indices, weight, **kwargs):
+    """The output and the weight after ``max_norm`` rescaled its looked-up rows in place."""
+    out = lib.nn.functional.embedding(indices, weight, **kwargs)
+    return out, weight.detach().clone()
+
+
+def _embedding_bag(lib, indices, weight, *args, **kwargs):
+    return lib.nn.functional.embedding_bag(indices, weight, *args, **kwargs)
+
+
+def _sdpa(lib, q, k, v, *args, **kwargs):
+    return lib.nn.functional.scaled_dot_product_attention(q, k, v, *args, **kwargs)
+
+
+OFFSETS = np.array([0, 2, 2, 5], dtype=np.int64)
+
+OPS = [
+    OpInfo("nn.functional.linear", dtypes=FLOATS + ("int64",), gradgradcheck=True,
+           samples=[
+               Sample((2, 3), (4, 3), (4,)).named("2d_bias"),
+               Sample((2, 5, 3), (4, 3)).named("3d_no_bias"),
+               Sample((2, 2, 2, 3), (4, 3), (4,)).named("4d_bias"),
+               Sample((3,), (4, 3), (4,)).named("1d_input"),
+               Sample((2, 3), (3,)).named("1d_weight"),
+               Sample(NonContig((3, 4)), NonContig((5, 4)), (5,)).named("noncontig"),
+               Sample((0, 3), (4, 3), (4,)).named("empty"),
+               Sample((2, 3), (4, 3), (1,)).named("broadcast_bias"),
+           ],
+           errors=[
+               ErrorInput(Sample((2, 3), (4, 5)), RuntimeError,
+                          r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\).*\[2, 3\].*\[4, 5\]"),
+               ErrorInput(Sample((2, 3), T((4, 3), "float64")), RuntimeError, r"same dtype.*float32.*float64"),
+           ]),
+    OpInfo("nn.functional.bilinear", dtypes=FLOATS, gradgradcheck=True,
+           samples=[
+               Sample((2, 3), (2, 4), (5, 3, 4), (5,)).named("2d_bias"),
+               Sample((2, 2, 3), (2, 2, 4), (5, 3, 4)).named("3d_no_bias"),
+               Sample(NonContig((2, 3)), (2, 4), (2, 3, 4), (2,)).named("noncontig"),
+           ],
+           errors=[
+               ErrorInput(Sample((2, 3), (2, 4), (5, 4, 4)), RuntimeError, r"input1 size does not match weight size"),
+               ErrorInput(Sample((2, 3), (3, 4), (5, 3, 4)), RuntimeError, r"batch dimensions do not match"),
+           ]),
+    OpInfo("nn.functional.embedding", fn=_embedding, dtypes=FLOATS, gradgradcheck=True,
+           samples=[
+               Sample(Idx((2, 3), 5), (5, 4)).named("2d_indices"),
+               Sample(np.array([1, 0], dtype=np.int32), (2, 3)).named("int32_indices"),
+               Sample(np.array(2), (3, 2)).named("0d_index"),
+               Sample(np.zeros((0,), np.int64), (3, 2)).named("empty"),
+               Sample(Idx((4,), 5), NonContig((5, 3))).named("noncontig_weight"),
+           ],
+           errors=[
+               ErrorInput(Sample(np.array([0, 7]), (5, 4)), IndexError, r"index 7 is out of range.*5 rows"),
+               ErrorInput(Sample(np.array([0, -1]), (5, 4)), IndexError, r"index -1 is out of range"),
+               ErrorInput(Sample(T((2,)), (5, 4)), RuntimeError, r"Long, Int"),
+               ErrorInput(Sample(np.array([0, 1]), (5, 4), padding_idx=5), AssertionError,
+                          r"Padding_idx must be within num_embeddings"),
+           ]),
+    # Rows at padding_idx get no gradient and scale_grad_by_freq rescales it on purpose, so these gradients
+    # are compared with PyTorch's but not checked numerically.
+    OpInfo("nn.functional.embedding_padding", fn=_embedding, dtypes=FLOATS, gradcheck=False,
+           samples=[
+               Sample(Idx((6,), 4), (4, 3), padding_idx=1).named("padding_idx"),
+               Sample(np.array([0, 3, 3, 1]), (4, 2), padding_idx=-1).named("negative_padding_idx"),
+               Sample(np.array([[0, 2], [2, 2]]), (3, 2), scale_grad_by_freq=True).named("scale_grad_by_freq"),
+               Sample(np.array([[0, 2], [2, 2], [1, 1]]), (3, 2), padding_idx=1, scale_grad_by_freq=True).named("both"),
+           ]),
+    OpInfo("nn.functional.embedding_max_norm", fn=_embedding_max_norm, dtypes=FLOATS, gradcheck=False,
+           samples=[
+               Sample(np.array([0, 2, 2]), (4, 3), max_norm=1.0).named("max_norm"),
+               Sample(np.array([[1, 3]]), (4, 3), max_norm=1.5, norm_type=1.0).named("max_norm_p1"),
+               Sample(np.array([1, 3]), (4, 3), padding_idx=1, max_norm=0.5).named("max_norm_padding"),
+           ]),
+    OpInfo("nn.functional.embedding_bag", fn=_embedding_bag, dtypes=FLOATS,
+           samples=[
+               Sample(Idx((3, 4), 6), (6, 5), mode="sum").named("2d_sum"),
+               Sample(Idx((3, 4), 6), (6, 5)).named("2d_mean"),
+               Sample(Idx((3, 4), 6), (6, 5), mode="max").named("2d_max"),
+               Sample(Idx((7,), 6), (6, 3), OFFSETS, mode="sum").named("offsets_sum_empty_bag"),
+               Sample(Idx((7,), 6), (6, 3), OFFSETS, mode="mean").named("offsets_mean"),
+               Sample(Idx((7,), 6), (6, 3), OFFSETS, mode="max").named("offsets_max"),
+               Sample(Idx((7,), 6), (6, 3), OFFSETS, None, 2, False, "sum", False, T((7,))).named("per_sample_weights"),
+               Sample(Idx((7,), 6), (6, 3), np.array([0, 2, 2, 7]), include_last_offset=True).named("include_last_offset"),
+               Sample(np.array([[0, 1, 1], [2, 1, 0]]), (3, 2), padding_idx=1).named("padding_idx"),
+           ],
+           errors=[
+               ErrorInput(Sample(Idx((3, 4), 6), (6, 5), mode="prod"), ValueError, r"mode has to be one of sum, mean or max"),
+               ErrorInput(Sample(Idx((4,), 6), (6, 5)), ValueError, r"offsets has to be a 1D Tensor but got None"),
+               ErrorInput(Sample(Idx((4,), 6), (6, 5), np.array([0, 2]), None, 2, False, "mean", False, T((4,))),
+                          NotImplementedError, r"only supported for mode='sum'"),
+           ]),
+    OpInfo("nn.functional.one_hot", grad=False,
+           samples=[
+               Sample(Idx((5,), 4)).named("inferred_classes"),
+               Sample(Idx((2, 3), 4), 6).named("2d"),
+               Sample(np.array(2), 3).named("0d"),
+               Sample(np.zeros((0,), np.int64), 3).named("empty"),
+           ],
+           errors=[
+               ErrorInput(Sample(np.array([0, -1]), 3), RuntimeError, r"Class values must be non-negative"),
+               ErrorInput(Sample(np.array([0, 3]), 3), RuntimeError, r"Class values must be smaller than num_classes"),
+               ErrorInput(Sample(T((2,))), RuntimeError, r"LongTensor"),
+               ErrorInput(Sample(np.zeros((0,), np.int64)), RuntimeError, r"Can not infer total number of classes"),
+           ]),
+    OpInfo("nn.functional.cosine_similarity", dtypes=FLOATS, gradgradcheck=True,
+           samples=[
+               Sample((3, 4), (3, 4)).named("default_dim"),
+               Sample((2, 1, 4), (3, 4), dim=-1).named("broadcast"),
+               Sample((4,), (4,), dim=0).named("1d"),
+               Sample(NonContig((3, 4)), (3, 4), dim=0, eps=1e-3).named("noncontig_eps"),
+               Sample(np.zeros((2, 3)), (2, 3)).named("zero_vectors"),
+           ],
+           errors=[ErrorInput(Sample(Idx((2, 3), 4), Idx((2, 3), 4)), RuntimeError, r"floating point")]),
+    OpInfo("nn.functional.pairwise_distance", dtypes=FLOATS, gradgradcheck=True,
+           samples=[
+               Sample((3, 4), (3, 4)).named("default"),
+               Sample((4,), (4,)).named("1d"),
+               Sample((3, 4), (4,), keepdim=True).named("broadcast_keepdim"),
+               Sample((3, 4), (3, 4), p=1.0).named("p1"),
+               Sample((3, 4), (3, 4), p=3.0, eps=1e-3).named("p3_eps"),
+               Sample((2, 3), (2, 3), p=math.inf).named("p_inf"),
+           ]),
+    OpInfo("nn.functional.pdist", dtypes=FLOATS, gradgradcheck=True,
+           samples=[
+               Sample((4, 3)).named("default"),
+               Sample((5, 2), 1.0).named("p1"),
+               Sample((3, 4), p=3.0).named("p3"),
+               Sample((1, 3)).named("one_row"),
+           ],
+           errors=[ErrorInput(Sample((2, 3, 4)), RuntimeError, r"pdist only supports 2D tensors, got: 3D")]),
+    OpInfo("cdist", dtypes=FLOATS, gradgradcheck=True,
+           samples=[
+               Sample((3, 4), (5, 4)).named("2d"),
+               Sample((2, 3, 4), (2, 5, 4)).named("batched"),
+               Sample((2, 3, 4), (5, 4), p=1.0).named("broadcast_p1"),
+               Sample((3, 2), (4, 2), p=3.0).named("p3"),
+               Sample((3, 2), (4, 2), p=math.inf).named("p_inf"),
+           ],
+           errors=[ErrorInput(Sample((3, 4), (5, 3)), RuntimeError, r"X1 and X2 must have the same number of columns")]),
+    OpInfo("nn.functional.scaled_dot_product_attention", fn=_sdpa, dtypes=FLOATS, gradgradcheck=True,
+           samples=[
+               Sample((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6)).named("4d"),
+               Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), is_causal=True).named("causal"),
+               Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), Mask((4, 5))).named("bool_mask"),
+               Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), (2, 4, 5)).named("float_mask"),
+               Sample((4, 3), (5, 3), (5, 2), scale=0.3, dropout_p=0.0).named("2d_scale"),
+               Sample((2, 6, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), enable_gqa=True).named("gqa"),
+               Sample((2, 3, 4, 8), (2, 1, 5, 8), (2, 1, 5, 6)).named("broadcast_heads"),
+               Sample(NonContig((4, 3)), (5, 3), (5, 2), is_causal=True).named("noncontig"),
+           ],
+           errors=[
+               ErrorInput(Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), Mask((4, 5)), is_causal=True), RuntimeError,
+                          r"Explicit attn_mask should not be set when is_causal=True"),
+               ErrorInput(Sample((2, 4, 3), (2, 5, 3), T((2, 5, 2), "float64")), RuntimeError,
+                          r"Expected query, key, and value to have the same dtype"),
+               ErrorInput(Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), Idx((4, 5), 2)), RuntimeError,
+                          r"Expected attn_mask dtype to be bool or float"),
+               ErrorInput(Sample((2, 6, 4, 8), (2, 4, 5, 8), (2, 4, 5, 6), enable_gqa=True), RuntimeError,
+                          r"Number of heads in key and value must divide the number of heads in"),
+           ]),
+]
+
+
+def _low_precision(info):
+    """The entry's samples in float16/bfloat16. PyTorch's CPU kernels round some intermediates to the
+    low-precision dtype where Ember keeps float32, so results may differ by a few units in the last place:
+    compared with a relative tolerance of 2e-2 (a few bfloat16 ulps)."""
+    return OpInfo(info.name + "_low_precision", fn=info.fn, samples=info.samples, dtypes=("float16", "bfloat16"),
+                  gradcheck=False, rtol=2e-2, atol=1e-2)
+
+
+OPS += [_low_precision(info) for info in OPS if info.name in (
+    "nn.functional.linear", "nn.functional.embedding", "nn.functional.cosine_similarity",
+    "nn.functional.scaled_dot_product_attention", "nn.functional.bilinear")]
