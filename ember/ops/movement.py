@@ -19,7 +19,8 @@ import numpy as np
 
 from ember.errors import op_error
 from ember.ops.arguments import as_shape, wrap_dim
-from ember.ops.registry import register_op
+from ember.ops.index import GetItem
+from ember.ops.registry import _Scratch, register_op
 from ember.tensor import Tensor
 
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze", "unsqueeze", "flatten",
@@ -334,12 +335,1244 @@ def contiguous(input, memory_format=None):
     return Clone(input)
 
 
+
+# ------------------------------------------------------------------------------------ joining
+def _tensor_list(tensors, op_name):
+    if isinstance(tensors, Tensor):
+        raise op_error(TypeError, op_name, f"{op_name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                       "not Tensor")
+    tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise op_error(TypeError, op_name, f"expected Tensor as element {i} in argument 0, but got "
+                           f"{type(t).__name__}")
+    return tensors
+
+
+@register_op
+class Cat:
+    """Concatenation along ``dim``; 1-d empty inputs are skipped, as in PyTorch (``skipped`` marks them)."""
+
+    name = "cat"
+    kind = "movement"
+
+    def forward(ctx, *arrays, dim, skipped):
+        ctx.sizes = [a.shape[dim] for a, skip in zip(arrays, skipped) if not skip]
+        ctx.dim = dim
+        ctx.skipped = skipped
+        kept = [a for a, skip in zip(arrays, skipped) if not skip]
+        if not kept:
+            return np.empty((0,), dtype=arrays[0].dtype) if arrays else np.empty((0,), np.float32)
+        return np.concatenate(kept, axis=dim)
+
+    def backward(ctx, grad):
+        from ember.tensor import _make
+        parts = iter(split_with_sizes(grad, ctx.sizes, ctx.dim)) if ctx.sizes else iter(())
+        return tuple(_make(np.zeros((0,), grad._data.dtype)) if skip else next(parts) for skip in ctx.skipped)
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Join tensors along an existing dimension (promoting dtypes; 1-d empty tensors are skipped).
+
+    >>> ember.cat([ember.tensor([[1, 2]]), ember.tensor([[3.0, 4.0]])])
+    tensor([[1., 2.],
+            [3., 4.]])
+    """
+    tensors = _tensor_list(tensors, "cat")
+    if not tensors:
+        raise op_error(ValueError, "cat", "torch.cat(): expected a non-empty list of Tensors")
+    skipped = tuple(t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors)
+    reference = next((t for t, skip in zip(tensors, skipped) if not skip), None)
+    if reference is None:
+        result = Cat(*tensors, dim=0, skipped=skipped)
+    else:
+        ref_shape = reference._data.shape
+        for i, t in enumerate(tensors):
+            if t._data.ndim == 0:
+                raise op_error(RuntimeError, "cat", f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        d = wrap_dim(dim, len(ref_shape), "cat")
+        for i, (t, skip) in enumerate(zip(tensors, skipped)):
+            if skip:
+                continue
+            shape = t._data.shape
+            if len(shape) != len(ref_shape):
+                raise op_error(RuntimeError, "cat", f"Tensors must have same number of dimensions: got {len(ref_shape)} "
+                               f"and {len(shape)}")
+            for k in range(len(shape)):
+                if k != d and shape[k] != ref_shape[k]:
+                    raise op_error(RuntimeError, "cat", f"Sizes of tensors must match except in dimension {d}. Expected "
+                                   f"size {ref_shape[k]} but got size {shape[k]} for tensor number {i} in the list.")
+        result = Cat(*tensors, dim=d, skipped=skipped)
+    if out is not None:
+        from ember.ops.elementwise import _maybe_out
+        return _maybe_out(result, out)
+    return result
+
+
+def concat(tensors, dim=0, *, out=None):
+    """Alias of :func:`cat`.
+
+    >>> ember.concat([ember.zeros(1), ember.ones(1)])
+    tensor([0., 1.])
+    """
+    return cat(tensors, dim, out=out)
+
+
+def concatenate(tensors, axis=0, out=None):
+    """Alias of :func:`cat` (NumPy's argument name).
+
+    >>> ember.concatenate([ember.zeros(1), ember.ones(1)], axis=0)
+    tensor([0., 1.])
+    """
+    return cat(tensors, axis, out=out)
+
+
+@register_op
+class Stack:
+    name = "stack"
+    kind = "movement"
+
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    def backward(ctx, grad):
+        return unbind(grad, ctx.dim)
+
+
+def stack(tensors, dim=0, *, out=None):
+    """Join same-shaped tensors along a new dimension.
+
+    >>> ember.stack([ember.tensor([1, 2]), ember.tensor([3, 4])], dim=1)
+    tensor([[1, 3],
+            [2, 4]])
+    """
+    tensors = _tensor_list(tensors, "stack")
+    if not tensors:
+        raise op_error(RuntimeError, "stack", "stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, t in enumerate(tensors[1:], 1):
+        if t._data.shape != shape:
+            raise op_error(RuntimeError, "stack", f"stack expects each tensor to be equal size, but got {list(shape)} at "
+                           f"entry 0 and {list(t._data.shape)} at entry {i}")
+    result = Stack(*tensors, dim=wrap_dim(dim, len(shape) + 1, "stack"))
+    if out is not None:
+        from ember.ops.elementwise import _maybe_out
+        return _maybe_out(result, out)
+    return result
+
+
+def _atleast(tensors, ndim, op_name):
+    if len(tensors) == 1:
+        tensors = tensors[0]
+        if isinstance(tensors, Tensor):
+            return _atleast_one(tensors, ndim)
+    return tuple(_atleast_one(t, ndim) for t in tensors)
+
+
+def _atleast_one(t, ndim):
+    shape = t._data.shape
+    if len(shape) >= ndim:
+        return t
+    if ndim == 3 and len(shape) == 2:
+        return Reshape(t, shape=shape + (1,))
+    if ndim == 3 and len(shape) == 1:
+        return Reshape(t, shape=(1,) + shape + (1,))
+    return Reshape(t, shape=(1,) * (ndim - len(shape)) + shape)
+
+
+def atleast_1d(*tensors):
+    """Tensors with at least one dimension (0-d become shape ``(1,)``).
+
+    >>> ember.atleast_1d(ember.tensor(3))
+    tensor([3])
+    """
+    return _atleast(tensors, 1, "atleast_1d")
+
+
+def atleast_2d(*tensors):
+    """Tensors with at least two dimensions (1-d ``(n,)`` become ``(1, n)``).
+
+    >>> ember.atleast_2d(ember.tensor([1, 2])).shape
+    ember.Size([1, 2])
+    """
+    return _atleast(tensors, 2, "atleast_2d")
+
+
+def atleast_3d(*tensors):
+    """Tensors with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` -> ``(m, n, 1)``).
+
+    >>> ember.atleast_3d(ember.zeros(2, 3)).shape
+    ember.Size([2, 3, 1])
+    """
+    return _atleast(tensors, 3, "atleast_3d")
+
+
+def hstack(tensors, *, out=None):
+    """Concatenate column-wise (along dim 0 for 1-d tensors, else dim 1).
+
+    >>> ember.hstack([ember.tensor([1, 2]), ember.tensor([3])])
+    tensor([1, 2, 3])
+    """
+    tensors = atleast_1d(tuple(_tensor_list(tensors, "hstack")))
+    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None):
+    """Concatenate row-wise (1-d tensors become rows).
+
+    >>> ember.vstack([ember.tensor([1, 2]), ember.tensor([3, 4])])
+    tensor([[1, 2],
+            [3, 4]])
+    """
+    return cat(atleast_2d(tuple(_tensor_list(tensors, "vstack"))), 0, out=out)
+
+
+row_stack = vstack
+
+
+def dstack(tensors, *, out=None):
+    """Concatenate depth-wise (along dim 2, after :func:`atleast_3d`).
+
+    >>> ember.dstack([ember.tensor([1, 2]), ember.tensor([3, 4])]).shape
+    ember.Size([1, 2, 2])
+    """
+    return cat(atleast_3d(tuple(_tensor_list(tensors, "dstack"))), 2, out=out)
+
+
+def column_stack(tensors, *, out=None):
+    """Stack as columns: 0-d and 1-d tensors become ``(n, 1)`` columns, then concatenate along dim 1.
+
+    >>> ember.column_stack([ember.tensor([1, 2]), ember.tensor([3, 4])])
+    tensor([[1, 3],
+            [2, 4]])
+    """
+    columns = [Reshape(t, shape=(t._data.size, 1)) if t._data.ndim <= 1 else t
+               for t in _tensor_list(tensors, "column_stack")]
+    return cat(columns, 1, out=out)
+
+
+# ------------------------------------------------------------------------------------ splitting
+@register_op
+class SplitWithSizes:
+    """Consecutive slices along ``dim`` (views of the input)."""
+
+    name = "split_with_sizes"
+    kind = "movement"
+    promote = "none"
+    view = True
+
+    def forward(ctx, a, sizes, dim):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        outs = []
+        start = 0
+        for s in sizes:
+            outs.append(a[lead + (slice(start, start + s),)])
+            start += s
+        return tuple(outs)
+
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim)
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """Split into pieces of the given sizes along ``dim`` (views).
+
+    >>> [t.tolist() for t in ember.arange(5).split_with_sizes([2, 3])]
+    [[0, 1], [2, 3, 4]]
+    """
+    d = wrap_dim(dim, input._data.ndim, "split_with_sizes")
+    sizes = [int(s) for s in split_sizes]
+    length = input._data.shape[d] if input._data.ndim else 1
+    if any(s < 0 for s in sizes):
+        raise op_error(RuntimeError, "split_with_sizes", "split_with_sizes expects split_sizes have only non-negative "
+                       f"entries, but got split_sizes={sizes}")
+    if sum(sizes) != length:
+        raise op_error(RuntimeError, "split_with_sizes", f"split_with_sizes expects split_sizes to sum exactly to "
+                       f"{length} (input tensor's size at dimension {d}), but got split_sizes={sizes}")
+    return SplitWithSizes(input, sizes=tuple(sizes), dim=d)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Split into chunks of ``split_size`` (the last may be smaller) or of the listed sizes (views).
+
+    >>> [t.tolist() for t in ember.split(ember.arange(5), 2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    if isinstance(split_size_or_sections, (list, tuple)):
+        return split_with_sizes(tensor, split_size_or_sections, dim)
+    size = int(split_size_or_sections)
+    if tensor._data.ndim == 0:
+        raise op_error(RuntimeError, "split", "split expects at least a 1-dimensional tensor")
+    d = wrap_dim(dim, tensor._data.ndim, "split")
+    length = tensor._data.shape[d]
+    if size < 0:
+        raise op_error(RuntimeError, "split", f"split expects split_size be non-negative, but got split_size={size}")
+    if size == 0:
+        if length != 0:
+            raise op_error(RuntimeError, "split", f"split_size can only be 0 if dimension size is 0, but got dimension "
+                           f"size of {length}")
+        return SplitWithSizes(tensor, sizes=(0,), dim=d)
+    count = max((length + size - 1) // size, 1)
+    sizes = [size] * (count - 1) + [length - size * (count - 1)]
+    return SplitWithSizes(tensor, sizes=tuple(sizes), dim=d)
+
+
+def chunk(input, chunks, dim=0):
+    """Split into at most ``chunks`` pieces of equal size (the last may be smaller).
+
+    >>> [t.tolist() for t in ember.arange(5).chunk(3)]
+    [[0, 1], [2, 3], [4]]
+    """
+    if chunks <= 0:
+        raise op_error(RuntimeError, "chunk", f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input._data.ndim == 0:
+        raise op_error(RuntimeError, "chunk", "chunk expects at least a 1-dimensional tensor")
+    d = wrap_dim(dim, input._data.ndim, "chunk")
+    length = input._data.shape[d]
+    size = (length + chunks - 1) // chunks
+    if size == 0:
+        return SplitWithSizes(input, sizes=(0,) * chunks, dim=d)
+    return split(input, size, d)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Split into ``n`` nearly equal parts, or at the given indices (views, like ``numpy.array_split``).
+
+    >>> [t.tolist() for t in ember.tensor_split(ember.arange(7), 3)]
+    [[0, 1, 2], [3, 4], [5, 6]]
+    """
+    if input._data.ndim == 0:
+        raise op_error(RuntimeError, "tensor_split", "tensor_split expected at least a 1-dimensional tensor, but got "
+                       "a tensor with 0 dims")
+    if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections._dtype.name != "int64":
+            raise op_error(RuntimeError, "tensor_split", "tensor_split expected tensor_indices_or_sections to have dtype "
+                           f"of long, but got {_type_name(indices_or_sections)}")
+        if indices_or_sections._data.ndim > 1:
+            raise op_error(RuntimeError, "tensor_split", "tensor_split expected tensor_indices_or_sections to be a "
+                           "zero-dimensional or one-dimensional tensor, but got a tensor with "
+                           f"{indices_or_sections._data.ndim} dims")
+        value = indices_or_sections._data
+        indices_or_sections = int(value) if value.ndim == 0 else [int(v) for v in value]
+    d = wrap_dim(dim, input._data.ndim, "tensor_split")
+    length = input._data.shape[d]
+    if isinstance(indices_or_sections, (list, tuple)):
+        bounds = [0] + [min(max(int(i) if i >= 0 else length + int(i), 0), length) for i in indices_or_sections]
+        bounds.append(length)
+        sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+        starts = bounds[:-1]
+        lead = (slice(None),) * d
+        return tuple(GetItem(input, index=lead + (slice(s, s + n),)) for s, n in zip(starts, sizes))
+    sections = int(indices_or_sections)
+    if sections <= 0:
+        raise op_error(RuntimeError, "tensor_split", f"number of sections must be larger than 0, got {sections}")
+    base, extra = divmod(length, sections)
+    sizes = [base + 1] * extra + [base] * (sections - extra)
+    return SplitWithSizes(input, sizes=tuple(sizes), dim=d)
+
+
+def _type_name(t):
+    from ember.ops.registry import _torch_type_name
+    return _torch_type_name(t._dtype)
+
+
+@register_op
+class Unbind:
+    name = "unbind"
+    kind = "movement"
+    promote = "none"
+    view = True
+
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        return tuple(a[lead + (i, Ellipsis)] for i in range(a.shape[dim]))
+
+    def backward(ctx, *grads):
+        if not grads:
+            return None
+        return Stack(*grads, dim=ctx.dim)
+
+
+def unbind(input, dim=0):
+    """The slices along ``dim`` as a tuple of views.
+
+    >>> ember.tensor([[1, 2], [3, 4]]).unbind(1)
+    (tensor([1, 3]), tensor([2, 4]))
+    """
+    if input._data.ndim == 0:
+        raise op_error(IndexError, "unbind", "Dimension specified as 0 but tensor has no dimensions")
+    return Unbind(input, dim=wrap_dim(dim, input._data.ndim, "unbind"))
+
+
+# ------------------------------------------------------------------------------------ reshaping helpers
+def movedim(input, source, destination):
+    """Move dimensions ``source`` to positions ``destination`` (a view); others keep their order.
+
+    >>> ember.zeros(2, 3, 4).movedim(0, -1).shape
+    ember.Size([3, 4, 2])
+    """
+    ndim = input._data.ndim
+    src = (source,) if not isinstance(source, (tuple, list)) else tuple(source)
+    dst = (destination,) if not isinstance(destination, (tuple, list)) else tuple(destination)
+    if len(src) != len(dst):
+        raise op_error(RuntimeError, "movedim", f"movedim: Invalid source or destination dims: source ({list(src)} "
+                       f"dims) should contain the same number of dims as destination ({list(dst)} dims)")
+    src = tuple(wrap_dim(d, ndim, "movedim") for d in src)
+    dst = tuple(wrap_dim(d, ndim, "movedim") for d in dst)
+    if len(set(src)) != len(src):
+        raise op_error(RuntimeError, "movedim", f"movedim: repeated dim in `source` ({list(source)})")
+    if len(set(dst)) != len(dst):
+        raise op_error(RuntimeError, "movedim", f"movedim: repeated dim in `destination` ({list(destination)})")
+    order = [d for d in range(ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    if ndim == 0:
+        return _alias(input) if not input._requires_grad else Reshape(input, shape=())
+    return Permute(input, dims=tuple(order))
+
+
+moveaxis = movedim
+
+
+def unflatten(input, dim, sizes):
+    """Expand dimension ``dim`` into ``sizes`` (one entry may be -1).
+
+    >>> ember.zeros(2, 6).unflatten(1, (2, -1)).shape
+    ember.Size([2, 2, 3])
+    """
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape), "unflatten")
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise op_error(RuntimeError, "unflatten", "unflatten: sizes must be non-empty")
+    length = shape[d] if shape else 1
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    if sizes.count(-1) > 1:
+        raise op_error(RuntimeError, "unflatten", "only one dimension can be inferred")
+    if -1 in sizes:
+        if known == 0 or length % known:
+            raise op_error(RuntimeError, "unflatten", f"unflatten: Provided sizes {list(sizes)} don't multiply up to "
+                           f"the size of dim {dim} ({length}) in the input tensor")
+        sizes = tuple(length // known if s == -1 else s for s in sizes)
+    elif known != length:
+        raise op_error(RuntimeError, "unflatten", f"unflatten: Provided sizes {list(sizes)} don't multiply up to the "
+                       f"size of dim {dim} ({length}) in the input tensor")
+    return Reshape(input, shape=shape[:d] + sizes + shape[d + 1:])
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of ``shapes`` broadcast to.
+
+    >>> ember.broadcast_shapes((2, 1), (3,))
+    ember.Size([2, 3])
+    """
+    from ember.size import Size
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    ndim = max((len(s) for s in shapes), default=0)
+    result = [1] * ndim
+    for index, s in enumerate(shapes):
+        for i in range(1, len(s) + 1):
+            size = s[-i]
+            if size < 0:
+                raise op_error(RuntimeError, "broadcast_shapes", f"Trying to create tensor with negative dimension "
+                               f"{size}: {list(s)}")
+            if result[-i] == 1:
+                result[-i] = size
+            elif size != 1 and size != result[-i]:
+                raise op_error(RuntimeError, "broadcast_shapes", f"Attempting to broadcast a dimension of length {size} "
+                               f"at -{i}! Mismatching argument at index {index} had {tuple(s)}; but expected shape "
+                               f"should be broadcastable to {result}")
+    return Size(result)
+
+
+def broadcast_to(input, size):
+    """``input.expand(size)``.
+
+    >>> ember.broadcast_to(ember.tensor([1, 2]), (2, 2))
+    tensor([[1, 2],
+            [1, 2]])
+    """
+    return expand(input, size)
+
+
+def broadcast_tensors(*tensors):
+    """Expand tensors to their common broadcast shape (views).
+
+    >>> [t.shape for t in ember.broadcast_tensors(ember.zeros(2, 1), ember.zeros(3))]
+    [ember.Size([2, 3]), ember.Size([2, 3])]
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shapes = [t._data.shape for t in tensors]
+    try:
+        target = tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        from ember.errors import broadcast_message
+        raise op_error(RuntimeError, "broadcast_tensors", broadcast_message(shapes)) from None
+    return tuple(expand(t, target) for t in tensors)
+
+
+# ------------------------------------------------------------------------------------ repeating
+@register_op
+class Repeat:
+    name = "repeat"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, repeats):
+        ctx.repeats = repeats
+        lead = len(repeats) - a.ndim
+        return np.tile(a.reshape((1,) * lead + a.shape), repeats)
+
+    def backward(ctx, grad):
+        shape, _ = ctx.input_meta[0]
+        repeats = ctx.repeats
+        full = (1,) * (len(repeats) - len(shape)) + tuple(shape)
+        interleaved = []
+        for r, s in zip(repeats, full):
+            interleaved += [r, s]
+        from ember.ops.reduce import sum as reduce_sum
+        summed = reduce_sum(grad.reshape(interleaved), tuple(range(0, 2 * len(full), 2)))
+        return summed.reshape(shape)
+
+
+def repeat(input, *sizes):
+    """Tile ``input`` ``sizes[i]`` times along each dimension (leading new dimensions allowed).
+
+    >>> ember.tensor([1, 2]).repeat(2, 2)
+    tensor([[1, 2, 1, 2],
+            [1, 2, 1, 2]])
+    """
+    repeats = as_shape(sizes, "repeat") if sizes else ()
+    if len(repeats) < input._data.ndim:
+        raise op_error(RuntimeError, "repeat", "Number of dimensions of repeat dims can not be smaller than number of "
+                       "dimensions of tensor")
+    for r in repeats:
+        if r < 0:
+            shape = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
+            raise op_error(RuntimeError, "repeat", f"Trying to create tensor with negative dimension {r}: "
+                           f"{[s * q for s, q in zip(shape, repeats)]}")
+    return Repeat(input, repeats=repeats)
+
+
+def tile(input, dims):
+    """Repeat along dimensions; ``dims`` shorter than ``input.ndim`` is padded with leading ones.
+
+    >>> ember.tile(ember.tensor([[1, 2]]), (2,))
+    tensor([[1, 2, 1, 2]])
+    """
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+@register_op
+class RepeatInterleave:
+    """``numpy.repeat`` along ``dim`` with an int or per-element counts."""
+
+    name = "repeat_interleave"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, repeats, dim):
+        ctx.repeats = repeats
+        ctx.dim = dim
+        return np.repeat(a, repeats, axis=dim)
+
+    def backward(ctx, grad):
+        shape, _ = ctx.input_meta[0]
+        dim = ctx.dim
+        repeats = ctx.repeats
+        if isinstance(repeats, int):
+            grad_shape = grad._data.shape
+            split_shape = grad_shape[:dim] + (shape[dim], repeats) + grad_shape[dim + 1:]
+            from ember.ops.reduce import sum as reduce_sum
+            return reduce_sum(grad.reshape(split_shape), dim + 1)
+        from ember.ops.index import index_add
+        from ember.tensor import _make
+        owners = _make(np.repeat(np.arange(shape[dim], dtype=np.int64), repeats))
+        zeros = _make(np.zeros(shape, dtype=grad._data.dtype))
+        return index_add(zeros, dim, owners, grad)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times (an int, or a count per element along ``dim``).
+
+    With ``dim=None`` the input is flattened. ``repeat_interleave(counts)`` alone returns
+    ``arange(len(counts))`` repeated by ``counts``.
+
+    >>> ember.tensor([1, 2]).repeat_interleave(2)
+    tensor([1, 1, 2, 2])
+    >>> ember.repeat_interleave(ember.tensor([[1, 2]]), ember.tensor([1, 2]), dim=1)
+    tensor([[1, 2, 2]])
+    """
+    from ember.tensor import _make
+    if repeats is None:
+        counts = input
+        if counts._data.ndim > 1 or counts._dtype.category != 1:
+            raise op_error(RuntimeError, "repeat_interleave", "repeat_interleave only accept 1D vector as repeat")
+        if (counts._data < 0).any():
+            raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
+        return _make(np.repeat(np.arange(counts._data.size, dtype=np.int64), counts._data.reshape(-1)))
+    if dim is None:
+        input = Reshape(input, shape=(input._data.size,))
+        d = 0
+    else:
+        d = wrap_dim(dim, input._data.ndim, "repeat_interleave")
+        if input._data.ndim == 0:
+            input = Reshape(input, shape=(1,))
+    length = input._data.shape[d]
+    if isinstance(repeats, Tensor):
+        if repeats._data.ndim > 1:
+            raise op_error(RuntimeError, "repeat_interleave", "repeats must be 0-dim or 1-dim tensor")
+        if repeats._dtype.category != 1:
+            raise op_error(RuntimeError, "repeat_interleave", "repeats has to be Long or Int tensor")
+        counts = repeats._data.astype(np.int64).reshape(-1)
+        if counts.size == 1:
+            repeats = int(counts[0])
+        elif counts.size != length:
+            raise op_error(RuntimeError, "repeat_interleave", f"repeats must have the same size as input along dim, but "
+                           f"got repeats.size(0) = {counts.size} and input.size({d}) = {length}")
+        else:
+            if (counts < 0).any():
+                raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
+            if output_size is not None and int(counts.sum()) != output_size:
+                raise op_error(RuntimeError, "repeat_interleave", "allocated size does not match required size")
+            return RepeatInterleave(input, repeats=counts, dim=d)
+    repeats = int(repeats)
+    if repeats < 0:
+        raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
+    if output_size is not None and repeats * length != output_size:
+        raise op_error(RuntimeError, "repeat_interleave", "allocated size does not match required size")
+    return RepeatInterleave(input, repeats=repeats, dim=d)
+
+
+# ------------------------------------------------------------------------------------ reordering
+@register_op
+class Flip:
+    name = "flip"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return np.flip(a, dims).copy() if dims else a.copy()
+
+    def backward(ctx, grad):
+        return Flip(grad, dims=ctx.dims)
+
+
+def flip(input, *dims):
+    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
+
+    >>> ember.tensor([[1, 2], [3, 4]]).flip(1)
+    tensor([[2, 1],
+            [4, 3]])
+    """
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    wrapped = tuple(wrap_dim(d, input._data.ndim, "flip") for d in dims)
+    for i, d in enumerate(wrapped):
+        if d in wrapped[:i]:
+            raise op_error(RuntimeError, "flip", f"dim {d} appears multiple times in the list of dims")
+    return Flip(input, dims=wrapped)
+
+
+def fliplr(input):
+    """Flip left-right (dim 1); needs at least 2 dimensions.
+
+    >>> ember.fliplr(ember.tensor([[1, 2]]))
+    tensor([[2, 1]])
+    """
+    if input._data.ndim < 2:
+        raise op_error(RuntimeError, "fliplr", "Input must be >= 2-d.")
+    return Flip(input, dims=(1,))
+
+
+def flipud(input):
+    """Flip up-down (dim 0); needs at least 1 dimension.
+
+    >>> ember.flipud(ember.tensor([1, 2]))
+    tensor([2, 1])
+    """
+    if input._data.ndim < 1:
+        raise op_error(RuntimeError, "flipud", "Input must be >= 1-d.")
+    return Flip(input, dims=(0,))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second).
+
+    >>> ember.rot90(ember.tensor([[1, 2], [3, 4]]))
+    tensor([[2, 4],
+            [1, 3]])
+    """
+    dims = tuple(dims)
+    ndim = input._data.ndim
+    if len(dims) != 2:
+        raise op_error(RuntimeError, "rot90", f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if ndim < 2:
+        raise op_error(RuntimeError, "rot90", f"expected total dims >= 2, but got total dims = {ndim}")
+    d0, d1 = wrap_dim(dims[0], ndim, "rot90"), wrap_dim(dims[1], ndim, "rot90")
+    if d0 == d1:
+        raise op_error(RuntimeError, "rot90", f"expected rotation dims to be different, but got dim0 = {d0} and "
+                       f"dim1 = {d1}")
+    k = k % 4
+    if k == 1:
+        return Transpose(Flip(input, dims=(d1,)), dim0=d0, dim1=d1)
+    if k == 2:
+        return Flip(input, dims=(d0, d1))
+    if k == 3:
+        return Flip(Transpose(input, dim0=d0, dim1=d1), dims=(d1,))
+    return Clone(input)
+
+
+@register_op
+class Roll:
+    name = "roll"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, shifts, dims):
+        ctx.shifts = shifts
+        ctx.dims = dims
+        if dims is None:
+            return np.roll(a.reshape(-1), shifts).reshape(a.shape)
+        return np.roll(a, shifts, dims)
+
+    def backward(ctx, grad):
+        negated = tuple(-s for s in ctx.shifts) if isinstance(ctx.shifts, tuple) else -ctx.shifts
+        return Roll(grad, shifts=negated, dims=ctx.dims)
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically along ``dims`` (or over the flattened tensor when ``dims`` is None).
+
+    >>> ember.roll(ember.tensor([1, 2, 3, 4]), 1)
+    tensor([4, 1, 2, 3])
+    """
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise op_error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+        return Roll(input, shifts=shifts[0], dims=None)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if not shifts:
+        raise op_error(RuntimeError, "roll", "`shifts` required")
+    if len(shifts) != len(dims):
+        raise op_error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                       f"dims:{len(dims)}")
+    dims = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
+    return Roll(input, shifts=shifts, dims=dims)
+
+
+# ------------------------------------------------------------------------------------ triangles and diagonals
+@register_op
+class Tril:
+    name = "tril"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, diagonal):
+        ctx.diagonal = diagonal
+        return np.tril(a, diagonal)
+
+    def backward(ctx, grad):
+        return Tril(grad, diagonal=ctx.diagonal)
+
+
+@register_op
+class Triu:
+    name = "triu"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, diagonal):
+        ctx.diagonal = diagonal
+        return np.triu(a, diagonal)
+
+    def backward(ctx, grad):
+        return Triu(grad, diagonal=ctx.diagonal)
+
+
+def tril(input, diagonal=0, *, out=None):
+    """The lower triangle of the last two dimensions (elements above ``diagonal`` set to zero).
+
+    >>> ember.tril(ember.ones(2, 2))
+    tensor([[1., 0.],
+            [1., 1.]])
+    """
+    if input._data.ndim < 2:
+        raise op_error(RuntimeError, "tril", "tril: input tensor must have at least 2 dimensions")
+    result = Tril(input, diagonal=int(diagonal))
+    if out is not None:
+        from ember.ops.elementwise import _maybe_out
+        return _maybe_out(result, out)
+    return result
+
+
+def triu(input, diagonal=0, *, out=None):
+    """The upper triangle of the last two dimensions (elements below ``diagonal`` set to zero).
+
+    >>> ember.triu(ember.ones(2, 2))
+    tensor([[1., 1.],
+            [0., 1.]])
+    """
+    if input._data.ndim < 2:
+        raise op_error(RuntimeError, "triu", "triu: input tensor must have at least 2 dimensions")
+    result = Triu(input, diagonal=int(diagonal))
+    if out is not None:
+        from ember.ops.elementwise import _maybe_out
+        return _maybe_out(result, out)
+    return result
+
+
+def tril_(input, diagonal=0):
+    """In-place :func:`tril`."""
+    from ember.ops.registry import apply_inplace
+    if input._data.ndim < 2:
+        raise op_error(RuntimeError, "tril_", "tril: input tensor must have at least 2 dimensions")
+    return apply_inplace(Tril, input, diagonal=int(diagonal))
+
+
+def triu_(input, diagonal=0):
+    """In-place :func:`triu`."""
+    from ember.ops.registry import apply_inplace
+    if input._data.ndim < 2:
+        raise op_error(RuntimeError, "triu_", "triu: input tensor must have at least 2 dimensions")
+    return apply_inplace(Triu, input, diagonal=int(diagonal))
+
+
+def _diagonal_of(a, offset, dim1, dim2):
+    """A writable NumPy view of a diagonal (``numpy.diagonal`` returns a read-only one)."""
+    m = np.moveaxis(a, (dim1, dim2), (-2, -1))
+    m = m[..., :, offset:] if offset >= 0 else m[..., -offset:, :]
+    n = max(min(m.shape[-2], m.shape[-1]), 0)
+    strides = m.strides[:-2] + (m.strides[-2] + m.strides[-1],)
+    return np.lib.stride_tricks.as_strided(m, m.shape[:-2] + (n,), strides)
+
+
+@register_op
+class Diagonal:
+    name = "diagonal"
+    kind = "movement"
+    promote = "none"
+    view = True
+
+    def forward(ctx, a, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        return _diagonal_of(a, offset, dim1, dim2)
+
+    def backward(ctx, grad):
+        return DiagEmbed(grad, shape=ctx.input_meta[0][0], offset=ctx.args[0], dim1=ctx.args[1], dim2=ctx.args[2])
+
+
+@register_op
+class DiagEmbed:
+    """Zeros of ``shape`` with ``a`` written on a diagonal (diag_embed, and the gradient of diagonal)."""
+
+    name = "diag_embed"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, shape, offset, dim1, dim2):
+        ctx.args = (offset, dim1, dim2)
+        out = np.zeros(shape, dtype=a.dtype)
+        _diagonal_of(out, offset, dim1, dim2)[...] = a
+        return out
+
+    def backward(ctx, grad):
+        return Diagonal(grad, offset=ctx.args[0], dim1=ctx.args[1], dim2=ctx.args[2])
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the ``dim1``/``dim2`` planes, appended as the last dimension (a view).
+
+    >>> ember.arange(9).reshape(3, 3).diagonal(1)
+    tensor([1, 5])
+    """
+    ndim = input._data.ndim
+    d1, d2 = wrap_dim(dim1, ndim, "diagonal"), wrap_dim(dim2, ndim, "diagonal")
+    if d1 == d2:
+        raise op_error(RuntimeError, "diagonal", f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal(input, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Place the last dimension of ``input`` on the diagonal of new ``dim1``/``dim2`` planes.
+
+    >>> ember.diag_embed(ember.tensor([1, 2]))
+    tensor([[1, 0],
+            [0, 2]])
+    """
+    ndim = input._data.ndim + 1
+    d1, d2 = wrap_dim(dim1, ndim, "diag_embed"), wrap_dim(dim2, ndim, "diag_embed")
+    if d1 == d2:
+        raise op_error(RuntimeError, "diag_embed", f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    size = (input._data.shape[-1] if input._data.ndim else 1) + abs(int(offset))
+    rest = list(input._data.shape[:-1])
+    shape = []
+    for i in range(ndim):
+        shape.append(size if i in (d1, d2) else rest.pop(0))
+    src = input if input._data.ndim else Reshape(input, shape=(1,))
+    return DiagEmbed(src, shape=tuple(shape), offset=int(offset), dim1=d1, dim2=d2)
+
+
+def diag(input, diagonal=0, *, out=None):
+    """A 1-d tensor's values on a square matrix's diagonal, or a 2-d tensor's diagonal as a 1-d copy.
+
+    >>> ember.diag(ember.tensor([1, 2]))
+    tensor([[1, 0],
+            [0, 2]])
+    >>> ember.diag(ember.tensor([[1, 2], [3, 4]]))
+    tensor([1, 4])
+    """
+    ndim = input._data.ndim
+    if ndim == 1:
+        result = diag_embed(input, diagonal, 0, 1)
+    elif ndim == 2:
+        result = Clone(Diagonal(input, offset=int(diagonal), dim1=0, dim2=1))
+    else:
+        raise op_error(RuntimeError, "diag", f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
+    if out is not None:
+        from ember.ops.elementwise import _maybe_out
+        return _maybe_out(result, out)
+    return result
+
+
+# ------------------------------------------------------------------------------------ slicing views
+def narrow(input, dim, start, length):
+    """``length`` elements along ``dim`` starting at ``start`` (a view; ``start`` may be a 0-d tensor).
+
+    >>> ember.arange(6).reshape(2, 3).narrow(1, 1, 2)
+    tensor([[1, 2],
+            [4, 5]])
+    """
+    if input._data.ndim == 0:
+        raise op_error(RuntimeError, "narrow", "narrow() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, input._data.ndim, "narrow")
+    size = input._data.shape[d]
+    start = int(start)
+    length = int(length)
+    if length < 0:
+        raise op_error(RuntimeError, "narrow", "narrow(): length must be non-negative.")
+    if start < -size or start > size:
+        raise op_error(IndexError, "narrow", f"start out of range (expected to be in range of [{-size}, {size}], but "
+                       f"got {start})")
+    if start < 0:
+        start += size
+    if start + length > size:
+        raise op_error(RuntimeError, "narrow", f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return GetItem(input, index=(slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim``, with that dimension removed (a view).
+
+    >>> ember.arange(6).reshape(2, 3).select(1, -1)
+    tensor([2, 5])
+    """
+    if input._data.ndim == 0:
+        raise op_error(IndexError, "select", "select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, input._data.ndim, "select")
+    size = input._data.shape[d]
+    index = int(index)
+    if index < -size or index >= size:
+        raise op_error(IndexError, "select", f"select(): index {index} out of range for tensor of size "
+                       f"{list(input._data.shape)} at dimension {d}")
+    return GetItem(input, index=(slice(None),) * d + (index,))
+
+
+@register_op
+class Unfold:
+    """Sliding windows of ``size`` every ``step`` along ``dim`` (a strided view; windows become the last dim)."""
+
+    name = "unfold"
+    kind = "movement"
+    promote = "none"
+    view = True
+
+    def forward(ctx, a, dim, size, step):
+        ctx.args = (dim, size, step)
+        if a.ndim == 0:
+            return a.reshape(1)
+        # Overlapping windows alias memory: read-only, so in-place writes fail as in PyTorch.
+        writeable = a.flags.writeable and step >= size
+        windows = np.lib.stride_tricks.sliding_window_view(a, size, axis=dim, writeable=writeable)
+        return windows[(slice(None),) * dim + (slice(None, None, step),)]
+
+    def backward(ctx, grad):
+        return UnfoldBackward(grad, shape=ctx.input_meta[0][0], dim=ctx.args[0], size=ctx.args[1], step=ctx.args[2])
+
+
+@register_op
+class UnfoldBackward:
+    """Sum each window's gradient back onto the positions it covered."""
+
+    name = "unfold_backward"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, grad, shape, dim, size, step):
+        ctx.args = (dim, size, step)
+        out = np.zeros(shape, dtype=grad.dtype)
+        if not shape:
+            return grad.reshape(())
+        count = grad.shape[dim]
+        lead = (slice(None),) * dim
+        for j in range(size):
+            out[lead + (slice(j, j + step * (count - 1) + 1, step),)] += grad[..., j]
+        return out
+
+    def backward(ctx, grad):
+        return Unfold(grad, dim=ctx.args[0], size=ctx.args[1], step=ctx.args[2])
+
+
+def unfold(input, dimension, size, step):
+    """All windows of ``size`` elements taken every ``step`` along ``dimension`` (a view).
+
+    >>> ember.arange(5).unfold(0, 2, 2)
+    tensor([[0, 1],
+            [2, 3]])
+    """
+    ndim = input._data.ndim
+    d = wrap_dim(dimension, ndim, "unfold")
+    length = input._data.shape[d] if ndim else 1
+    if size > length:
+        raise op_error(RuntimeError, "unfold", f"maximum size for tensor at dimension {d} is {length} but size is {size}")
+    if size < 0:
+        raise op_error(RuntimeError, "unfold", f"size is {size} but must be >= 0")
+    if step <= 0:
+        raise op_error(RuntimeError, "unfold", f"step is {step} but must be > 0")
+    return Unfold(input, dim=d, size=int(size), step=int(step))
+
+
+def _root_of(a):
+    """The NumPy array that owns ``a``'s memory (PyTorch's storage)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+@register_op
+class AsStrided:
+    """A view with explicit sizes, strides (in elements) and storage offset over the base's memory."""
+
+    name = "as_strided"
+    kind = "movement"
+    promote = "none"
+    view = True
+
+    def forward(ctx, a, size, stride, offset):
+        storage = _root_of(a)
+        if ctx.__class__ is not _Scratch:
+            ctx.positions = (_storage_positions(a, storage), size, stride, offset)
+        flat = storage.reshape(-1)
+        return np.lib.stride_tricks.as_strided(flat[offset:], size, tuple(s * a.itemsize for s in stride),
+                                               writeable=flat.flags.writeable)
+
+    def backward(ctx, grad):
+        from ember.ops.index import index_add
+        from ember.tensor import _make
+        own, size, stride, offset = ctx.positions
+        # Map each storage position read by the output back to the input element that lives there.
+        lookup = np.full(max(int(own.max(initial=-1)) + 1, offset + _extent(size, stride)), -1, dtype=np.int64)
+        lookup[own.reshape(-1)] = np.arange(own.size)
+        read = lookup[offset + _element_offsets(size, stride)].reshape(-1)
+        shape, _ = ctx.input_meta[0]
+        flat_grad = grad.reshape(-1)
+        keep = read >= 0
+        if not keep.all():
+            flat_grad = flat_grad[_make(np.nonzero(keep)[0])]
+            read = read[keep]
+        zeros = _make(np.zeros(own.size, dtype=grad._data.dtype))
+        return index_add(zeros, 0, _make(read), flat_grad).reshape(shape)
+
+
+def _element_offsets(size, stride):
+    offsets = np.zeros((), dtype=np.int64)
+    for n, s in zip(size, stride):
+        offsets = offsets[..., None] + np.arange(n, dtype=np.int64) * s
+    return offsets
+
+
+def _extent(size, stride):
+    if any(n == 0 for n in size):
+        return 0
+    return 1 + sum((n - 1) * s for n, s in zip(size, stride))
+
+
+def _storage_positions(a, storage):
+    """Element offsets of each element of ``a`` inside ``storage``'s memory."""
+    item = a.itemsize
+    start = (a.__array_interface__["data"][0] - storage.__array_interface__["data"][0]) // item
+    return start + _element_offsets(a.shape, tuple(s // item for s in a.strides))
+
+
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of ``input``'s storage with the given sizes and strides (in elements).
+
+    >>> ember.arange(6).as_strided((2, 2), (1, 2))
+    tensor([[0, 2],
+            [1, 3]])
+    """
+    storage = _root_of(input._data)
+    if not storage.flags.c_contiguous:
+        raise op_error(RuntimeError, "as_strided", "as_strided needs a tensor whose storage is contiguous; call "
+                       ".contiguous() first")
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise op_error(RuntimeError, "as_strided", f"mismatch in length of strides and shape: {len(size)} sizes and "
+                       f"{len(stride)} strides")
+    if storage_offset is None:
+        item = input._data.itemsize
+        storage_offset = (input._data.__array_interface__["data"][0] - storage.__array_interface__["data"][0]) // item
+    needed = storage_offset + _extent(size, stride)
+    if needed > storage.size and _extent(size, stride):
+        raise op_error(RuntimeError, "as_strided", f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                       f"offset {storage_offset}, and itemsize {storage.itemsize} requiring a storage size of "
+                       f"{needed * storage.itemsize} are out of bounds for storage of size "
+                       f"{storage.size * storage.itemsize}")
+    return AsStrided(input, size=size, stride=stride, offset=int(storage_offset))
+
+
+# ------------------------------------------------------------------------------------ padding
+@register_op
+class ConstantPad:
+    """``F.pad`` in constant mode; negative amounts crop."""
+
+    name = "constant_pad_nd"
+    kind = "movement"
+    promote = "none"
+
+    def forward(ctx, a, pad, value):
+        ctx.pad = pad
+        ndim = a.ndim
+        source, target, shape = [], [], []
+        for d in range(ndim):
+            k = ndim - 1 - d
+            left, right = (pad[2 * k], pad[2 * k + 1]) if 2 * k + 1 < len(pad) else (0, 0)
+            size = a.shape[d]
+            shape.append(size + left + right)
+            source.append(slice(max(-left, 0), size - max(-right, 0)))
+            target.append(slice(max(left, 0), max(left, 0) + size - max(-left, 0) - max(-right, 0)))
+        out = np.full(shape, value, dtype=a.dtype)
+        out[tuple(target)] = a[tuple(source)]
+        return out
+
+    def backward(ctx, grad):
+        return ConstantPad(grad, pad=tuple(-p for p in ctx.pad), value=0)
+
+
+def _pad_index(size, left, right, mode):
+    """For one padded dimension: which input position each output position reads."""
+    out = np.arange(size + left + right, dtype=np.int64)
+    if mode == "circular":
+        start = max(-left, 0)
+        length = size - start - max(-right, 0)
+        return (out - max(left, 0)) % length + start
+    in_start, out_start = max(0, -left), max(0, left)
+    if mode == "reflect":
+        positions = np.where(out < left, 2 * left - out, np.where(out < size + left, out, 2 * (size + left - 1) - out))
+    else:
+        positions = np.clip(out, left, size + left - 1)
+    return positions - out_start + in_start
+
+
+_PAD_DIMS_HELP = ("Supported combinations for non-constant padding:\n"
+                  "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+                  "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+                  "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or, with negative amounts, crop) ``input``; ``pad`` lists (left, right) pairs from the last dim back.
+
+    Modes: ``"constant"`` (with ``value``, default 0), ``"reflect"``, ``"replicate"``, ``"circular"``.
+
+    >>> import ember.nn.functional as F
+    >>> F.pad(ember.tensor([[1, 2, 3]]), (1, 2))
+    tensor([[0, 1, 2, 3, 0, 0]])
+    >>> F.pad(ember.tensor([[1.0, 2.0, 3.0]]), (2, 1), mode="reflect")
+    tensor([[3., 2., 1., 2., 3., 2.]])
+    """
+    pad = tuple(int(p) for p in pad)
+    ndim = input._data.ndim
+    if len(pad) % 2:
+        raise op_error(RuntimeError, "pad", "Padding length must be divisible by 2")
+    if len(pad) // 2 > ndim:
+        raise op_error(RuntimeError, "pad", f"Padding length should be less than or equal to two times the input "
+                       f"dimension but got padding length {len(pad)} and input of dimension {ndim}")
+    if mode == "constant":
+        shape = input._data.shape
+        for i in range(len(pad) // 2):
+            d = ndim - 1 - i
+            if shape[d] + pad[2 * i] + pad[2 * i + 1] < 0:
+                raise op_error(RuntimeError, "pad", "narrow(): length must be non-negative.")
+        if not pad:
+            return Clone(input)
+        return ConstantPad(input, pad=pad, value=0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise op_error(NotImplementedError, "pad", f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise op_error(RuntimeError, "pad", f'Padding mode "{mode}" doesn\'t take in value argument')
+    padded = len(pad) // 2
+    if padded not in (1, 2, 3) or ndim not in (padded + 1, padded + 2):
+        raise op_error(NotImplementedError, "pad", f"Padding size {len(pad)} is not supported for {ndim}D input "
+                       f"tensor.\n{_PAD_DIMS_HELP}")
+    shape = input._data.shape
+    batch_free = shape[1:] if ndim == padded + 2 else shape
+    if 0 in batch_free:
+        raise op_error(RuntimeError, "pad", f"Expected {padded + 1}D or {padded + 2}D (batch mode) tensor with possibly "
+                       f"0 batch size and other non-zero dimensions for input, but got: {list(shape)}")
+    from ember.ops.index import index_select
+    from ember.tensor import _make
+    result = input
+    for i in range(padded):
+        d = ndim - 1 - i
+        left, right = pad[2 * i], pad[2 * i + 1]
+        size = shape[d]
+        if mode == "reflect" and (left >= size or right >= size):
+            raise op_error(RuntimeError, "pad", f"Argument #4: Padding size should be less than the corresponding input "
+                           f"dimension, but got: padding ({left}, {right}) at dimension {d} of input {list(shape)}")
+        if mode == "circular" and (left > size or right > size):
+            raise op_error(RuntimeError, "pad", "Padding value causes wrapping around more than once.")
+        if size + left + right < 0:
+            raise op_error(RuntimeError, "pad", f"input tensor is too small for padding ({left}, {right}) at dimension "
+                           f"{d} of input {list(shape)}")
+        if left == 0 and right == 0:
+            continue
+        result = index_select(result, d, _make(_pad_index(size, left, right, mode)))
+    return result if result is not input else Clone(input)
+
+
+FUNCTIONAL = ["pad"]
+
+
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "expand": expand, "expand_as": expand_as, "permute": permute,
     "transpose": transpose, "swapaxes": swapaxes, "swapdims": swapdims, "t": t, "squeeze": squeeze,
     "unsqueeze": unsqueeze, "flatten": flatten, "clone": clone, "contiguous": contiguous,
     "reshape_as": lambda input, other: reshape(input, other._data.shape),
     "view_as": lambda input, other: view(input, other._data.shape),
+    "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten, "repeat": repeat, "tile": tile,
+    "repeat_interleave": repeat_interleave, "split": split, "split_with_sizes": split_with_sizes, "chunk": chunk,
+    "tensor_split": tensor_split, "unbind": unbind, "flip": flip, "fliplr": fliplr, "flipud": flipud,
+    "rot90": rot90, "roll": roll, "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_, "diag": diag,
+    "diagonal": diagonal, "diag_embed": diag_embed, "narrow": narrow, "select": select, "broadcast_to": broadcast_to,
+    "unfold": unfold, "as_strided": as_strided,
 }
-__all__ += ["view", "expand", "expand_as", "contiguous"]
+__all__ += ["view", "expand", "expand_as", "contiguous", "cat", "concat", "concatenate", "stack", "hstack", "vstack",
+            "row_stack", "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "split", "split_with_sizes",
+            "chunk", "tensor_split", "unbind", "movedim", "moveaxis", "unflatten", "broadcast_shapes", "broadcast_to",
+            "broadcast_tensors", "repeat_interleave", "tile", "flip", "fliplr", "flipud", "rot90", "roll", "tril",
+            "triu", "diagonal", "diag_embed", "diag", "narrow", "select", "as_strided"]
 _ = Tensor

@@ -234,7 +234,8 @@ def _link_view(result, source, op, args, attrs, index):
         return
     result._version = source._version
     result._base = source if source._base is None else source._base
-    result._view_of = (source, op, args[1:], attrs, index)
+    # (source, op, other operands, attributes, output index, version when grad_fn was recorded, grad mode)
+    result._view_of = (source, op, args[1:], attrs, index, source._version.value, STATE.enabled)
 
 
 def _forward_error(op, args, error):
@@ -256,6 +257,14 @@ def check_inplace_allowed(self: Tensor, op_name: str):
     if STATE.enabled and self._base is not None and self._base._requires_grad and self._base.grad_fn is None:
         raise op_error(RuntimeError, op_name, "a view of a leaf Variable that requires grad is being used in an "
                        "in-place operation.")
+    if not self._data.flags.writeable:
+        raise op_error(RuntimeError, op_name, "unsupported operation: more than one element of the written-to tensor "
+                       "refers to a single memory location. Please clone() the tensor before performing the operation.")
+    if STATE.enabled and self._view_of is not None:
+        from ember.autograd.engine import view_inplace_error
+        message = view_inplace_error(self)
+        if message:
+            raise op_error(RuntimeError, op_name, message)
 
 
 def _check_cast(op_name, result_dtype, self_dtype):
