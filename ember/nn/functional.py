@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 
-_FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc")
+_FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention")
 _NAMES = []
 for _family in _FAMILIES:
     try:

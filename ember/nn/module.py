@@ -514,8 +514,8 @@ class Module:
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """An ordered dict of parameters and persistent buffers, keyed as in PyTorch (``layer.0.weight``).
 
-        >>> m = ember.nn.Module(); m.w = ember.nn.Parameter(ember.ones(1)); m.state_dict()
-        OrderedDict({'w': tensor([1.])})
+        >>> m = ember.nn.Module(); m.w = ember.nn.Parameter(ember.ones(1)); dict(m.state_dict())
+        {'w': tensor([1.])}
         """
         if args:  # positional (destination, prefix, keep_vars), deprecated in torch but still used
             destination = args[0]

@@ -14,7 +14,7 @@ from ember.ops.registry import REGISTRY, OpDef, register_op
 # Order matters only for name clashes: a later family's public name wins.
 FAMILIES = (
     "elementwise", "elementwise_math", "reduce", "movement", "index", "creation", "random", "linalg",
-    "nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc",
+    "nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention",
 )
 
 PUBLIC = {}

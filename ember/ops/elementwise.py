@@ -249,6 +249,13 @@ class Sqrt:
         return grad / (2 * ctx.output)
 
 
+def _check_integer_divisor(op_name, a, b):
+    """Integer division by zero is an error in PyTorch (a RuntimeError), not a silent 0."""
+    if a.dtype.kind in "iu" and np.any(np.asarray(b) == 0):
+        from ember.errors import op_error
+        raise op_error(RuntimeError, op_name, "ZeroDivisionError: integer division by zero")
+
+
 @register_op
 class FloorDivide:
     name = "floor_divide"
@@ -256,8 +263,7 @@ class FloorDivide:
     allowed = {1, 2}
 
     def forward(a, b):
-        if a.dtype.kind in "iu" and np.any(np.asarray(b) == 0):
-            raise ZeroDivisionError("ZeroDivisionError")
+        _check_integer_divisor("floor_divide", a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.floor_divide(a, b)
 
@@ -270,8 +276,7 @@ class Remainder:
     save = ("inputs",)
 
     def forward(a, b):
-        if a.dtype.kind in "iu" and np.any(np.asarray(b) == 0):
-            raise ZeroDivisionError("ZeroDivisionError")
+        _check_integer_divisor("remainder", a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.remainder(a, b)
 
@@ -390,7 +395,9 @@ def div(input, other, *, rounding_mode=None, out=None):
         result = elementwise_math.trunc(quotient)
         dt = _dt.result_type_of((input, other))
         return _maybe_out(result if dt.is_floating_point else cast(result, dt), out)
-    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+    from ember.errors import op_error
+    raise op_error(RuntimeError, "div", f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                   f"{rounding_mode!r}")
 
 
 def neg(input, *, out=None):
@@ -461,11 +468,13 @@ def sqrt(input, *, out=None):
 
 
 def square(input, *, out=None):
-    """``input * input``.
+    """``input * input`` (bool tensors give int64, as in PyTorch).
 
     >>> ember.square(ember.tensor([3]))
     tensor([9])
     """
+    if isinstance(input, Tensor) and input._dtype is _dt.bool:
+        input = cast(input, _dt.int64)
     return _maybe_out(Mul(input, input), out)
 
 
@@ -647,6 +656,7 @@ ge_ = _inplace(Ge, "ge_")
 
 
 def square_(self):
+    """In-place ``self * self``."""
     return apply_inplace(Mul, self, self)
 
 
@@ -662,6 +672,11 @@ TENSOR_METHODS = {
         "eq_", "ne_", "lt_", "le_", "gt_", "ge_",
     ]
 }
+negative_ = neg_
 TENSOR_METHODS.update(subtract_=sub_, multiply_=mul_, divide_=div_, true_divide_=div_, negative_=neg_,
                       absolute_=abs_)
-__all__ += ["sign", "where"]
+__all__ += ["sign", "where", "neg_", "negative_", "exp_", "log_", "abs_", "sqrt_", "square_"]
+# Tensor's augmented assignments (``x += y`` ...) call these through ``ember.ops``, which holds only
+# public names; PyTorch has no top-level ``torch.add_``, but exporting them is harmless.
+__all__ += ["add_", "sub_", "mul_", "div_", "floor_divide_", "remainder_", "pow_", "bitwise_and_", "bitwise_or_",
+            "bitwise_xor_"]

@@ -25,6 +25,7 @@ from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
+from ember.ops.elementwise_math import _erf_kernel, _poly  # one erf kernel serves erf and gelu
 from ember.ops.registry import REGISTRY, apply_inplace, check_inplace_allowed, register_op, write_result_into
 from ember.tensor import Tensor, _make
 
@@ -106,69 +107,6 @@ def _np_sigmoid(x):
         return np.reciprocal(out, out=out)
 
 
-# Coefficients of the FreeBSD/SunPro s_erf.c rational approximations (public domain, < 1 ulp).
-_ERX = 8.45062911510467529297e-01
-_PP = (1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
-       -5.77027029648944159157e-03, -2.37630166566501626084e-05)
-_QQ = (1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
-       1.32494738004321644526e-04, -3.96022827877536812320e-06)
-_PA = (-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
-       3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
-       -2.16637559486879084300e-03)
-_QA = (1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
-       1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02)
-_RA = (-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e01,
-       -6.23753324503260060396e01, -1.62396669462573470355e02, -1.84605092906711035994e02,
-       -8.12874355063065934246e01, -9.81432934416914548592e00)
-_SA = (1.0, 1.96512716674392571292e01, 1.37657754143519042600e02, 4.34565877475229228821e02,
-       6.45387271733267880336e02, 4.29008140027567833386e02, 1.08635005541779435134e02,
-       6.57024977031928170135e00, -6.04244152148580987438e-02)
-_RB = (-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e01,
-       -1.60636384855821916062e02, -6.37566443368389627722e02, -1.02509513161107724954e03,
-       -4.83519191608651397019e02)
-_SB = (1.0, 3.03380607434824582924e01, 3.25792512996573918826e02, 1.53672958608443695994e03,
-       3.19985821950859553908e03, 2.55305040643316442583e03, 4.74528541206955367215e02,
-       -2.24409524465858183362e01)
-
-
-def _poly(coefficients, z):
-    result = np.full_like(z, coefficients[-1])
-    for c in coefficients[-2::-1]:
-        result *= z
-        result += c
-    return result
-
-
-def _erfc_nonnegative(a):
-    """erfc(a) for a >= 0 with small relative error (the SunPro piecewise rational approximations)."""
-    shape = a.shape
-    a = a.reshape(-1)
-    out = np.empty_like(a)
-    region = np.searchsorted(np.array([0.84375, 1.25, 1 / 0.35, 28.0], dtype=a.dtype), a, side="right")
-    index = np.nonzero(region == 0)
-    if index[0].size:
-        u = a[index]
-        z = u * u
-        out[index] = 1 - (u + u * (_poly(_PP, z) / _poly(_QQ, z)))
-    index = np.nonzero(region == 1)
-    if index[0].size:
-        s = a[index] - 1
-        out[index] = (1 - _ERX) - _poly(_PA, s) / _poly(_QA, s)
-    for r, (num, den) in ((2, (_RA, _SA)), (3, (_RB, _SB))):
-        index = np.nonzero(region == r)
-        if index[0].size:
-            u = a[index]
-            s = 1 / (u * u)
-            out[index] = np.exp(-u * u - 0.5625 + _poly(num, s) / _poly(den, s)) / u
-    index = np.nonzero(region == 4)
-    if index[0].size:
-        out[index] = 0
-    nan = np.isnan(a)
-    if nan.any():
-        out[nan] = np.nan
-    return out.reshape(shape)
-
-
 # Chebyshev fit of erfc (Numerical Recipes' erfcc): relative error < 1.2e-7 for every a >= 0, one exp, no branches.
 _ERFC_CHEBYSHEV = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398,
                    1.48851587, -0.82215223, 0.17087277)
@@ -189,7 +127,7 @@ def _normal_cdf(x):
     """Phi(x), accurate in both tails: float32 uses a one-pass fit at float32 accuracy, float64 the SunPro rationals."""
     a = np.abs(x)
     a *= x.dtype.type(math.sqrt(0.5))
-    erfc = _erfc_nonnegative_float32(a) if x.dtype == np.float32 else _erfc_nonnegative(a)
+    erfc = _erfc_nonnegative_float32(a) if x.dtype == np.float32 else _erf_kernel(a, complement=True).astype(x.dtype)
     erfc *= 0.5
     # Phi(x) = erfc/2 for x < 0 and 1 - erfc/2 otherwise, without a select.
     np.copysign(erfc, -x, out=erfc)

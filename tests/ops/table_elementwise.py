@@ -40,4 +40,27 @@ OPS = [
     OpInfo(name, samples=[Sample((3, 4), (3, 4)), Sample((4,), 3)], grad=False, dtypes=("int64", "int8", "bool"),
            errors=[ErrorInput(Sample((2,), (2,)), RuntimeError, "not implemented for 'Float'")])
     for name in ("bitwise_and", "bitwise_or", "bitwise_xor")
+] + [
+    OpInfo("remainder", samples=[
+        Sample((3, 4), T((3, 4), low=1.0, high=3.0)).named("positive_divisor"),
+        Sample((3, 4), T((3, 4), low=-3.0, high=-1.0)).named("negative_divisor"),
+        Sample((2, 3, 4), T((4,), low=1.0, high=2.0)).named("broadcast"),
+        Sample((3, 4), 1.5).named("scalar"), Sample((3, 4), -2).named("int_scalar"),
+        Sample(5, T((3, 4), low=1.0, high=3.0, grad=False)).named("scalar_dividend"),
+        Sample(NonContig((3, 4)), T((3, 4), low=1.0, high=2.0)).named("noncontig"),
+    ], dtypes=ALL_FLOATS + ("int64", "int32", "int8"), low=-5.0, high=5.0, errors=[
+        ErrorInput(Sample(T((3,), "int64"), 0), RuntimeError, "ZeroDivisionError", dtype="int64"),
+        ErrorInput(Sample(T((3,), "bool"), T((3,), "bool")), RuntimeError, "not implemented for 'Bool'", dtype="bool")]),
+    OpInfo("floor_divide", samples=[
+        Sample((3, 4), T((3, 4), low=1.0, high=3.0)), Sample((3, 4), T((3, 4), low=-3.0, high=-1.0)).named("negative"),
+        Sample((3, 4), 2).named("scalar"), Sample((), T((3,), low=1.0, high=2.0)).named("zero_dim"),
+    ], dtypes=FLOATS + ("int64", "int16"), low=-5.0, high=5.0, grad=False, errors=[
+        ErrorInput(Sample(T((3,), "int64"), 0), RuntimeError, "ZeroDivisionError", dtype="int64")]),
+    OpInfo("div_rounding", fn=lambda lib, a, b, **k: lib.div(a, b, **k), samples=[
+        Sample((3, 4), T((3, 4), low=1.0, high=2.0), rounding_mode="trunc").named("trunc"),
+        Sample((3, 4), T((3, 4), low=-2.0, high=-1.0), rounding_mode="floor").named("floor"),
+        Sample((3, 4), 3, rounding_mode="trunc").named("trunc_scalar"),
+    ], dtypes=FLOATS + ("int64",), low=-5.0, high=5.0, grad=False, errors=[
+        ErrorInput(Sample((3,), (3,), rounding_mode="round"), RuntimeError, "rounding_mode")]),
+    OpInfo("square", samples=[Sample((3, 4)), Sample(()), Sample(NonContig((2, 3)))], dtypes=ALL, gradgradcheck=True),
 ]
