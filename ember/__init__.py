@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib as _importlib
 
+from ember.errors import missing as _missing
+
 __version__ = "0.1.0"
 
 from ember import dtypes as _dtypes_module
@@ -36,11 +38,15 @@ _LAZY_SUBMODULES = {"nn", "optim", "utils", "linalg", "special", "fft", "testing
 
 def __getattr__(name):
     if name in _LAZY_SUBMODULES:
-        module = _importlib.import_module(f"ember.{name}")
+        try:
+            module = _importlib.import_module(f"ember.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"ember.{name}":
+                raise
+            raise _missing(__name__, name) from None
         globals()[name] = module
         return module
-    raise AttributeError(f"module 'ember' has no attribute {name!r}. If PyTorch has it, Ember does not "
-                         f"implement it yet.")
+    raise _missing(__name__, name)
 
 
 def is_tensor(obj) -> bool:

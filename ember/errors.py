@@ -14,7 +14,7 @@ import linecache
 import os
 import sys
 
-__all__ = ["user_frame", "op_error"]
+__all__ = ["user_frame", "op_error", "MissingFeatureError"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -56,3 +56,26 @@ def broadcast_message(shapes) -> str:
             listed = " and ".join(str(s) for s in shapes)
             return f"shapes {listed} cannot be broadcast: dimension -{i} is {a} in one and {b} in the other"
     return "shapes " + " and ".join(str(s) for s in shapes) + " cannot be broadcast"
+
+
+class MissingFeatureError(NotImplementedError, AttributeError):
+    """A PyTorch API that Ember does not implement (yet).
+
+    It is a ``NotImplementedError`` (what a user should catch) and an ``AttributeError`` (so ``hasattr`` and
+    ``getattr(module, name, default)`` keep working on ``ember`` modules).
+
+    >>> import ember
+    >>> try:
+    ...     ember.nn.NoSuchLayer
+    ... except NotImplementedError as e:
+    ...     print(e)
+    torch.nn.NoSuchLayer is not implemented in Ember
+    >>> hasattr(ember.nn, "NoSuchLayer")
+    False
+    """
+
+
+def missing(module_name: str, name: str) -> MissingFeatureError:
+    """The error for ``module_name.name`` when Ember lacks it, spelled with torch's module name."""
+    torch_name = "torch" + module_name[len("ember"):] if module_name.startswith("ember") else module_name
+    return MissingFeatureError(f"{torch_name}.{name} is not implemented in Ember")

@@ -478,3 +478,18 @@ def test_repr_of_a_subclass_uses_its_name():
 
     value = MyTensor([1.0, 2.0])
     assert repr(value) == "MyTensor([1., 2.])"
+
+
+@pytest.mark.parametrize("a, b, kwargs", [
+    ([1.0, float("inf"), -float("inf"), float("nan"), 2.0], [1.0 + 1e-9, float("inf"), float("inf"), float("nan"), 2.1], {}),
+    ([1.0, float("nan"), 0.0], [1.0, float("nan"), 1e-9], {"equal_nan": True}),
+    ([1.0, 2.0], [1.05, 2.0], {"rtol": 0.1, "atol": 0.0}),
+    ([1, 2, 3], [1, 3, 3], {}),
+])
+def test_isclose_allclose_equal_match_torch(a, b, kwargs):
+    ea, eb, ta, tb = ember.tensor(a), ember.tensor(b), torch.tensor(a), torch.tensor(b)
+    assert ember.isclose(ea, eb, **kwargs).tolist() == torch.isclose(ta, tb, **kwargs).tolist()
+    assert ember.allclose(ea, eb, **kwargs) == torch.allclose(ta, tb, **kwargs)
+    assert ember.equal(ea, eb) == torch.equal(ta, tb) and ember.equal(ea, ea.clone()) == torch.equal(ta, ta.clone())
+    with pytest.raises(RuntimeError):
+        ember.isclose(ea, eb.double())

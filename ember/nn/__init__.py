@@ -7,6 +7,8 @@ tensor([0.])
 
 import importlib as _importlib
 
+from ember.errors import missing as _missing
+
 from ember.nn import functional  # noqa: F401
 from ember.nn.module import Module, register_module_forward_hook, register_module_forward_pre_hook  # noqa: F401
 from ember.nn.parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter  # noqa: F401
@@ -27,8 +29,12 @@ for _family in _LAYER_FAMILIES:
 
 def __getattr__(name):
     if name in ("init", "utils", "parameter", "modules", "parallel", "attention"):
-        module = _importlib.import_module(f"ember.nn.{name}")
+        try:
+            module = _importlib.import_module(f"ember.nn.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"ember.nn.{name}":
+                raise
+            raise _missing(__name__, name) from None
         globals()[name] = module
         return module
-    raise AttributeError(f"module 'ember.nn' has no attribute {name!r}. If torch.nn has it, Ember does not "
-                         "implement it yet.")
+    raise _missing(__name__, name)

@@ -29,4 +29,10 @@ for _name in getattr(_movement, "FUNCTIONAL", ()):
     globals()[_name] = getattr(_movement, _name)
     _NAMES.append(_name)
 
+# torch.nn.functional also exposes a few plain elementwise ops.
+_elementwise_math = importlib.import_module("ember.ops.elementwise_math")
+for _name in ("sigmoid", "tanh"):
+    globals()[_name] = getattr(_elementwise_math, _name)
+    _NAMES.append(_name)
+
 __all__ = list(_NAMES)

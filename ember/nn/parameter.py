@@ -109,6 +109,15 @@ class UninitializedParameter(Parameter):
     def __repr__(self):
         return "<UninitializedParameter>"
 
+    # Parameter's copy/pickle paths pass data to __new__, whose first argument here is requires_grad.
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self._requires_grad)
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol):
+        return (type(self), (self._requires_grad,))
+
     @property
     def shape(self):
         raise RuntimeError("Can't access the shape of an uninitialized parameter. This error usually happens in "

@@ -198,7 +198,9 @@ def _data_to_array(data, op_name, exact=False):
     if cls in _PY_SCALARS or isinstance(data, np.generic) or not _is_sequence(data):
         dt = _scalar_dtype(data, op_name)
         try:
-            arr = np.array(data.item() if isinstance(data, Tensor) else data, dtype=dt.numpy_dtype)
+            # With an explicit dtype a Python float keeps full precision until the final cast.
+            build = np.float64 if exact and isinstance(data, float) else dt.numpy_dtype
+            arr = np.array(data.item() if isinstance(data, Tensor) else data, dtype=build)
         except OverflowError:
             raise _overflow(op_name) from None
         return arr, dt

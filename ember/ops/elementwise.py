@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes as _dt
+from ember.errors import op_error
 from ember.ops.registry import apply_inplace, register_op
 from ember.tensor import Tensor
 
@@ -24,7 +25,7 @@ __all__ = ["cast", "add", "sub", "subtract", "mul", "multiply", "div", "divide",
            "less", "less_equal", "not_equal", "abs", "absolute", "pow", "sqrt", "square",
            "floor_divide", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
            "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or", "logical_xor",
-           "logical_not"]
+           "logical_not", "isclose", "allclose", "equal"]
 
 
 # ------------------------------------------------------------------------------------------ dtype cast
@@ -535,6 +536,50 @@ gt = greater = _comparison_fn(Gt, "gt")
 ge = greater_equal = _comparison_fn(Ge, "ge")
 
 
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (infinities equal only to themselves), a bool tensor.
+
+    >>> ember.isclose(ember.tensor([1.0, 2.0, float("nan")]), ember.tensor([1.0 + 1e-9, 2.1, float("nan")]))
+    tensor([ True, False, False])
+    """
+    from ember.ops.creation import as_tensor
+    from ember.tensor import _make
+    a, b = as_tensor(input), as_tensor(other)
+    if a._dtype is not b._dtype:
+        raise op_error(RuntimeError, "isclose", f"expected both inputs to have the same dtype, got {a._dtype} and "
+                                                f"{b._dtype}")
+    if rtol < 0 or atol < 0:
+        raise op_error(RuntimeError, "isclose", f"rtol ({rtol}) and atol ({atol}) must be non-negative")
+    x, y = a._data, b._data
+    if a._dtype.is_floating_point:
+        x, y = x.astype(np.float64), y.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            result = np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    else:
+        result = np.abs(x.astype(np.float64) - y.astype(np.float64)) <= atol + rtol * np.abs(y.astype(np.float64))
+    return _make(np.asarray(result))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """Whether every element of ``input`` is close to ``other`` (see :func:`isclose`).
+
+    >>> ember.allclose(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 2.0 + 1e-7]))
+    True
+    """
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other) -> bool:
+    """Whether both tensors have the same shape and elements (after type promotion, as torch).
+
+    >>> ember.equal(ember.tensor([1, 2]), ember.tensor([1.0, 2.0])), ember.equal(ember.ones(2), ember.ones(3))
+    (True, False)
+    """
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(np.array_equal(input._data, other._data))
+
+
 def _integer_fn(op, doc_name):
     def integer_op(input, other=None, *, out=None):
         result = op(input) if other is None and op is BitwiseNot else op(input, other)
@@ -666,7 +711,7 @@ TENSOR_METHODS = {
         "log", "abs", "absolute", "sign", "pow", "sqrt", "square", "floor_divide", "remainder", "where",
         "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
         "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
-        "logical_and", "logical_or", "logical_xor", "logical_not",
+        "logical_and", "logical_or", "logical_xor", "logical_not", "isclose", "allclose", "equal",
         "add_", "sub_", "mul_", "div_", "neg_", "exp_", "log_", "abs_", "sign_", "pow_", "sqrt_", "square_",
         "floor_divide_", "remainder_", "bitwise_and_", "bitwise_or_", "bitwise_xor_", "bitwise_not_",
         "eq_", "ne_", "lt_", "le_", "gt_", "ge_",

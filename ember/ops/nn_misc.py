@@ -55,8 +55,9 @@ class Linear:
     def forward(x, weight, bias):
         dtype = _compute_dtype(x.dtype)
         in_features = x.shape[-1]
-        rows = _as(x.reshape(-1, in_features), dtype)
-        w = _as(weight, dtype).reshape(-1, in_features)
+        # explicit row counts: reshape(-1, 0) is ambiguous to NumPy when in_features == 0
+        rows = _as(x.reshape(math.prod(x.shape[:-1]), in_features), dtype)
+        w = _as(weight, dtype).reshape(math.prod(weight.shape[:-1]), in_features)
         out = rows @ w.T
         out_shape = x.shape[:-1] + weight.shape[:-1]
         if bias is not None:
@@ -78,7 +79,8 @@ class Linear:
             if need_x:
                 grad_x = Linear(g2, w2.t(), None).reshape(x._data.shape)
             if need_w:
-                grad_w = Linear(g2.t(), x.reshape(-1, in_features).t(), None).reshape(weight._data.shape)
+                rows = x.reshape(math.prod(x._data.shape[:-1]), in_features)
+                grad_w = Linear(g2.t(), rows.t(), None).reshape(weight._data.shape)
             if need_b:
                 grad_b = g2.sum(0)
             return grad_x, grad_w, grad_b
@@ -88,7 +90,7 @@ class Linear:
             w2 = _as(weight._data, dtype).reshape(out_features, in_features)
             grad_x = _wrap((g2 @ w2).reshape(x._data.shape), x._dtype)
         if need_w:
-            rows = _as(x._data.reshape(-1, in_features), dtype)
+            rows = _as(x._data.reshape(math.prod(x._data.shape[:-1]), in_features), dtype)
             grad_w = _wrap((g2.T @ rows).reshape(weight._data.shape), weight._dtype)
         if need_b:
             if bias._data.shape == (out_features,):
