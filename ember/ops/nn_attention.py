@@ -1,0 +1,331 @@
+"""Multi-head attention (``torch.nn.functional.multi_head_attention_forward``), the op behind
+``nn.MultiheadAttention`` and the transformer layers.
+
+It is a composite: the input projections are ``linear``, the attention itself is the fused
+``scaled_dot_product_attention`` when the weights are not needed, and matmul + softmax + dropout when
+they are (those weights are returned). Heads are kept as a separate dimension ``(N, heads, L, head_dim)``
+so that a key padding mask ``(N, 1, 1, S)`` broadcasts over heads and queries instead of being expanded.
+
+>>> import ember
+>>> import ember.nn.functional as F
+>>> _ = ember.manual_seed(0)
+>>> x = ember.randn(3, 2, 4)
+>>> out, weights = F.multi_head_attention_forward(x, x, x, 4, 2, ember.randn(12, 4), ember.zeros(12), None, None,
+...                                               False, 0.0, ember.randn(4, 4), ember.zeros(4))
+>>> out.shape, weights.shape
+(ember.Size([3, 2, 4]), ember.Size([2, 3, 3]))
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+
+import numpy as np
+
+from ember import dtypes as _dt
+from ember.errors import _PACKAGE_DIR, op_error
+from ember.tensor import Tensor, _make
+
+__all__ = []
+# _canonical_mask and _none_or_dtype are private in torch too, but code copied from torch's transformer
+# layers calls them through F.
+FUNCTIONAL = ["multi_head_attention_forward", "_canonical_mask", "_none_or_dtype"]
+TENSOR_METHODS = {}
+
+_OP = "multi_head_attention_forward"
+
+
+def _canonical_mask(mask: Tensor | None, mask_name: str, other_type, other_name: str, target_type,
+                    check_other: bool = True) -> Tensor | None:
+    """A boolean mask (True = masked out) as an additive float mask of ``target_type`` (0 or -inf); float
+    masks pass through unchanged.
+
+    >>> ember.nn.functional._canonical_mask(ember.tensor([True, False]), "mask", None, "", ember.float32)
+    tensor([-inf, 0.])
+    """
+    if mask is None:
+        return None
+    mask_dtype = mask._dtype
+    is_float = mask_dtype.is_floating_point
+    if mask_dtype is not _dt.bool and not is_float:
+        raise op_error(AssertionError, _OP, f"only bool and floating types of {mask_name} are supported, got "
+                       f"{mask_dtype.name}")
+    if check_other and other_type is not None and mask_dtype is not _dt.to_dtype(other_type):
+        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
+                      "instead.", stacklevel=_user_stacklevel())
+    if is_float:
+        return mask
+    numpy_dtype = _dt.to_dtype(target_type).numpy_dtype
+    additive = np.zeros(mask._data.shape, dtype=numpy_dtype)
+    additive[mask._data] = -np.inf
+    return _make(additive)
+
+
+def _user_stacklevel() -> int:
+    """The warnings stacklevel of the first frame outside the ember package: the user's line, however deep the
+    layers that passed the mask down."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _none_or_dtype(input: Tensor | None):
+    """``input.dtype``, or None when ``input`` is None.
+
+    >>> ember.nn.functional._none_or_dtype(ember.zeros(1))
+    ember.float32
+    """
+    if input is None:
+        return None
+    if isinstance(input, Tensor):
+        return input._dtype
+    raise op_error(RuntimeError, _OP, "input to _none_or_dtype() must be None or torch.Tensor")
+
+
+def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
+    """Whether the inputs are batched ``(L, N, E)`` (True) or unbatched ``(L, E)``; raises on other ranks."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise op_error(TypeError, _OP, f"{name} must be a Tensor, got {type(t).__name__}")
+    q_dim, k_dim, v_dim = query._data.ndim, key._data.ndim, value._data.ndim
+    if q_dim not in (2, 3):
+        raise op_error(AssertionError, _OP, f"query should be unbatched 2D or batched 3D tensor but received {q_dim}-D "
+                       "query tensor")
+    batched = q_dim == 3
+    kind = "batched (3-D)" if batched else "unbatched (2-D)"
+    if k_dim != q_dim or v_dim != q_dim:
+        raise op_error(AssertionError, _OP, f"For {kind} `query`, expected `key` and `value` to be {q_dim}-D but found "
+                       f"{k_dim}-D and {v_dim}-D tensors respectively")
+    if key_padding_mask is not None and key_padding_mask._data.ndim != q_dim - 1:
+        raise op_error(AssertionError, _OP, f"For {kind} `query`, expected `key_padding_mask` to be `None` or "
+                       f"{q_dim - 1}-D but found {key_padding_mask._data.ndim}-D tensor instead")
+    if attn_mask is not None:
+        if attn_mask._data.ndim not in (2, 3):
+            raise op_error(AssertionError, _OP, f"For {kind} `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                           f"found {attn_mask._data.ndim}-D tensor instead")
+        if not batched and attn_mask._data.ndim == 3:
+            expected = (num_heads, query._data.shape[0], key._data.shape[0])
+            if attn_mask._data.shape != expected:
+                raise op_error(AssertionError, _OP, f"Expected `attn_mask` shape to be {expected} but got "
+                               f"{tuple(attn_mask._data.shape)}")
+    return batched
+
+
+def _check_weight(weight, expected, what):
+    if weight is not None and tuple(weight._data.shape) != expected:
+        raise op_error(AssertionError, _OP, f"expecting {what} shape of {expected}, but got {tuple(weight._data.shape)}")
+
+
+def _in_projection_packed(query, key, value, weight, bias, embed_dim):
+    """q, k, v projections with one ``(3E, E)`` weight; one matmul when query, key and value are one tensor."""
+    from ember.ops.nn_misc import linear
+    if key is value:
+        if query is key:
+            return linear(query, weight, bias).split(embed_dim, -1)
+        w_q, w_kv = weight.split([embed_dim, 2 * embed_dim])
+        b_q, b_kv = bias.split([embed_dim, 2 * embed_dim]) if bias is not None else (None, None)
+        k, v = linear(key, w_kv, b_kv).split(embed_dim, -1)
+        return linear(query, w_q, b_q), k, v
+    w_q, w_k, w_v = weight.chunk(3)
+    b_q, b_k, b_v = bias.chunk(3) if bias is not None else (None, None, None)
+    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+
+
+def _in_projection(query, key, value, w_q, w_k, w_v, bias, embed_dim):
+    from ember.ops.nn_misc import linear
+    e_k, e_v = key._data.shape[-1], value._data.shape[-1]
+    _check_weight(w_q, (embed_dim, embed_dim), "query weights")
+    _check_weight(w_k, (embed_dim, e_k), "key weights")
+    _check_weight(w_v, (embed_dim, e_v), "value weights")
+    b_q, b_k, b_v = bias.chunk(3) if bias is not None else (None, None, None)
+    for b, what in ((b_q, "query bias"), (b_k, "key bias"), (b_v, "value bias")):
+        _check_weight(b, (embed_dim,), what)
+    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+
+
+def _split_heads(t, length, batch, num_heads, head_dim):
+    """``(S, N, E)`` -> ``(N, heads, S, head_dim)`` (a view)."""
+    return t.reshape(length, batch, num_heads, head_dim).permute(1, 2, 0, 3)
+
+
+def _static_heads(static, name, batch, num_heads, head_dim):
+    """A precomputed ``(N * heads, S, head_dim)`` key or value as ``(N, heads, S, head_dim)``."""
+    shape = tuple(static._data.shape)
+    if len(shape) != 3 or shape[0] != batch * num_heads:
+        raise op_error(AssertionError, _OP, f"expecting {name}.size(0) of {batch * num_heads}, but got "
+                       f"{shape[0] if shape else shape}")
+    if shape[2] != head_dim:
+        raise op_error(AssertionError, _OP, f"expecting {name}.size(2) of {head_dim}, but got {shape[2]}")
+    return static.reshape(batch, num_heads, shape[1], head_dim)
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
+                                 in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
+                                 bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
+                                 out_proj_bias: Tensor | None, training: bool = True,
+                                 key_padding_mask: Tensor | None = None, need_weights: bool = True,
+                                 attn_mask: Tensor | None = None, use_separate_proj_weight: bool = False,
+                                 q_proj_weight: Tensor | None = None, k_proj_weight: Tensor | None = None,
+                                 v_proj_weight: Tensor | None = None, static_k: Tensor | None = None,
+                                 static_v: Tensor | None = None, average_attn_weights: bool = True,
+                                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    """Multi-head attention of ``query`` ``(L, N, E)`` over ``key`` ``(S, N, Ek)`` / ``value`` ``(S, N, Ev)``
+    (or unbatched ``(L, E)``, ``(S, E)``), with PyTorch's arguments.
+
+    The inputs are projected by ``in_proj_weight`` (packed ``(3E, E)``) or, with
+    ``use_separate_proj_weight``, by ``q/k/v_proj_weight``; ``bias_k``/``bias_v`` append one learned key and
+    value, ``add_zero_attn`` one zero key and value. ``key_padding_mask`` ``(N, S)`` and ``attn_mask``
+    ``(L, S)`` or ``(N * num_heads, L, S)`` are boolean (True = not attended) or additive float masks.
+    ``is_causal`` is a hint that ``attn_mask`` is the causal mask. Returns ``(output, weights)``: output
+    ``(L, N, E)``; weights ``(N, L, S)`` averaged over heads, ``(N, num_heads, L, S)`` with
+    ``average_attn_weights=False``, or None with ``need_weights=False``.
+
+    >>> import ember.nn.functional as F
+    >>> x = ember.ones(2, 4)
+    >>> eye = ember.eye(4)
+    >>> out, weights = F.multi_head_attention_forward(x, x, x, 4, 2, ember.cat([eye, eye, eye]), None, None, None,
+    ...                                               False, 0.0, eye, None)
+    >>> out
+    tensor([[1., 1., 1., 1.],
+            [1., 1., 1., 1.]])
+    >>> weights
+    tensor([[0.5000, 0.5000],
+            [0.5000, 0.5000]])
+    """
+    from ember.ops.creation import zeros
+    from ember.ops.linalg import matmul
+    from ember.ops.movement import cat, pad
+    from ember.ops.nn_activation import dropout, softmax
+    from ember.ops.nn_misc import linear, scaled_dot_product_attention
+
+    batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not batched:
+        # Keep query/key/value identity (self-attention shares one projection) while adding the batch dim.
+        key_was_query, value_was_key = key is query, value is key
+        query = query.unsqueeze(1)
+        key = query if key_was_query else key.unsqueeze(1)
+        value = key if value_was_key else value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, batch, embed_dim = query._data.shape
+    src_len = key._data.shape[0]
+
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask), "attn_mask",
+                                       query._dtype)
+    if is_causal and attn_mask is None:
+        raise op_error(RuntimeError, _OP, "Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                       "module method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        # With no padding mask and no weights to return, the hint alone drives the fused kernel's causal mask.
+        attn_mask = None
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query._dtype, check_other=False)
+        if key_padding_mask is not None:
+            is_causal = False
+
+    if embed_dim != embed_dim_to_check:
+        raise op_error(AssertionError, _OP, f"was expecting embedding dimension of {embed_dim_to_check}, but got "
+                       f"{embed_dim}")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise op_error(AssertionError, _OP, f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if use_separate_proj_weight:
+        if key._data.shape[:2] != value._data.shape[:2]:
+            raise op_error(AssertionError, _OP, f"key's sequence and batch dims {tuple(key._data.shape[:2])} do not match "
+                           f"value's {tuple(value._data.shape[:2])}")
+    elif key._data.shape != value._data.shape:
+        raise op_error(AssertionError, _OP, f"key shape {tuple(key._data.shape)} does not match value shape "
+                       f"{tuple(value._data.shape)}")
+
+    if not use_separate_proj_weight:
+        if in_proj_weight is None:
+            raise op_error(AssertionError, _OP, "use_separate_proj_weight is False but in_proj_weight is None")
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias, embed_dim)
+    else:
+        for name, weight in (("q_proj_weight", q_proj_weight), ("k_proj_weight", k_proj_weight),
+                             ("v_proj_weight", v_proj_weight)):
+            if weight is None:
+                raise op_error(AssertionError, _OP, f"use_separate_proj_weight is True but {name} is None")
+        q, k, v = _in_projection(query, key, value, q_proj_weight, k_proj_weight, v_proj_weight, in_proj_bias, embed_dim)
+
+    if attn_mask is not None:
+        mask_shape = tuple(attn_mask._data.shape)
+        if attn_mask._data.ndim == 2:
+            if mask_shape != (tgt_len, src_len):
+                raise op_error(RuntimeError, _OP, f"The shape of the 2D attn_mask is {mask_shape}, but should be "
+                               f"{(tgt_len, src_len)}.")
+        elif attn_mask._data.ndim == 3:
+            if mask_shape != (batch * num_heads, tgt_len, src_len):
+                raise op_error(RuntimeError, _OP, f"The shape of the 3D attn_mask is {mask_shape}, but should be "
+                               f"{(batch * num_heads, tgt_len, src_len)}.")
+            attn_mask = attn_mask.reshape(batch, num_heads, tgt_len, src_len)
+        else:
+            raise op_error(RuntimeError, _OP, f"attn_mask's dimension {attn_mask._data.ndim} is not supported")
+
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None:
+            raise op_error(AssertionError, _OP, "bias cannot be added to static key.")
+        if static_v is not None:
+            raise op_error(AssertionError, _OP, "bias cannot be added to static value.")
+        k = cat([k, bias_k.expand(1, batch, embed_dim)])
+        v = cat([v, bias_v.expand(1, batch, embed_dim)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    elif bias_k is not None:
+        raise op_error(AssertionError, _OP, "bias_k is set but bias_v is None")
+    elif bias_v is not None:
+        raise op_error(AssertionError, _OP, "bias_v is set but bias_k is None")
+
+    q = _split_heads(q, tgt_len, batch, num_heads, head_dim)
+    k = (_split_heads(k, k._data.shape[0], batch, num_heads, head_dim) if static_k is None
+         else _static_heads(static_k, "static_k", batch, num_heads, head_dim))
+    v = (_split_heads(v, v._data.shape[0], batch, num_heads, head_dim) if static_v is None
+         else _static_heads(static_v, "static_v", batch, num_heads, head_dim))
+
+    if add_zero_attn:
+        k = cat([k, zeros((batch, num_heads, 1, head_dim), dtype=k._dtype)], 2)
+        v = cat([v, zeros((batch, num_heads, 1, head_dim), dtype=v._dtype)], 2)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+    src_len = k._data.shape[2]
+
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask._data.shape) != (batch, src_len):
+            got = tuple(key_padding_mask._data.shape)
+            wrong, expected = (0, batch) if got[0] != batch else (1, src_len)
+            raise op_error(AssertionError, _OP, f"Expected key_padded_mask.shape[{wrong}] to be {expected}, but got "
+                           f"{got[wrong]}")
+        key_padding_mask = key_padding_mask.reshape(batch, 1, 1, src_len)
+        attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
+
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        scores = matmul(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = softmax(scores, -1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        attended = matmul(weights, v)
+    else:
+        weights = None
+        attended = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    attended = attended.permute(2, 0, 1, 3).reshape(tgt_len, batch, embed_dim)
+    output = linear(attended, out_proj_weight, out_proj_bias)
+    if weights is not None and average_attn_weights:
+        weights = weights.mean(dim=1)
+    if not batched:
+        output = output.squeeze(1)
+        if weights is not None:
+            weights = weights.squeeze(0)
+    return output, weights
