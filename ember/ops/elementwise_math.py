@@ -830,16 +830,23 @@ class Lerp:
         ctx.scalar_weight = scalar_weight
         x, y = _opmath(a), _opmath(b)
         delta = y - x
-        if w is None:
-            weight = x.dtype.type(scalar_weight)
-            result = x + weight * delta if abs(scalar_weight) < 0.5 else y - delta * (1 - weight)
+        weight = x.dtype.type(scalar_weight) if w is None else _opmath(w)
+        if x.dtype == np.float32:
+            # PyTorch's CPU kernel uses fused multiply-adds (one rounding); float32 products are exact in float64,
+            # so one float64 multiply-add rounded once to float32 gives the same bits.
+            x, y, delta = x.astype(np.float64), y.astype(np.float64), delta.astype(np.float64)
+            complement = (np.float32(1) - weight).astype(np.float64)
+            weight = np.asarray(weight).astype(np.float64)
         else:
-            weight = _opmath(w)
-            result = np.where(np.abs(weight) < 0.5, x + weight * delta, y - delta * (1 - weight))
-        return _back(np.asarray(result), a)
+            complement = 1 - weight
+        if w is None:
+            result = x + weight * delta if abs(scalar_weight) < 0.5 else y - delta * complement
+        else:
+            result = np.where(np.abs(weight) < 0.5, x + weight * delta, y - delta * complement)
+        return _back(np.asarray(result).astype(a.dtype if a.dtype == np.float32 else result.dtype, copy=False), a)
 
     def inplace_forward(out, b, w, scalar_weight=None):
-        if scalar_weight is None or out.dtype in _HALF:
+        if scalar_weight is None or out.dtype in _HALF or out.dtype == np.float32:
             np.copyto(out, Lerp.forward(_SCRATCH, out, b, w, scalar_weight), casting="unsafe")
             return
         weight = out.dtype.type(scalar_weight)
