@@ -56,14 +56,8 @@ class Adagrad(Optimizer):
                 state["step"] = _new_step_tensor(0.0, group["fused"])
                 state["sum"] = _full_like(p, initial_accumulator_value)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-        self._step_to_tensor()
+    # what a pickled optimizer from an older version lacks (torch's __setstate__ fills the same in)
+    _group_defaults_on_unpickle = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
 
     def share_memory(self) -> None:
         """Accepted for compatibility: state lives in this process's memory."""

@@ -77,17 +77,9 @@ class Adam(Optimizer):
         if fused:
             _check_floating_params_for_fused(self)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-        self._step_to_tensor()
+    # what a pickled optimizer from an older version lacks (torch's __setstate__ fills the same in)
+    _group_defaults_on_unpickle = {"amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+                                   "differentiable": False, "decoupled_weight_decay": False, "fused": None}
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

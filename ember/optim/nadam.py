@@ -50,15 +50,10 @@ class NAdam(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-        self._step_to_tensor(("step", "mu_product"))
+    # what a pickled optimizer from an older version lacks (torch's __setstate__ fills the same in)
+    _group_defaults_on_unpickle = {"maximize": False, "foreach": None, "capturable": False, "differentiable": False,
+                                   "decoupled_weight_decay": False}
+    _tensor_state_keys = ("step", "mu_product")
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

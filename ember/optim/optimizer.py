@@ -187,6 +187,11 @@ class Optimizer:
     [0.01, 0.1]
     """
 
+    # Subclasses list the group options an optimizer pickled by an older version may lack, and which state
+    # entries are tensors (torch's per-class __setstate__ does the same).
+    _group_defaults_on_unpickle: dict = {}
+    _tensor_state_keys = ("step",)
+
     def __init__(self, params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self._optimizer_step_pre_hooks = OrderedDict()
@@ -225,6 +230,11 @@ class Optimizer:
                 setattr(self, name, OrderedDict())
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:
+            for key, value in self._group_defaults_on_unpickle.items():
+                group.setdefault(key, value)
+        if self._group_defaults_on_unpickle:
+            self._step_to_tensor(self._tensor_state_keys)
 
     def __repr__(self) -> str:
         format_string = self.__class__.__name__ + " ("

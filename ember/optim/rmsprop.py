@@ -48,16 +48,9 @@ class RMSprop(Optimizer):
                     "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        self._step_to_tensor()
+    # what a pickled optimizer from an older version lacks (torch's __setstate__ fills the same in)
+    _group_defaults_on_unpickle = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
+                                   "differentiable": False, "capturable": False}
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
