@@ -82,3 +82,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype, out=out)
     raise op_error(RuntimeError, "linalg.norm", f"If dim is not specified but ord is, the input must be 1D or 2D. Got "
                    f"{ndim}D.")
+
+
+def __getattr__(name):
+    from ember.errors import missing
+    raise missing(__name__, name)

@@ -18,3 +18,8 @@ from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabl
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "functional", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "gradcheck", "gradgradcheck",
            "GradcheckError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+
+
+def __getattr__(name):
+    from ember.errors import missing
+    raise missing(__name__, name)

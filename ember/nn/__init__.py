@@ -15,7 +15,7 @@ from ember.nn.parameter import Buffer, Parameter, UninitializedBuffer, Uninitial
 
 # Layer families: each module lists its classes in __all__; all are exported here.
 _LAYER_FAMILIES = ("container", "linear", "activation", "conv", "pooling", "normalization", "dropout", "sparse",
-                   "rnn", "transformer", "loss", "padding", "pixelshuffle", "upsampling", "distance", "flatten")
+                   "rnn", "transformer", "loss", "padding", "pixelshuffle", "upsampling", "distance", "flatten", "fold")
 for _family in _LAYER_FAMILIES:
     try:
         _module = _importlib.import_module(f"ember.nn.modules.{_family}")

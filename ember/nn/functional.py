@@ -36,3 +36,8 @@ for _name in ("sigmoid", "tanh"):
     _NAMES.append(_name)
 
 __all__ = list(_NAMES)
+
+
+def __getattr__(name):
+    from ember.errors import missing
+    raise missing(__name__, name)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib as _importlib
 
+from ember.errors import missing as _missing
+
 from ember.optim.adadelta import Adadelta
 from ember.optim.adagrad import Adagrad
 from ember.optim.adam import Adam
@@ -39,8 +41,7 @@ def __getattr__(name):
         module = _importlib.import_module(f"ember.optim.{name}")
         globals()[name] = module
         return module
-    raise AttributeError(f"module 'ember.optim' has no attribute {name!r}. If torch.optim has it, Ember does not "
-                         f"implement it yet.")
+    raise _missing(__name__, name)
 
 
 def __dir__():

@@ -157,3 +157,12 @@ def test_stateless_layers_have_torch_state_dict_and_submodules():
         assert list(getattr(ember.nn, name)(*args).state_dict()) == list(getattr(torch.nn, name)(*args).state_dict())
     loss = ember.nn.TripletMarginWithDistanceLoss()
     assert [n for n, _ in loss.named_modules()] == ["", "distance_function"]
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": (2, 3), "dilation": (1, 2), "padding": 1, "stride": 2}])
+def test_fold_unfold_match_torch(kwargs):
+    from tests.nn.parity import check_layer_parity
+    x = torch.randn(2, 3, 6, 7)
+    check_layer_parity(ember.nn.Unfold(**kwargs), torch.nn.Unfold(**kwargs), x)
+    columns = torch.nn.Unfold(**kwargs)(x).detach()
+    check_layer_parity(ember.nn.Fold((6, 7), **kwargs), torch.nn.Fold((6, 7), **kwargs), columns)

@@ -303,3 +303,8 @@ def unpack_sequence(packed_sequences: PackedSequence) -> list:
     """
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def __getattr__(name):
+    from ember.errors import missing
+    raise missing(__name__, name)
