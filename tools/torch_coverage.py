@@ -88,6 +88,7 @@ def build_table() -> str:
 
 def main() -> int:
     text = build_table()
+    os.makedirs(os.path.dirname(OUTPUT), exist_ok=True)
     with open(OUTPUT, "w") as f:
         f.write(text)
     print(f"wrote {OUTPUT}")
