@@ -37,6 +37,10 @@ _LAZY_SUBMODULES = {"nn", "optim", "utils", "linalg", "special", "fft", "testing
 
 
 def __getattr__(name):
+    if name in ("save", "load"):  # checkpoints import json/zipfile/pickle only when first used
+        value = getattr(_importlib.import_module("ember.serialization"), name)
+        globals()[name] = value
+        return value
     if name in _LAZY_SUBMODULES:
         try:
             module = _importlib.import_module(f"ember.{name}")
