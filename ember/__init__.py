@@ -41,6 +41,10 @@ def __getattr__(name):
         value = getattr(_importlib.import_module("ember.serialization"), name)
         globals()[name] = value
         return value
+    if name == "compile":  # the compiler is imported when first used
+        value = _importlib.import_module("ember.compiler").compile
+        globals()[name] = value
+        return value
     if name in _LAZY_SUBMODULES:
         try:
             module = _importlib.import_module(f"ember.{name}")

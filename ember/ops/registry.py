@@ -39,6 +39,9 @@ __all__ = ["register_op", "OpDef", "REGISTRY", "apply_inplace"]
 
 REGISTRY: dict = {}
 
+# Set by ember.compiler while it captures a function: every op call and in-place op call goes through it.
+_RECORDER = None
+
 KINDS = ("elementwise", "reduce", "movement", "matmul", "index", "opaque", "creation")
 _PROMOTIONS = ("standard", "float", "compare", "none")
 
@@ -109,6 +112,8 @@ class OpDef:
         return dt
 
     def __call__(self, *args, **attrs):
+        if _RECORDER is not None:
+            return _RECORDER.call_op(self, args, attrs)
         return dispatch(self, args, attrs)
 
 
@@ -280,6 +285,8 @@ def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
     ``self``'s memory; otherwise the result is computed and copied in. Either way the version counter is
     bumped, so a backward that saved the old value raises instead of returning a wrong gradient.
     """
+    if _RECORDER is not None:
+        return _RECORDER.call_inplace(op, self, args, attrs)
     name = op.name + "_"
     check_inplace_allowed(self, name)
     operands = (self,) + args

@@ -1,0 +1,707 @@
+"""Capture: run the function once eagerly with a recorder in the op registry's dispatch path.
+
+Every op call (forward, and the backward ops the engine runs) is recorded with its operand slots; the
+work that does not go through the registry is recorded as host nodes bound to the live objects
+(``optimizer.step()``, ``zero_grad()``, leaf gradient accumulation, dropout masks), or detected and
+reported as a graph break (reading a tensor's value in Python, random numbers drawn outside the
+registry, tensors written outside it). The capture run is an ordinary eager run: its result is returned.
+
+>>> import ember
+>>> from ember.compiler.capture import capture
+>>> result = capture(lambda x: (x * 2).sum(), (ember.ones(3),), {})
+>>> result.value, result.breaks, [n.op.name for n in result.graph.nodes]
+(tensor(6.), [], ['mul', 'sum'])
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+
+import numpy as np
+
+import ember
+from ember.autograd import engine as _engine
+from ember.autograd.grad_mode import STATE
+from ember.compiler.graph import AccumulateNode, BackwardNode, Graph, HostNode, OpNode
+from ember.ops import random as _random_ops
+from ember.ops import registry as _registry
+from ember.tensor import Tensor
+
+_tensor_module = sys.modules["ember.tensor"]  # `ember.tensor` the attribute is the creation function
+
+__all__ = ["capture", "CaptureResult", "GraphBreak", "user_line"]
+
+_EMBER_DIR = os.path.dirname(os.path.abspath(ember.__file__)) + os.sep
+_SCALARS = (int, float, bool, complex, str, type(None))
+
+# Tensor methods that hand a tensor's value to Python: a captured graph cannot replay the Python that follows.
+_VALUE_METHODS = {
+    "item": "`.item()`", "tolist": "`.tolist()`", "numpy": "`.numpy()`", "__bool__": "`bool(tensor)` (an `if`/`while` "
+    "on a tensor)", "__float__": "`float(tensor)`", "__int__": "`int(tensor)`", "__index__": "using a tensor as an index",
+    "__repr__": "printing a tensor", "__str__": "printing a tensor", "__format__": "formatting a tensor",
+    "__array__": "converting a tensor to a NumPy array",
+}
+
+
+class GraphBreak:
+    """Why a function could not be captured as one graph, and where."""
+
+    def __init__(self, reason: str, line: str, fix: str):
+        self.reason = reason
+        self.line = line
+        self.fix = fix
+
+    def __repr__(self):
+        return f"GraphBreak({self.reason!r} at {self.line})"
+
+    def message(self) -> str:
+        return f"{self.reason} at {self.line}. Fix: {self.fix}"
+
+
+class CaptureResult:
+    """The eager result of the capture run, the graph, the breaks, and what the guards must watch."""
+
+    def __init__(self, value, graph, breaks, modules, rebuilt_grad):
+        self.value = value
+        self.graph = graph
+        self.breaks = breaks
+        self.modules = modules
+        self.outputs_need_grad = rebuilt_grad
+
+
+def user_line(skip_ember=True) -> str:
+    """``file:line: code`` of the innermost frame outside the ember package (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None and skip_ember and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" + (f": {code}" if code else "")
+
+
+def _rng_fingerprint():
+    rng = _random_ops.default_generator.rng
+    state = rng.bit_generator.state
+    return id(rng), state["state"]["state"], state["has_uint32"], state["uinteger"]
+
+
+class _GraphBreakRaised(Exception):
+    """Raised through the user's function when fullgraph=True meets a break."""
+
+    def __init__(self, graph_break):
+        super().__init__(graph_break.message())
+        self.graph_break = graph_break
+
+
+class Recorder:
+    """Installed as ``registry._RECORDER`` during capture; see the module docstring."""
+
+    def __init__(self, fullgraph):
+        self.fullgraph = fullgraph
+        self.graph = Graph()
+        self.array_slot: dict = {}       # id(array) -> slot
+        self.keep_alive: list = []       # arrays (and tensors) whose ids are keys above
+        self.autograd_nodes: dict = {}   # id(autograd Node) -> index of the OpNode that made it
+        self.breaks: list = []
+        self.versions: dict = {}         # id(VersionCounter) -> (counter, value expected)
+        self.modules: dict = {}          # id(module) -> module, every module called
+        self.module_snapshots: dict = {}
+        self.buffer_snapshots: dict = {}
+        self.rng = _rng_fingerprint()
+        self.host_depth = 0
+        self.layout_slot: dict = {}      # (address, shape, strides, dtype) -> slot: views that equal a known array
+        self.created: dict = {}          # id(array) -> (creator, line) for tensors wrapped outside ops
+        self.in_dispatch = False
+
+    # ------------------------------------------------------------------ slots
+    def _register_array(self, array, slot):
+        self.array_slot[id(array)] = slot
+        self.layout_slot.setdefault(_layout(array), slot)
+        self.keep_alive.append(array)
+
+    def value_slot(self, array) -> int:
+        g = self.graph
+        owned = array.base is None
+        slot = g.new_slot("value", array.shape, array.dtype.name, array.nbytes if owned else 0)
+        self._register_array(array, slot)
+        return slot
+
+    def tensor_slot(self, t: Tensor) -> int:
+        array = t._data
+        slot = self.array_slot.get(id(array))
+        if slot is None:
+            slot = self._unknown_array_slot(t, array)
+        self._expect(t)
+        return slot
+
+    def _unknown_array_slot(self, t, array):
+        """A tensor whose array no node made: a view of a known array, a constant made in the call, or a live
+        tensor that existed before the call (parameters, buffers, optimizer state, closure tensors)."""
+        slot = self.layout_slot.get(_layout(array))
+        if slot is not None:
+            self._register_array(array, slot)
+            return slot
+        made = self.created.get(id(array))
+        if made is not None:
+            creator, line, counter, version = made
+            if counter.value != version:
+                self.graph_break(f"a tensor of shape {list(array.shape)} made at {line} was written in place outside the "
+                                 "op registry (e.g. `t[i] = v`, an `out=` argument) before it is read here",
+                                 "write it with an ember op (t.index_put_, t.copy_, ember.where) or move the write "
+                                 "outside the compiled function")
+            elif not _constant_creator(creator):
+                self.graph_break(f"a tensor made outside the op registry by {creator[1]}() ({creator[0]}) is read here; "
+                                 "its value would be frozen at capture", "build it with registered ember ops, or pass it "
+                                 "in as an argument", line=line)
+            slot = self.graph.new_slot("const", array.shape, array.dtype.name, 0, owner=array.copy())
+            self.graph.constants.append(slot)
+            self._register_array(array, slot)
+            return slot
+        slot = self.graph.new_slot("external", array.shape, array.dtype.name, 0, owner=t)
+        self.graph.externals.append((slot, t))
+        self._register_array(array, slot)
+        self.keep_alive.append(t)
+        return slot
+
+    def tensor_made(self, t):
+        """Called for every tensor wrapped outside an op while the recorder is on."""
+        if self.in_dispatch:
+            return
+        frame = sys._getframe(2)
+        self.created[id(t._data)] = ((os.path.basename(frame.f_code.co_filename), frame.f_code.co_name), user_line(),
+                                     t._version, t._version.value)
+        self.keep_alive.append(t._data)
+
+    def input_slot(self, t: Tensor) -> int:
+        array = t._data
+        slot = self.array_slot.get(id(array))
+        if slot is None:
+            slot = self.graph.new_slot("input", array.shape, array.dtype.name, 0)
+            self._register_array(array, slot)
+        self.graph.input_slots.append(slot)
+        self._expect(t)
+        return slot
+
+    def _expect(self, t):
+        counter = t._version
+        self.versions[id(counter)] = (counter, counter.value, t)
+
+    # ------------------------------------------------------------------ checks
+    def graph_break(self, reason, fix, line=None):
+        found = GraphBreak(reason, line or user_line(), fix)
+        self.breaks.append(found)
+        if self.fullgraph:
+            raise _GraphBreakRaised(found)
+
+    def _check_operands(self, tensors):
+        rng = _rng_fingerprint()
+        if rng != self.rng:
+            self.rng = rng
+            self.graph_break("random numbers were drawn outside the op registry (ember.rand/randn/Tensor.uniform_ "
+                             "... or manual_seed) before this line", "draw the random tensor outside the compiled "
+                             "function and pass it in, or use dropout/bernoulli, which compile")
+        for t in tensors:
+            entry = self.versions.get(id(t._version))
+            if entry is not None and entry[0].value != entry[1]:
+                self.graph_break(f"a tensor of shape {list(t._data.shape)} was written in place outside the op registry "
+                                 "(e.g. `t[i] = v`, `t.data[...]`, an `out=` argument) before it is read here",
+                                 "write it with an ember op (t.index_put_, t.copy_, ember.where) or move the write "
+                                 "outside the compiled function")
+                self._expect(t)
+
+    def _resync(self):
+        """Host work (optimizer steps ...) legitimately bumps versions and draws nothing: take the new values."""
+        for key, (counter, _, t) in list(self.versions.items()):
+            self.versions[key] = (counter, counter.value, t)
+        self.rng = _rng_fingerprint()
+
+    # ------------------------------------------------------------------ ops
+    def call_op(self, op, args, attrs):
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        self._check_operands(tensors)
+        inputs, scalars, casts = self._operands(op, args)
+        attr_slots = self._attr_slots(attrs)
+        grad_enabled = STATE.enabled
+        self.in_dispatch = True
+        try:
+            result = _registry.dispatch(op, args, attrs)
+        finally:
+            self.in_dispatch = False
+        results = result if isinstance(result, tuple) else (result,)
+        outputs = tuple(None if r is None else self.value_slot(r._data) for r in results)
+        node = OpNode(op, inputs, scalars, casts, attrs, attr_slots, outputs, user_line(), grad_enabled)
+        self._attach_autograd(node, results)
+        node.pure = _is_pure(op, attrs)
+        self.graph.nodes.append(node)
+        for r in results:
+            if r is not None:
+                self._expect(r)
+        self.rng = _rng_fingerprint()
+        return result
+
+    def _operands(self, op, args):
+        dt = op.compute_dtype(args) if op.promote != "none" else None
+        npdt = dt.numpy_dtype if dt is not None else None
+        cast_only = op.promote_args
+        inputs, scalars, casts = [], [], []
+        for i, a in enumerate(args):
+            castable = npdt is not None and (cast_only is None or i in cast_only)
+            if isinstance(a, Tensor):
+                inputs.append(self.tensor_slot(a))
+                scalars.append(None)
+                casts.append(npdt if castable and a._data.dtype != npdt else None)
+            else:
+                inputs.append(None)
+                scalars.append(a)
+                casts.append(npdt if castable and a is not None else None)
+        return tuple(inputs), tuple(scalars), tuple(casts)
+
+    def _attr_slots(self, attrs):
+        found = []
+        for name, value in attrs.items():
+            if isinstance(value, np.ndarray):
+                slot = self.array_slot.get(id(value))
+                if slot is not None:
+                    found.append((name, slot))
+        return tuple(found)
+
+    def _attach_autograd(self, node, results):
+        for r in results:
+            if r is not None and r.grad_fn is not None and getattr(r.grad_fn, "op", None) is node.op:
+                ctx = r.grad_fn
+                self.autograd_nodes[id(ctx)] = len(self.graph.nodes)
+                self.keep_alive.append(ctx)
+                node.ctx_meta = _ctx_meta(ctx)
+                return
+
+    def call_inplace(self, op, target, args, attrs):
+        operands = (target,) + args
+        self._check_operands([a for a in operands if isinstance(a, Tensor)])
+        needs_graph = STATE.enabled and op.differentiable and any(
+            isinstance(a, Tensor) and a._requires_grad for a in operands)
+        target_slot = self.tensor_slot(target)
+        if needs_graph:
+            inputs, scalars, casts = self._operands(op, operands)
+            path = "copy"
+        else:
+            dt = op.compute_dtype(operands)
+            path = "copy"
+            if dt is not None and (op.ufunc is not None or op.inplace_forward is not None):
+                path = "inplace_forward" if op.inplace_forward is not None else "ufunc"
+                inputs, scalars, casts = self._operands_cast_to(args, dt.numpy_dtype, op)
+            else:
+                inputs, scalars, casts = self._operands(op, operands)
+        attr_slots = self._attr_slots(attrs)
+        grad_enabled = STATE.enabled
+        _registry._RECORDER = None
+        try:
+            _registry.apply_inplace(op, target, *args, **attrs)
+        finally:
+            _registry._RECORDER = self
+        node = OpNode(op, inputs, scalars, casts, attrs, attr_slots, (), user_line(), grad_enabled)
+        node.inplace_target = target_slot
+        node.inplace_path = path
+        node.snapshot = needs_graph and (op.save_inputs or op.takes_ctx)
+        if needs_graph:
+            self._attach_autograd(node, (target,))
+        self.graph.nodes.append(node)
+        self._expect(target)
+        self.rng = _rng_fingerprint()
+        return target
+
+    def _operands_cast_to(self, args, npdt, op):
+        cast_only = op.promote_args
+        inputs, scalars, casts = [], [], []
+        for i, a in enumerate(args, start=1):
+            castable = cast_only is None or i in cast_only
+            if isinstance(a, Tensor):
+                inputs.append(self.tensor_slot(a))
+                scalars.append(None)
+                casts.append(npdt if castable and a._data.dtype != npdt else None)
+            else:
+                inputs.append(None)
+                scalars.append(a)
+                casts.append(npdt if castable and a is not None else None)
+        return tuple(inputs), tuple(scalars), tuple(casts)
+
+    # ------------------------------------------------------------------ autograd engine
+    def call_backward(self, original, node, grads):
+        if _registry._RECORDER is not self:
+            return original(node, grads)
+        index = self.autograd_nodes.get(id(node))
+        if index is None or STATE.enabled:
+            why = ("backward with create_graph=True" if STATE.enabled else
+                   f"backward through {node.name()}, which was not recorded in this function (a graph built outside "
+                   "the compiled function, a custom autograd.Function, or an in-place write through a view)")
+            self.graph_break(why, "call backward on a graph built inside the compiled function, without create_graph")
+            return original(node, grads)
+        self._check_operands([g for g in grads if g is not None])
+        grad_slots = tuple(None if g is None else self.tensor_slot(g) for g in grads)
+        _registry._RECORDER = None
+        try:
+            result = original(node, grads)
+        finally:
+            _registry._RECORDER = self
+        outputs = tuple(None if r is None else self.value_slot(r._data) for r in result)
+        back = BackwardNode(index, grad_slots, outputs, None)
+        back.op = node.op
+        self.graph.nodes.append(back)
+        for r in result:
+            if r is not None:
+                self._expect(r)
+        return result
+
+    def accumulate(self, original, accumulator, grad, create_graph):
+        if _registry._RECORDER is not self:
+            return original(accumulator, grad, create_graph)
+        if create_graph:
+            self.graph_break("backward with create_graph=True", "compute higher-order gradients outside the "
+                             "compiled function")
+            return original(accumulator, grad, create_graph)
+        grad_slot = self.tensor_slot(grad)
+        _registry._RECORDER = None
+        try:
+            original(accumulator, grad, create_graph)
+        finally:
+            _registry._RECORDER = self
+        leaf = accumulator.variable
+        result = leaf.grad
+        slot = self.value_slot(result._data) if id(result._data) not in self.array_slot else None
+        if slot is None:
+            slot = self.graph.new_slot("value", result._data.shape, result._data.dtype.name, 0)
+            self.array_slot[id(result._data)] = slot
+        self.graph.nodes.append(AccumulateNode(leaf, grad_slot, slot, f"{list(leaf._data.shape)}"))
+        self.keep_alive.append(leaf)
+        self._expect(result)
+        self._expect(leaf)
+
+    # ------------------------------------------------------------------ host work
+    def host_call(self, description, call, outputs=()):
+        """Run ``call()`` with the recorder off and record it as a host node rerun at every call."""
+        _registry._RECORDER = None
+        self.host_depth += 1
+        try:
+            value = call()
+        finally:
+            self.host_depth -= 1
+            _registry._RECORDER = self
+        self._resync()
+        slots = []
+        if outputs:
+            slots = [self.value_slot(value)]
+        self.graph.nodes.append(HostNode(description, call, slots, user_line()))
+        return value
+
+    def module_called(self, module):
+        key = id(module)
+        if key not in self.modules:
+            self.modules[key] = module
+            self.module_snapshots[key] = module_scalars(module)
+            self.buffer_snapshots[key] = {
+                name: (buf, buf._version.value, buf._data.copy() if buf._data.size <= 16 else None)
+                for name, buf in module._buffers.items() if buf is not None}
+
+    # ------------------------------------------------------------------ the end
+    def finish_checks(self):
+        for key, module in self.modules.items():
+            before = self.module_snapshots[key]
+            after = module_scalars(module)
+            if before != after:
+                changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+                self.graph_break(f"the function changed Python attribute(s) {changed} of {type(module).__name__}",
+                                 "set module attributes outside the compiled function", line="(whole function)")
+        for counter, value, t in list(self.versions.values()):
+            if counter.value != value:
+                self.graph_break(f"a tensor of shape {list(t._data.shape)} was written in place outside the op registry",
+                                 "write it with an ember op or move the write outside the compiled function",
+                                 line="(whole function)")
+                break
+        if _rng_fingerprint() != self.rng:
+            self.graph_break("random numbers were drawn outside the op registry", "draw them outside the compiled "
+                             "function and pass them in", line="(whole function)")
+        self._check_module_buffers()
+
+    def _check_module_buffers(self):
+        """Buffers written outside the op registry: explained by a recorded op, replayed as a counter bump
+        (BatchNorm's num_batches_tracked), or reported."""
+        attr_arrays = [v for n in self.graph.nodes if n.kind == "op" for v in n.attrs.values()
+                       if isinstance(v, np.ndarray)]
+        targets = {n.inplace_target for n in self.graph.nodes if n.kind == "op" and n.inplace_target is not None}
+        for key, module in self.modules.items():
+            for name, (buf, version, before) in self.buffer_snapshots.get(key, {}).items():
+                if buf._version.value == version:
+                    continue
+                if self.array_slot.get(id(buf._data)) in targets:
+                    continue
+                if any(a.size and np.shares_memory(a, buf._data) for a in attr_arrays):
+                    continue
+                if before is not None and buf._data.dtype.kind in "iu":
+                    if getattr(module, "momentum", 0) is None:
+                        # BatchNorm(momentum=None) turns the counter into a Python float attribute of its op.
+                        self.graph_break(f"{type(module).__name__}(momentum=None) reads {name} in Python at every step",
+                                         "give the module a numeric momentum", line="(whole function)")
+                    delta = buf._data - before
+                    self.graph.nodes.append(HostNode(
+                        f"{type(module).__name__}.{name} += {delta.tolist()} (a counter bumped outside the op registry)",
+                        _counter_bump(buf, delta.copy())))
+                    continue
+                self.graph_break(f"buffer {name!r} of {type(module).__name__} was written outside the op registry",
+                                 "update it with ember ops (buf.copy_, buf.mul_ ...)", line="(whole function)")
+
+def _layout(array):
+    return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)
+
+
+def _constant_creator(creator) -> bool:
+    """Tensors made by the creation functions (zeros, tensor, arange ...) or the engine's gradient seed are
+    constants of the guarded shapes and Python values."""
+    filename, function = creator
+    return filename == "creation.py" or function == "_make_grad_seed"
+
+
+def _counter_bump(buf, delta):
+    def bump():
+        buf._data[...] += delta
+        buf._version.value += 1
+    return bump
+
+
+def module_scalars(module) -> dict:
+    """The Python scalar attributes of ``module`` (``training``, ``p``, ``eps`` ...): guarded by the cache."""
+    return {k: v for k, v in module.__dict__.items() if type(v) in _SCALARS}
+
+
+def _is_pure(op, attrs) -> bool:
+    if op.cls.__module__ == _random_ops.__name__ or op.kind == "opaque":
+        return False
+    return not any(isinstance(v, np.ndarray) for v in attrs.values())
+
+
+class _EdgeStub:
+    """Stands for a graph edge in a replayed ctx: backward only asks whether an input needs a gradient."""
+
+    def name(self):
+        return "CompiledEdge"
+
+
+_EDGE = _EdgeStub()
+
+
+def _ctx_meta(ctx):
+    edges = tuple(None if e is None else (_EDGE, e[1]) for e in ctx.next_edges)
+    saved = ctx.saved_inputs
+    requires = tuple(isinstance(a, Tensor) and a._requires_grad for a in saved) if saved is not None else None
+    return requires, edges, ctx.input_meta, ctx.output_meta
+
+
+# ---------------------------------------------------------------------------------------------- install
+class _Patches:
+    """Temporarily reroutes the non-op paths (engine, optimizers, Tensor value reads) to the recorder."""
+
+    def __init__(self, recorder):
+        self.recorder = recorder
+        self.undo = []
+
+    def _set(self, owner, name, value):
+        self.undo.append((owner, name, owner.__dict__[name] if name in owner.__dict__ else _MISSING))
+        setattr(owner, name, value)
+
+    def install(self):
+        rec = self.recorder
+        call_backward = _engine._call_backward
+        self._set(_engine, "_call_backward", lambda node, grads: rec.call_backward(call_backward, node, grads))
+        accumulate = _engine.AccumulateGrad.accumulate
+        self._set(_engine.AccumulateGrad, "accumulate",
+                  lambda acc, g, create_graph: rec.accumulate(accumulate, acc, g, create_graph))
+        mask = _random_ops.dropout_mask
+
+        def dropout_mask(shape, p, dtype, generator=None):
+            if _registry._RECORDER is not rec:
+                return mask(shape, p, dtype, generator)
+            return rec.host_call(f"dropout_mask({tuple(shape)}, p={p})", lambda: mask(shape, p, dtype, generator),
+                                 outputs=True)
+
+        self._set(_random_ops, "dropout_mask", dropout_mask)
+        for name in _VALUE_METHODS:
+            if name in Tensor.__dict__:
+                self._set(Tensor, name, _value_read(rec, name, Tensor.__dict__[name]))
+        from ember.nn.module import Module
+        from ember.optim.lr_scheduler import LRScheduler
+        from ember.optim.optimizer import Optimizer
+        for cls, name in ((Optimizer, "zero_grad"), (Module, "zero_grad"), (LRScheduler, "step")):
+            self._set(cls, name, _host_method(rec, cls.__dict__[name], f"{cls.__name__}.{name}"))
+        module_call = Module.__dict__["__call__"]
+
+        def call(module, *args, **kwargs):
+            if _registry._RECORDER is rec:
+                rec.module_called(module)
+            return module_call(module, *args, **kwargs)
+
+        self._set(Module, "__call__", call)
+        original_make = _tensor_module._make
+
+        def make(*args, **kwargs):
+            t = original_make(*args, **kwargs)
+            if _registry._RECORDER is rec:
+                rec.tensor_made(t)
+            return t
+
+        for name, module in list(sys.modules.items()):
+            if (name == "ember" or name.startswith("ember.")) and module is not None \
+                    and getattr(module, "__dict__", {}).get("_make") is original_make:
+                self._set(module, "_make", make)
+        from ember.optim import optimizer as optimizer_module
+        pending = []
+
+        def pre(opt, args, kwargs):
+            if _registry._RECORDER is not rec:
+                pending.append(None)
+                return None
+            if (len(args) > 1 and args[1] is not None) or kwargs.get("closure") is not None:
+                rec.graph_break("optimizer.step(closure)", "call optimizer.step() without a closure inside the "
+                                "compiled function")
+            _registry._RECORDER = None
+            rec.host_depth += 1
+            pending.append((opt, args[1:], dict(kwargs)))
+            return None
+
+        def post(opt, args, kwargs):
+            entry = pending.pop()
+            if entry is None:
+                return
+            rec.host_depth -= 1
+            _registry._RECORDER = rec
+            rec._resync()
+            step_opt, step_args, step_kwargs = entry
+            rec.graph.nodes.append(HostNode(f"{type(step_opt).__name__}.step()",
+                                            lambda: step_opt.step(*step_args, **step_kwargs), (), user_line()))
+
+        self.handles = [optimizer_module.register_optimizer_step_pre_hook(pre),
+                        optimizer_module.register_optimizer_step_post_hook(post)]
+        _registry._RECORDER = rec
+
+    def uninstall(self):
+        _registry._RECORDER = None
+        for handle in getattr(self, "handles", ()):
+            handle.remove()
+        for owner, name, previous in reversed(self.undo):
+            if previous is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, previous)
+        self.undo.clear()
+
+
+_MISSING = object()
+
+
+def _value_read(rec, name, original):
+    what = _VALUE_METHODS[name]
+
+    def read(self, *args, **kwargs):
+        if _registry._RECORDER is rec:
+            rec.graph_break(f"{what} reads a tensor's value in Python", "keep the value a tensor (e.g. ember.where "
+                            "instead of `if`, return the tensor and call .item() outside), or move this line out of "
+                            "the compiled function")
+        return original(self, *args, **kwargs)
+
+    read.__name__ = getattr(original, "__name__", name)
+    return read
+
+
+def _host_method(rec, original, description):
+    def method(obj, *args, **kwargs):
+        if _registry._RECORDER is not rec:
+            return original(obj, *args, **kwargs)
+        return rec.host_call(description, lambda: getattr(obj, original.__name__)(*args, **kwargs))
+
+    method.__name__ = original.__name__
+    method.__doc__ = original.__doc__
+    return method
+
+
+# ---------------------------------------------------------------------------------------------- capture
+def _flatten_inputs(rec, value, path="args"):
+    """The spec of an argument tree; registers each tensor argument as an input slot."""
+    if isinstance(value, Tensor):
+        return ("input", rec.input_slot(value))
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, None, [_flatten_inputs(rec, v) for v in value])
+    if isinstance(value, dict):
+        return ("dict", None, {k: _flatten_inputs(rec, v) for k, v in value.items()})
+    return ("const", value)
+
+
+def _output_spec(rec, value, inputs_by_id):
+    if isinstance(value, Tensor):
+        if id(value) in inputs_by_id:
+            return ("object", value)
+        slot = rec.array_slot.get(id(value._data))
+        if slot is None or rec.graph.slots[slot].kind != "value":
+            return ("object", value)
+        return ("slot", slot, value._requires_grad)
+    if isinstance(value, (tuple, list)):
+        if type(value) not in (tuple, list):  # namedtuples (max's values/indices ...)
+            return ("named", type(value), [_output_spec(rec, v, inputs_by_id) for v in value])
+        return (type(value).__name__, None, [_output_spec(rec, v, inputs_by_id) for v in value])
+    if isinstance(value, dict):
+        return ("dict", None, {k: _output_spec(rec, v, inputs_by_id) for k, v in value.items()})
+    return ("const", value)
+
+
+def capture(fn, args, kwargs, fullgraph=False, module=None) -> CaptureResult:
+    """Run ``fn(*args, **kwargs)`` eagerly while recording its graph (see the module docstring)."""
+    rec = Recorder(fullgraph)
+    _flatten_inputs(rec, (args, kwargs))
+    if module is not None:
+        rec.module_called(module)
+    patches = _Patches(rec)
+    patches.install()
+    try:
+        value = fn(*args, **kwargs)
+    except _GraphBreakRaised as raised:
+        patches.uninstall()
+        from ember.compiler import GraphBreakError
+        raise GraphBreakError(f"ember.compile(fullgraph=True) could not capture {_name(fn)} as one graph: "
+                              f"{raised.graph_break.message()}") from None
+    finally:
+        patches.uninstall()
+    rec.fullgraph = False
+    rec.finish_checks()
+    inputs_by_id = {id(t) for t in _tensors_in((args, kwargs))}
+    rec.graph.outputs_spec = _output_spec(rec, value, inputs_by_id)
+    needs_grad = any(isinstance(t, Tensor) and t._requires_grad and t.grad_fn is not None
+                     for t in _tensors_in(value))
+    if rec.breaks and fullgraph:
+        from ember.compiler import GraphBreakError
+        raise GraphBreakError(f"ember.compile(fullgraph=True) could not capture {_name(fn)} as one graph: "
+                              f"{rec.breaks[0].message()}")
+    _link_ctx(rec.graph)
+    return CaptureResult(value, rec.graph, rec.breaks, list(rec.modules.values()), needs_grad)
+
+
+def _link_ctx(graph):
+    for node in graph.nodes:
+        if node.kind == "backward":
+            forward = graph.nodes[node.forward_index]
+            if forward.ctx_slot is None:
+                forward.ctx_slot = graph.new_slot("ctx")
+            node.ctx_slot = forward.ctx_slot
+
+
+def _tensors_in(value):
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _tensors_in(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _tensors_in(v)
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__qualname__", None) or type(fn).__name__

@@ -1,0 +1,322 @@
+"""Replay a captured graph: one closure per node over a list of slots, no Python model code.
+
+``ArrayExecutor`` runs op forwards directly on NumPy arrays (the graph already holds the backward and the
+optimizer step); ``AutogradExecutor`` replays a forward-only graph whose outputs need gradients through the
+op dispatcher, so the returned tensors carry an autograd graph for a later ``backward()``.
+
+>>> import ember
+>>> from ember.compiler.capture import capture
+>>> from ember.compiler.memory_plan import plan_memory
+>>> captured = capture(lambda x: x * 2 + 1, (ember.ones(2),), {})
+>>> run = ArrayExecutor(captured.graph, plan_memory(captured.graph))
+>>> run((ember.tensor([1.0, 5.0]),))
+tensor([ 3., 11.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ember.autograd import engine as _engine
+from ember.autograd.engine import Node, accumulator_of
+from ember.autograd.grad_mode import STATE
+from ember.ops import registry as _registry
+from ember.tensor import Tensor, _make
+
+__all__ = ["ArrayExecutor", "AutogradExecutor", "build_output"]
+
+
+class _Scratch:
+    """The ctx a forward writes into when nothing reads it later."""
+
+
+def _scalar_as(value, npdt):
+    if value is None or npdt is None:
+        return value
+    try:
+        return npdt.type(value)
+    except (OverflowError, TypeError, ValueError):
+        return np.asarray(value).astype(npdt)
+
+
+def _as_array(out):
+    return out if out.__class__ is np.ndarray else np.asarray(out)
+
+
+def _op_step(node, graph, version_owner):
+    op = node.op
+    forward = op.forward
+    takes_ctx = op.takes_ctx
+    attrs = node.attrs
+    attr_slots = node.attr_slots
+    outputs = node.outputs
+    ctx_slot = node.ctx_slot
+    target = node.inplace_target
+    path = node.inplace_path
+    operands = []  # (slot, cast) for tensors, (None, value) for Python values
+    for slot, value, cast in zip(node.inputs, node.scalars, node.casts):
+        operands.append((slot, cast) if slot is not None else (None, _scalar_as(value, cast)))
+    operands = tuple(operands)
+    single = len(outputs) == 1
+    ctx_meta = node.ctx_meta
+    scalars = node.scalars
+    snapshot = node.snapshot
+    owner = version_owner.get(target) if target is not None else None
+
+    def gather(env, replace=None):
+        arrays = []
+        for slot, extra in operands:
+            if slot is None:
+                arrays.append(extra)
+            else:
+                a = env[slot] if replace is None or slot != replace[0] else replace[1]
+                arrays.append(a if extra is None else a.astype(extra))
+        return arrays
+
+    def make_ctx(env, arrays_raw):
+        ctx = Node(op)
+        requires, edges, input_meta, output_meta = ctx_meta
+        ctx.next_edges = edges
+        ctx.input_meta = input_meta
+        ctx.output_meta = output_meta
+        return ctx
+
+    def finish_ctx(ctx, raw, results):
+        requires = ctx_meta[0]
+        if op.save_inputs:
+            ctx.saved_inputs = tuple(_make(a, requires_grad=requires[i]) if slot is not None else scalars[i]
+                                     for i, (a, (slot, _)) in enumerate(zip(raw, operands)))
+            ctx.saved_versions = tuple(0 if slot is not None else None for slot, _ in operands)
+        if op.save_output:
+            ctx.saved_outputs = tuple(None if r is None else (r, _VersionStub(), 0, None) for r in results)
+
+    def run_forward(env, arrays, raw):
+        call_attrs = attrs if not attr_slots else {**attrs, **{n: env[s] for n, s in attr_slots}}
+        if ctx_slot is not None:
+            ctx = make_ctx(env, raw)
+            out = forward(ctx, *arrays, **call_attrs) if takes_ctx else forward(*arrays, **call_attrs)
+            results = [_as_array(o) if o is not None else None for o in out] if out.__class__ in (tuple, list) \
+                else [_as_array(out)]
+            finish_ctx(ctx, raw, results)
+            env[ctx_slot] = ctx
+            return results
+        out = forward(_Scratch(), *arrays, **call_attrs) if takes_ctx else forward(*arrays, **call_attrs)
+        if out.__class__ is tuple or out.__class__ is list:
+            return [_as_array(o) if o is not None else None for o in out]
+        return [_as_array(out)]
+
+    if target is None:
+        if single and ctx_slot is None and not attr_slots and not takes_ctx:
+            out_slot = outputs[0]
+
+            def step(env):
+                env[out_slot] = _as_array(forward(*gather(env), **attrs))
+            return step
+
+        def step(env):
+            raw = [env[s] if s is not None else None for s, _ in operands] if ctx_slot is not None else None
+            results = run_forward(env, gather(env), raw)
+            for s, r in zip(outputs, results):
+                if s is not None:
+                    env[s] = r
+        return step
+
+    def step(env):
+        dest = env[target]
+        call_attrs = attrs if not attr_slots else {**attrs, **{n: env[s] for n, s in attr_slots}}
+        if path == "ufunc":
+            op.ufunc(dest, *gather(env), out=dest, casting="unsafe")
+        elif path == "inplace_forward":
+            op.inplace_forward(dest, *gather(env), **call_attrs)
+        else:
+            replace = (target, dest.copy()) if snapshot else None
+            raw = None
+            if ctx_slot is not None:
+                raw = [(replace[1] if replace is not None and s == target else env[s]) if s is not None else None
+                       for s, _ in operands]
+            results = run_forward(env, gather(env, replace), raw)
+            np.copyto(dest, results[0], casting="unsafe")
+        if owner is not None:
+            owner[0]._version.value += 1
+    return step
+
+
+class _VersionStub:
+    """A version counter for a replayed saved output (nothing writes it between forward and backward)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def _backward_step(node):
+    ctx_slot = node.ctx_slot
+    grad_slots = node.grad_inputs
+    outputs = node.outputs
+
+    def step(env):
+        grads = [None if s is None else _make(env[s]) for s in grad_slots]
+        result = _engine._call_backward(env[ctx_slot], grads)
+        for s, r in zip(outputs, result):
+            if s is not None:
+                env[s] = r._data
+    return step
+
+
+def _accumulate_step(node, frees_grad):
+    leaf = node.leaf
+    grad_slot = node.grad_slot
+    out = node.outputs[0]
+
+    def step(env):
+        grad = _make(env[grad_slot])
+        if frees_grad:
+            env[grad_slot] = None  # lets the engine take the array instead of copying it
+        accumulator_of(leaf).accumulate(grad, False)
+        env[out] = leaf.grad._data
+    return step
+
+
+def _host_step(node, externals):
+    run = node.run
+    outputs = node.outputs
+
+    def step(env):
+        value = run()
+        if outputs:
+            env[outputs[0]] = value
+        for slot, t in externals:
+            env[slot] = t._data
+    return step
+
+
+def build_output(spec, env, tensors_are_values=False):
+    """The function's return value, rebuilt from the slots as ``spec`` (from capture) describes it."""
+    tag = spec[0]
+    if tag == "slot":
+        value = env[spec[1]]
+        return value if tensors_are_values else _make(value)
+    if tag == "object" or tag == "const":
+        return spec[1]
+    if tag == "input":
+        return env[spec[1]]
+    if tag == "tuple":
+        return tuple(build_output(s, env, tensors_are_values) for s in spec[2])
+    if tag == "list":
+        return [build_output(s, env, tensors_are_values) for s in spec[2]]
+    if tag == "named":
+        return spec[1](*[build_output(s, env, tensors_are_values) for s in spec[2]])
+    return {k: build_output(s, env, tensors_are_values) for k, s in spec[2].items()}
+
+
+class ArrayExecutor:
+    """Runs the nodes as closures over a slot list of NumPy arrays; returns the function's result."""
+
+    def __init__(self, graph, plan):
+        self.graph = graph
+        self.input_slots = list(graph.input_slots)
+        self.externals = list(graph.externals)
+        owners = {slot: (t,) for slot, t in self.externals}
+        for slot in self.input_slots:
+            owners.setdefault(slot, None)
+        self.inplace_inputs = sorted({n.inplace_target for n in graph.nodes
+                                      if getattr(n, "inplace_target", None) is not None and n.inplace_target in
+                                      self.input_slots})
+        self._input_owner_cells = {slot: [None] for slot in self.inplace_inputs}
+        version_owner = {slot: cell for slot, cell in self._input_owner_cells.items()}
+        version_owner.update({slot: (t,) for slot, t in self.externals})
+        steps = []
+        for i, node in enumerate(graph.nodes):
+            if node.kind == "op":
+                steps.append(_op_step(node, graph, version_owner))
+            elif node.kind == "backward":
+                steps.append(_backward_step(node))
+            elif node.kind == "accumulate":
+                steps.append(_accumulate_step(node, node.grad_slot in plan.free_after[i]))
+            else:
+                steps.append(_host_step(node, self.externals))
+        self.program = [(step, tuple(free)) for step, free in zip(steps, plan.free_after)]
+        self.size = len(graph.slots)
+        self.outputs_spec = graph.outputs_spec
+        targets = {n.inplace_target for n in graph.nodes if getattr(n, "inplace_target", None) is not None}
+        self.template = [None] * self.size
+        self.fresh_constants = []  # constants written in place: a new copy per call
+        for slot in graph.constants:
+            if slot in targets:
+                self.fresh_constants.append((slot, graph.slots[slot].owner))
+            else:
+                self.template[slot] = graph.slots[slot].owner
+
+    def __call__(self, flat_inputs):
+        env = self.template.copy()
+        for slot, value in self.fresh_constants:
+            env[slot] = value.copy()
+        for slot, t in zip(self.input_slots, flat_inputs):
+            env[slot] = t._data
+            cell = self._input_owner_cells.get(slot)
+            if cell is not None:
+                cell[0] = t
+        for slot, t in self.externals:
+            env[slot] = t._data
+        previous = STATE.enabled
+        STATE.enabled = False
+        try:
+            for step, free in self.program:
+                step(env)
+                for s in free:
+                    env[s] = None
+        finally:
+            STATE.enabled = previous
+            for cell in self._input_owner_cells.values():
+                cell[0] = None
+        return build_output(self.outputs_spec, env)
+
+
+class AutogradExecutor:
+    """Replays a forward-only graph through the op dispatcher so outputs carry their autograd graph."""
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.input_slots = list(graph.input_slots)
+        self.externals = list(graph.externals)
+        self.size = len(graph.slots)
+
+    def __call__(self, flat_inputs):
+        env = [None] * self.size
+        for slot in self.graph.constants:
+            env[slot] = _make(self.graph.slots[slot].owner.copy())
+        for slot, t in zip(self.input_slots, flat_inputs):
+            env[slot] = t
+        for slot, t in self.externals:
+            env[slot] = t
+        previous = STATE.enabled
+        try:
+            for node in self.graph.nodes:
+                if node.kind == "host":
+                    value = node.run()
+                    if node.outputs:
+                        env[node.outputs[0]] = value
+                    continue
+                args = [env[s] if s is not None else v for s, v in zip(node.inputs, node.scalars)]
+                attrs = node.attrs
+                if node.attr_slots:
+                    attrs = {**attrs, **{n: _unwrap(env[s]) for n, s in node.attr_slots}}
+                STATE.enabled = node.grad_enabled
+                if node.inplace_target is not None:
+                    if node.inplace_path == "copy":
+                        args = args[1:]
+                    _registry.apply_inplace(node.op, env[node.inplace_target], *args, **attrs)
+                    continue
+                result = node.op(*args, **attrs)
+                results = result if isinstance(result, tuple) else (result,)
+                for s, r in zip(node.outputs, results):
+                    if s is not None:
+                        env[s] = r
+        finally:
+            STATE.enabled = previous
+        return build_output(self.graph.outputs_spec, env, tensors_are_values=True)
+
+
+def _unwrap(value):
+    return value._data if isinstance(value, Tensor) else value
