@@ -26,7 +26,7 @@ from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
 from ember.ops.elementwise_math import _erf_kernel, _poly  # one erf kernel serves erf and gelu
-from ember.ops.registry import REGISTRY, apply_inplace, check_inplace_allowed, register_op, write_result_into
+from ember.ops.registry import REGISTRY, _Scratch, apply_inplace, check_inplace_allowed, register_op, write_result_into
 from ember.tensor import Tensor, _make
 
 __all__ = ["relu", "relu_", "selu", "selu_", "celu", "celu_", "prelu", "rrelu", "rrelu_", "hardshrink",
@@ -406,29 +406,47 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 # ------------------------------------------------------------------------------------ smooth activations
-def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=None):
+def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=None, saving_forward=None):
     """Register ``op_name`` and ``op_name + '_backward'`` for a smooth elementwise activation.
 
     ``value_np(x, **params)`` and ``derivative_np(x, **params)`` run in NumPy; the backward op computes
     ``grad * f'(x)`` in one pass, and its own backward uses ``second_derivative(x, **params)`` written
     with ember ops, so every order of derivative stays differentiable. ``raw_forward(a)``, when given,
     replaces the forward on the input's own dtype (to round where PyTorch's composite rounds).
+    ``saving_forward(x, **params)``, when given, is used while a graph is recorded: it returns the value and
+    an intermediate array (e.g. ``tanh`` of the inner term) that ``derivative_np(x, saved=..., **params)``
+    reuses instead of recomputing its transcendental functions.
     """
 
     def forward(ctx, a, **params):
         ctx.params = params
         if raw_forward is not None:
             return raw_forward(a)
+        if saving_forward is not None and ctx.__class__ is not _Scratch:
+            kept = []
+
+            def value_keeping(x, **p):
+                value, saved = saving_forward(x, **p)
+                kept.append(saved)
+                return value
+
+            out = _compute(value_keeping, a, **params)
+            ctx.saved = kept[0]
+            return out
         return _compute(value_np, a, **params)
 
     def backward(ctx, grad):
-        return backward_op(grad, ctx.inputs[0], **ctx.params)
+        saved = getattr(ctx, "saved", None)
+        if saved is None:
+            return backward_op(grad, ctx.inputs[0], **ctx.params)
+        return backward_op(grad, ctx.inputs[0], saved=saved, **ctx.params)
 
-    def backward_forward(ctx, grad, a, **params):
+    def backward_forward(ctx, grad, a, saved=None, **params):
         ctx.params = params
+        ctx.saved = saved
 
         def scaled(x, **p):
-            out = derivative_np(x, **p)
+            out = derivative_np(x, **p) if saved is None else derivative_np(x, saved=saved, **p)
             out *= _up(grad).reshape(out.shape) if grad.ndim == 0 else _up(grad)
             return out
 
@@ -436,7 +454,12 @@ def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=
 
     def backward_backward(ctx, grad_grad):
         grad, x = ctx.inputs
-        grad_of_grad = backward_op(grad_grad, x, **ctx.params) if ctx.next_edges[0] is not None else None
+        grad_of_grad = None
+        if ctx.next_edges[0] is not None:
+            if ctx.saved is None:
+                grad_of_grad = backward_op(grad_grad, x, **ctx.params)
+            else:
+                grad_of_grad = backward_op(grad_grad, x, saved=ctx.saved, **ctx.params)
         grad_of_x = grad_grad * grad * second_derivative(x, **ctx.params) if ctx.next_edges[1] is not None else None
         return grad_of_grad, grad_of_x
 
@@ -548,14 +571,31 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 # gelu: exact (erf) or the tanh approximation.
+def _gelu_tanh_inner(x):
+    """``tanh(sqrt(2 / pi) * (x + kappa * x**3))``, computed in one buffer."""
+    inner = x * x
+    inner *= _GELU_KAPPA
+    inner += 1
+    inner *= x
+    inner *= _SQRT_2_OVER_PI
+    return np.tanh(inner, out=inner)
+
+
+def _gelu_saving(x, approximate):
+    """The gelu value and what its derivative reuses: ``tanh`` of the inner term, or the normal cdf."""
+    if approximate == "tanh":
+        t = _gelu_tanh_inner(x)
+        out = np.add(t, 1)
+        out *= x
+        out *= 0.5
+        return out, t
+    cdf = _normal_cdf(x)
+    return np.multiply(cdf, x), cdf
+
+
 def _gelu_np(x, approximate):
     if approximate == "tanh":
-        inner = x * x
-        inner *= _GELU_KAPPA
-        inner += 1
-        inner *= x
-        inner *= _SQRT_2_OVER_PI
-        np.tanh(inner, out=inner)
+        inner = _gelu_tanh_inner(x)
         inner += 1
         inner *= x
         inner *= 0.5
@@ -565,17 +605,28 @@ def _gelu_np(x, approximate):
     return cdf
 
 
-def _gelu_derivative_np(x, approximate):
+def _gelu_derivative_np(x, approximate, saved=None):
+    """``gelu'(x)``; ``saved`` is the forward's ``tanh`` of the inner term (tanh) or ``Phi(x)`` (exact)."""
     if approximate == "tanh":
-        x_sq = x * x
-        inner = np.tanh(_SQRT_2_OVER_PI * x * (1 + _GELU_KAPPA * x_sq))
-        left_derivative = 0.5 * (1 + inner)
-        right_derivative = 0.5 * x * (1 - inner * inner) * (_SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x_sq))
-        return left_derivative + right_derivative
-    density = np.exp(-0.5 * x * x)
+        t = _gelu_tanh_inner(x) if saved is None else saved
+        # 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * sqrt(2 / pi) * (1 + 3 * kappa * x**2), in two buffers.
+        out = x * x
+        out *= 1.5 * _GELU_KAPPA * _SQRT_2_OVER_PI
+        out += 0.5 * _SQRT_2_OVER_PI
+        out *= x
+        t_sq = np.multiply(t, t)
+        t_sq *= out
+        out -= t_sq
+        np.multiply(t, 0.5, out=t_sq)
+        out += t_sq
+        out += 0.5
+        return out
+    density = x * x
+    density *= -0.5
+    np.exp(density, out=density)
     density *= x
     density *= _INV_SQRT_2PI
-    density += _normal_cdf(x)
+    density += _normal_cdf(x) if saved is None else saved
     return density
 
 
@@ -590,7 +641,7 @@ def _gelu_second(x, approximate):
     return exp(x_sq * -0.5) * (2 - x_sq) * _INV_SQRT_2PI
 
 
-Gelu, GeluBackward = _smooth_op("gelu", _gelu_np, _gelu_derivative_np, _gelu_second)
+Gelu, GeluBackward = _smooth_op("gelu", _gelu_np, _gelu_derivative_np, _gelu_second, saving_forward=_gelu_saving)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -927,18 +978,60 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 # ------------------------------------------------------------------------------------ softmax family
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_ONES = {}
+
+
+def _ones(n, dtype):
+    """A cached read-only vector of ``n`` ones (the right operand of a BLAS row sum)."""
+    key = (n, dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(n, dtype=dtype)
+        ones.flags.writeable = False
+    return ones
+
+
+def _sum_along(a, axis):
+    """``a.sum(axis, keepdims=True)``; over the last axis of a contiguous float array it is one BLAS
+    matrix-vector product, about three times faster than NumPy's pairwise sum and as accurate for rows
+    of a few thousand terms."""
+    n = a.shape[-1]
+    if (axis == a.ndim - 1 or axis == -1) and n >= 16 and a.dtype in _BLAS_FLOATS and a.flags.c_contiguous:
+        return np.matmul(a.reshape(-1, n), _ones(n, a.dtype)).reshape(a.shape[:-1] + (1,))
+    return a.sum(axis=axis, keepdims=True)
+
+
+def _dot_along(a, b, axis):
+    """``(a * b).sum(axis, keepdims=True)`` without the full-size product."""
+    if axis == a.ndim - 1 and a.dtype == b.dtype and a.shape == b.shape:
+        return np.einsum("...i,...i->...", a, b)[..., None]
+    return _sum_along(a * b, axis)
+
+
 def _softmax_np(x, axis):
-    out = x - x.max(axis=axis, keepdims=True)
+    out = np.subtract(x, x.max(axis=axis, keepdims=True))
     np.exp(out, out=out)
-    out *= 1 / out.sum(axis=axis, keepdims=True)
+    sums = _sum_along(out, axis)
+    out *= np.reciprocal(sums, out=sums)
     return out
+
+
+def _log_softmax_parts(x, axis):
+    """``(log_softmax(x), exp(x - max), sums)``: softmax is ``exp(x - max) / sums``, so a backward that
+    needs the probabilities does not evaluate ``exp`` again."""
+    out = np.subtract(x, x.max(axis=axis, keepdims=True))
+    shifted_exp = np.exp(out)
+    sums = _sum_along(shifted_exp, axis)
+    with np.errstate(divide="ignore"):
+        out -= np.log(sums)
+    return out, shifted_exp, sums
 
 
 def _log_softmax_np(x, axis):
-    out = x - x.max(axis=axis, keepdims=True)
-    with np.errstate(divide="ignore"):
-        out -= np.log(np.exp(out).sum(axis=axis, keepdims=True))
-    return out
+    return _log_softmax_parts(x, axis)[0]
 
 
 def _along(fn, a, dim, *more):
@@ -970,8 +1063,8 @@ class Softmax:
 
 
 def _softmax_grad_np(grad, out, axis):
-    result = grad * out
-    result -= out * result.sum(axis=axis, keepdims=True)
+    result = np.subtract(grad, _dot_along(grad, out, axis))
+    result *= out
     return result
 
 
@@ -1016,7 +1109,7 @@ class LogSoftmax:
 
 def _log_softmax_grad_np(grad, out, axis):
     result = np.exp(out)
-    result *= grad.sum(axis=axis, keepdims=True)
+    result *= _sum_along(grad, axis)
     np.subtract(grad, result, out=result)
     return result
 

@@ -24,9 +24,9 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
-from ember.ops.nn_activation import (LogSoftmax, Softmax, SoftmaxBackward, Softplus, _const, _log_softmax_np,
+from ember.ops.nn_activation import (LogSoftmax, Softmax, SoftmaxBackward, Softplus, _const, _log_softmax_parts,
                                      _sigmoid, _up, relu)
-from ember.ops.registry import register_op
+from ember.ops.registry import _Scratch, register_op
 from ember.tensor import Tensor, _make
 
 __all__ = ["binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss", "hinge_embedding_loss",
@@ -561,8 +561,12 @@ def _cross_entropy_coefficients(spec, target, dtype):
     return None, np.expand_dims(q_sum.astype(dtype, copy=False), class_dim)
 
 
-def _cross_entropy_grad_np(spec, log_probabilities, target, grad):
-    """``(softmax * sum(q) - q) * grad``, the closed-form gradient of cross entropy w.r.t. the logits."""
+def _cross_entropy_grad_np(spec, log_probabilities, target, grad, exp_parts=None):
+    """``(softmax * sum(q) - q) * grad``, the closed-form gradient of cross entropy w.r.t. the logits.
+
+    ``exp_parts`` is ``(exp(x - max), sums)`` kept by the forward: softmax is their ratio, so ``exp`` is
+    not evaluated again.
+    """
     class_dim, eps = spec.class_dim, spec.smoothing
     dtype = log_probabilities.dtype
     grad = _up(np.asarray(grad)).astype(dtype, copy=False)
@@ -573,8 +577,12 @@ def _cross_entropy_grad_np(spec, log_probabilities, target, grad):
         grad_row = np.broadcast_to(scale, spec.loss_shape)
     grad_b = np.expand_dims(grad_row, class_dim)
     q, q_sum = _cross_entropy_coefficients(spec, target, dtype)
-    out = np.exp(log_probabilities)
-    out *= q_sum * grad_b
+    if exp_parts is None:
+        out = np.exp(log_probabilities)
+        out *= q_sum * grad_b
+    else:
+        shifted_exp, sums = exp_parts
+        out = np.multiply(shifted_exp, q_sum * grad_b / sums)
     if spec.probabilities:
         out -= q * grad_b
         return out
@@ -603,7 +611,9 @@ class CrossEntropy:
             log_probabilities = xf.copy()
         else:
             with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-                log_probabilities = _log_softmax_np(xf, class_dim)
+                log_probabilities, shifted_exp, sums = _log_softmax_parts(xf, class_dim)
+            if ctx.__class__ is not _Scratch:
+                ctx.exp_parts = (shifted_exp, sums)
         ctx.log_probabilities = log_probabilities
         weight_b = None if spec.weight is None else _class_shape(spec.weight, x.ndim, class_dim)
         if spec.probabilities:
@@ -638,7 +648,8 @@ class CrossEntropy:
         spec = ctx.spec
         grad_x = grad_target = None
         if ctx.next_edges[0] is not None:
-            grad_x = CrossEntropyBackward(grad, x, target, spec=spec, log_probabilities=ctx.log_probabilities)
+            grad_x = CrossEntropyBackward(grad, x, target, spec=spec, log_probabilities=ctx.log_probabilities,
+                                          exp_parts=getattr(ctx, "exp_parts", None))
         if spec.probabilities and ctx.next_edges[1] is not None:
             scale = _grad_per_sample(grad, spec)
             if spec.weight is not None:
@@ -666,9 +677,10 @@ class CrossEntropyBackward:
     promote = "none"
     save = ("inputs",)
 
-    def forward(ctx, grad, x, target, spec, log_probabilities):
+    def forward(ctx, grad, x, target, spec, log_probabilities, exp_parts=None):
         ctx.spec = spec
-        out = _cross_entropy_grad_np(spec, log_probabilities, target, grad)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = _cross_entropy_grad_np(spec, log_probabilities, target, grad, exp_parts)
         return out.astype(x.dtype, copy=False)
 
     def backward(ctx, grad_grad):

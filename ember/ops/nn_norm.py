@@ -21,6 +21,7 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
+from ember.ops.nn_activation import _BLAS_FLOATS, _ones
 from ember.ops.registry import _Scratch, register_op
 from ember.tensor import Tensor, _make
 
@@ -50,11 +51,31 @@ def _wrap(arr, dtype):
 
 
 # ------------------------------------------------------------------------------------------ NumPy kernels
+def _row_sums(rows):
+    """Sums of the rows of a 2-d array: one BLAS matrix-vector product for contiguous float rows."""
+    width = rows.shape[1]
+    if width >= 16 and rows.dtype in _BLAS_FLOATS and rows.flags.c_contiguous:
+        return np.matmul(rows, _ones(width, rows.dtype))
+    return rows.sum(axis=1)
+
+
+def _column_sums(rows):
+    """Sums of the columns of a 2-d array (the weight and bias gradients of a row normalization)."""
+    if rows.shape[0] >= 16 and rows.dtype in _BLAS_FLOATS and rows.flags.c_contiguous:
+        return np.matmul(_ones(rows.shape[0], rows.dtype), rows)
+    return rows.sum(axis=0)
+
+
 def _row_normalize(rows, eps, center):
     """``(xhat, rstd)`` of each row of the 2-d array ``rows``; ``rstd`` has shape (M, 1)."""
     width = rows.shape[1]
     if center:
-        xhat = rows - rows.mean(axis=1, keepdims=True) if width else rows.copy()
+        if width:
+            mean = _row_sums(rows)
+            mean *= 1 / width
+            xhat = np.subtract(rows, mean[:, None])
+        else:
+            xhat = rows.copy()
         squares = np.einsum("ij,ij->i", xhat, xhat)
     else:
         xhat = None
@@ -74,12 +95,48 @@ def _row_backward(g, xhat, rstd, center, owned=False):
     width = g.shape[1]
     projection = np.einsum("ij,ij->i", g, xhat)[:, None]
     projection /= max(width, 1)
+    mean = _row_sums(g)[:, None] / width if center and width else None
     dx = g if owned else g.copy()
-    if center and width:
-        dx -= g.mean(axis=1, keepdims=True)
-    dx -= xhat * projection
+    if mean is not None:
+        dx -= mean
+    projection = np.multiply(xhat, projection)
+    dx -= projection
     dx *= rstd
     return dx
+
+
+def _affine_row_backward(g, xhat, rstd, weight, center, need_x, need_w, need_b):
+    """``(grad_x, grad_w, grad_b)`` of ``xhat * weight + bias`` with ``xhat`` the row normalization of x.
+
+    ``g * xhat`` is formed once: its column sums are the weight gradient and its product with ``weight``
+    the per-row projection of the input gradient, so no ``g * weight`` product has to be reduced.
+    """
+    width = g.shape[1]
+    grad_w = grad_b = grad_x = None
+    product = np.multiply(g, xhat) if need_w or need_x else None
+    if need_w:
+        grad_w = _column_sums(product)
+    if need_b:
+        grad_b = _column_sums(g)
+    if need_x:
+        scale = 1 / max(width, 1)
+        if weight is None:
+            projection = _row_sums(product)
+            mean = _row_sums(g) if center else None
+            dx = g.copy()
+        else:
+            projection = np.matmul(product, weight)
+            mean = np.matmul(g, weight) if center else None
+            dx = np.multiply(g, weight)
+        if mean is not None:
+            mean *= scale
+            dx -= mean[:, None]
+        projection *= scale
+        np.multiply(xhat, projection[:, None], out=product)
+        dx -= product
+        dx *= rstd
+        grad_x = dx
+    return grad_x, grad_w, grad_b
 
 
 def _sum_to_shape(arr, shape):
@@ -213,17 +270,15 @@ def _rowwise_backward(ctx, grad, x, weight, bias, center):
     xhat, rstd = ctx.xhat, ctx.rstd
     g = _as_compute(grad._data.reshape(xhat.shape), xhat.dtype)
     edges = ctx.next_edges
-    need_x, need_w = edges[0] is not None, edges[1] is not None
     need_b = len(edges) == 3 and edges[2] is not None
-    grad_w = grad_b = grad_x = None
-    if need_w:
-        grad_w = _wrap(np.einsum("ij,ij->j", g, xhat).reshape(weight._data.shape), weight._dtype)
-    if need_b:
-        grad_b = _wrap(g.sum(axis=0).reshape(bias._data.shape), bias._dtype)
-    if need_x:
-        scaled = g * _as_compute(weight._data, g.dtype).reshape(-1) if weight is not None else g
-        dx = _row_backward(scaled, xhat, rstd, center, owned=scaled is not grad._data)
-        grad_x = _wrap(dx.reshape(x._data.shape), x._dtype)
+    weight_row = None if weight is None else _as_compute(weight._data, g.dtype).reshape(-1)
+    dx, grad_w, grad_b = _affine_row_backward(g, xhat, rstd, weight_row, center, edges[0] is not None,
+                                              edges[1] is not None, need_b)
+    grad_x = None if dx is None else _wrap(dx.reshape(x._data.shape), x._dtype)
+    if grad_w is not None:
+        grad_w = _wrap(grad_w.reshape(weight._data.shape), weight._dtype)
+    if grad_b is not None:
+        grad_b = _wrap(grad_b.reshape(bias._data.shape), bias._dtype)
     return (grad_x, grad_w, grad_b) if len(ctx.next_edges) == 3 else (grad_x, grad_w)
 
 
