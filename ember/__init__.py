@@ -16,6 +16,9 @@ from ember.errors import missing as _missing
 
 __version__ = "0.1.0"
 
+from ember import _allocator  # noqa: E402
+_allocator.tune()  # reuse freed array memory across steps (glibc); EMBER_MALLOC_TUNING=0 turns it off
+
 from ember import dtypes as _dtypes_module
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: E402
                                       is_inference_mode_enabled, no_grad, set_grad_enabled)
