@@ -85,6 +85,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--append", action="store_true", help="add this run's tables at the end of the output file")
     parser.add_argument("--profile", action="store_true",
                         help="also run Ember once per selected workload under cProfile and print the top functions")
+    parser.add_argument("--compiled", action="store_true",
+                        help="after each model workload, a '<name> (compiled)' row: ember.compile vs eager, torch.compile")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a child process is abandoned")
     args = parser.parse_args(argv)
     unknown = [name for name in args.only or [] if name not in ALL_WORKLOADS]
@@ -113,11 +115,11 @@ def child_environment(threads: int) -> dict:
     return env
 
 
-def run_child(arguments: list[str], threads: int, timeout: float) -> dict:
-    """Run ``python -m bench.measure arguments`` and return its ``BENCH_RESULT`` (or an ``unavailable`` reason)."""
+def run_child(arguments: list[str], threads: int, timeout: float, module: str = "bench.measure") -> dict:
+    """Run ``python -m <module> arguments`` and return its ``BENCH_RESULT`` (or an ``unavailable`` reason)."""
     env = child_environment(threads)
     try:
-        completed = subprocess.run([sys.executable, "-m", "bench.measure", "--threads", str(threads), *arguments],
+        completed = subprocess.run([sys.executable, "-m", module, "--threads", str(threads), *arguments],
                                    env=env, capture_output=True, text=True, timeout=timeout, cwd=REPOSITORY)
     except subprocess.TimeoutExpired:
         return {"unavailable": f"timed out after {timeout:.0f} s"}
@@ -468,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{name}:")
             if name in MODEL_WORKLOADS:
                 rows.append(run_model_workload(name, args, weights_dir, log))
+                if args.compiled:
+                    from bench.compiled import run_compiled_workload
+                    rows.append(run_compiled_workload(name, args, weights_dir, log))
             elif name == "micro":
                 rows.extend(run_micro(args, log))
             elif name == "startup":

@@ -22,6 +22,7 @@ from ember.compiler import config
 from ember.compiler.capture import capture, module_scalars
 from ember.compiler.executor import ArrayExecutor, AutogradExecutor
 from ember.compiler.guards import check_code_guards, code_guards, describe_change, signature
+from ember.compiler.lowering import out_writer
 from ember.compiler.memory_plan import plan_memory
 from ember.compiler.passes import run_passes
 from ember.ops import registry as _registry
@@ -56,8 +57,13 @@ class Entry:
                 self.executor = AutogradExecutor(graph)
             else:
                 self.mode = "graph"
-                self.plan = plan_memory(graph)
-                self.executor = ArrayExecutor(graph, self.plan)
+                writers = {}
+                for i, node in enumerate(graph.nodes):
+                    writer = out_writer(node, graph)
+                    if writer is not None:
+                        writers[i] = writer
+                self.plan = plan_memory(graph, writers)
+                self.executor = ArrayExecutor(graph, self.plan, writers)
         self.fn = fn
         self.calls = 0
 

@@ -112,6 +112,7 @@ class Recorder:
         self.buffer_snapshots: dict = {}
         self.rng = _rng_fingerprint()
         self.host_depth = 0
+        self.root_slot: dict = {}        # id(memory-owning array) -> first value slot over that memory
         self.layout_slot: dict = {}      # (address, shape, strides, dtype) -> slot: views that equal a known array
         self.created: dict = {}          # id(array) -> (creator, line) for tensors wrapped outside ops
         self.in_dispatch = False
@@ -125,7 +126,16 @@ class Recorder:
     def value_slot(self, array) -> int:
         g = self.graph
         owned = array.base is None
+        root = array if owned else array.base
+        shared = self.array_slot.get(id(array))
+        if shared is None:
+            shared = self.root_slot.get(id(root))
         slot = g.new_slot("value", array.shape, array.dtype.name, array.nbytes if owned else 0)
+        if shared is not None:
+            g.slots[slot].alias = g.slots[shared].alias if g.slots[shared].alias is not None else shared
+        else:
+            self.root_slot[id(root)] = slot  # later views of the same memory alias this slot
+            self.keep_alive.append(root)
         self._register_array(array, slot)
         return slot
 
@@ -576,8 +586,11 @@ class _Patches:
             _registry._RECORDER = rec
             rec._resync()
             step_opt, step_args, step_kwargs = entry
-            rec.graph.nodes.append(HostNode(f"{type(step_opt).__name__}.step()",
-                                            lambda: step_opt.step(*step_args, **step_kwargs), (), user_line()))
+            node = HostNode(f"{type(step_opt).__name__}.step()", lambda: step_opt.step(*step_args, **step_kwargs), (),
+                            user_line())
+            if not step_args and not step_kwargs:
+                node.optimizer = step_opt  # the executor may run a fused kernel instead
+            rec.graph.nodes.append(node)
 
         self.handles = [optimizer_module.register_optimizer_step_pre_hook(pre),
                         optimizer_module.register_optimizer_step_post_hook(post)]

@@ -43,7 +43,7 @@ def _as_array(out):
     return out if out.__class__ is np.ndarray else np.asarray(out)
 
 
-def _op_step(node, graph, version_owner):
+def _op_step(node, graph, version_owner, writer=None, buffer=None):
     op = node.op
     forward = op.forward
     takes_ctx = op.takes_ctx
@@ -104,6 +104,23 @@ def _op_step(node, graph, version_owner):
         if out.__class__ is tuple or out.__class__ is list:
             return [_as_array(o) if o is not None else None for o in out]
         return [_as_array(out)]
+
+    if writer is not None:
+        out_slot = outputs[0]
+        if ctx_slot is None:
+            def step(env):
+                writer(buffer, *gather(env), **attrs)
+                env[out_slot] = buffer
+            return step
+
+        def step(env):
+            raw = [env[s] if s is not None else None for s, _ in operands]
+            writer(buffer, *gather(env), **attrs)
+            ctx = make_ctx(env, raw)
+            finish_ctx(ctx, raw, [buffer])
+            env[ctx_slot] = ctx
+            env[out_slot] = buffer
+        return step
 
     if target is None:
         if single and ctx_slot is None and not attr_slots and not takes_ctx:
@@ -180,6 +197,9 @@ def _accumulate_step(node, frees_grad):
 
 def _host_step(node, externals):
     run = node.run
+    if node.optimizer is not None:
+        from ember.compiler.fused_optimizer import fused_step
+        run = fused_step(node.optimizer) or run
     outputs = node.outputs
 
     def step(env):
@@ -213,8 +233,11 @@ def build_output(spec, env, tensors_are_values=False):
 class ArrayExecutor:
     """Runs the nodes as closures over a slot list of NumPy arrays; returns the function's result."""
 
-    def __init__(self, graph, plan):
+    def __init__(self, graph, plan, writers=None):
         self.graph = graph
+        writers = writers or {}
+        # the arena: allocated once, reused by every call
+        self.arena = [np.empty(shape, dtype) for shape, dtype in plan.buffers]
         self.input_slots = list(graph.input_slots)
         self.externals = list(graph.externals)
         owners = {slot: (t,) for slot, t in self.externals}
@@ -229,7 +252,11 @@ class ArrayExecutor:
         steps = []
         for i, node in enumerate(graph.nodes):
             if node.kind == "op":
-                steps.append(_op_step(node, graph, version_owner))
+                buffer_index = plan.buffer_of.get(i)
+                if buffer_index is None:
+                    steps.append(_op_step(node, graph, version_owner))
+                else:
+                    steps.append(_op_step(node, graph, version_owner, writers[i], self.arena[buffer_index]))
             elif node.kind == "backward":
                 steps.append(_backward_step(node))
             elif node.kind == "accumulate":

@@ -27,7 +27,7 @@ __all__ = ["Graph", "OpNode", "BackwardNode", "AccumulateNode", "HostNode", "Slo
 class SlotInfo:
     """What one slot held at capture time: its kind, shape, dtype name and owned bytes."""
 
-    __slots__ = ("kind", "shape", "dtype", "nbytes", "owner")
+    __slots__ = ("kind", "shape", "dtype", "nbytes", "owner", "alias")
 
     def __init__(self, kind, shape=None, dtype=None, nbytes=0, owner=None):
         self.kind = kind
@@ -35,6 +35,7 @@ class SlotInfo:
         self.dtype = dtype
         self.nbytes = nbytes
         self.owner = owner  # the live tensor an external slot is read from
+        self.alias = None   # the slot whose memory this one's array shares (a view, or the same array), if any
 
     def describe(self) -> str:
         if self.shape is None:
@@ -134,6 +135,7 @@ class HostNode:
         self.run = run
         self.outputs = tuple(outputs)
         self.line = line
+        self.optimizer = None  # set for ``optimizer.step()``: the optimizer it steps
 
     def reads(self):
         return []

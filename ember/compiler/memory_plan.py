@@ -1,9 +1,12 @@
-"""Memory planning: each value's lifetime, freeing it after its last reader, and what that saves.
+"""Memory planning: each value's lifetime, freeing it after its last reader, and one arena of buffers that the
+ops able to write with ``out=`` (see ``lowering``) reuse across the step and across calls.
 
 Eager mode keeps every activation alive until backward has used it (the autograd graph holds it); the
-replayed graph drops each intermediate array right after its last reader, so the peak is the largest set
-of arrays alive at one time. ``plan_memory`` returns, per node, the slots to release after it runs, plus
-the figures ``explain`` prints ("activations: X MB -> Y MB").
+replayed graph drops each intermediate array right after its last reader, and values computed by
+out-capable ops live in arena buffers: a buffer is shared by values of one shape and dtype whose lifetimes
+do not overlap. A value's lifetime covers its views and, when an autograd ctx holds it (saved for
+backward), the ctx's last reader. ``plan_memory`` returns, per node, the slots to release after it runs,
+the buffer of each lowered node, and the figures ``explain`` prints ("activations: X MB -> Y MB").
 
 >>> from ember.compiler.graph import Graph, HostNode
 >>> g = Graph(); a = g.new_slot("value", (1,), "float32", 4)
@@ -15,46 +18,142 @@ the figures ``explain`` prints ("activations: X MB -> Y MB").
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["MemoryPlan", "plan_memory"]
 
 
 class MemoryPlan:
-    """``free_after[i]``: slots released after node ``i``; ``total_bytes`` vs ``peak_bytes`` of intermediates."""
+    """``free_after[i]``: slots released after node ``i``; ``buffer_of[i]``: arena buffer index of lowered node ``i``;
+    ``buffers``: (shape, dtype name) per arena buffer; byte figures for ``describe``."""
 
-    def __init__(self, free_after, total_bytes, peak_bytes):
+    def __init__(self, free_after, total_bytes, peak_bytes, buffer_of=None, buffers=(), allocations=(0, 0, 0, 0)):
         self.free_after = free_after
         self.total_bytes = total_bytes
         self.peak_bytes = peak_bytes
+        self.buffer_of = buffer_of or {}
+        self.buffers = list(buffers)
+        # (arrays allocated per call before, their bytes, after, their bytes)
+        self.allocations = allocations
+
+    @property
+    def arena_bytes(self) -> int:
+        return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in self.buffers)
 
     def describe(self) -> str:
         mb = 1024 * 1024
+        before, before_bytes, after, after_bytes = self.allocations
         return (f"activations: {self.total_bytes / mb:.2f} MB -> {self.peak_bytes / mb:.2f} MB "
-                "(every intermediate kept -> peak with each freed after its last use)")
+                "(every intermediate kept -> peak, each freed after its last reader or its ctx's)\n"
+                f"arena: {len(self.buffer_of)} op outputs in {len(self.buffers)} reused buffers "
+                f"({self.arena_bytes / mb:.2f} MB, allocated once); arrays allocated per call: {before} "
+                f"({before_bytes / mb:.2f} MB) -> {after} ({after_bytes / mb:.2f} MB)")
 
 
-def plan_memory(graph) -> MemoryPlan:
-    """Lifetimes of the ``value`` and ``ctx`` slots of ``graph`` (inputs, externals and outputs live on)."""
-    keep = graph.output_slots()
-    last_use = {}
-    first_def = {}
+def _lifetimes(graph):
+    """First writer and last reader of every slot; a ctx keeps its op's operands and results alive."""
+    first_def, last_use = {}, {}
     for i, node in enumerate(graph.nodes):
         for s in node.writes():
             first_def.setdefault(s, i)
             last_use.setdefault(s, i)
         for s in node.reads():
             last_use[s] = i
+    extended = dict(last_use)
+    for i, node in enumerate(graph.nodes):
+        if node.kind == "op" and node.ctx_slot is not None:
+            end = last_use.get(node.ctx_slot, i)
+            for s in [*node.inputs, *node.outputs, *(slot for _, slot in node.attr_slots)]:
+                if s is not None:
+                    extended[s] = max(extended.get(s, i), end)
+    return first_def, last_use, extended
+
+
+def _owned_bytes(info) -> int:
+    """Bytes of memory a value slot's array owns (0 for a view of another slot)."""
+    if info.alias is not None or info.shape is None:
+        return 0
+    return int(np.prod(info.shape)) * np.dtype(info.dtype).itemsize
+
+
+def _root(graph, s):
+    alias = graph.slots[s].alias
+    return s if alias is None else alias
+
+
+def _escaping_roots(graph):
+    """Memory that outlives the call or leaves the graph: returned values, gradients handed to ``.grad``, host
+    results."""
+    escaping = set(graph.output_slots())
+    for node in graph.nodes:
+        if node.kind == "accumulate":
+            escaping.add(node.grad_slot)
+            escaping.update(node.outputs)
+        elif node.kind == "host":
+            escaping.update(node.outputs)
+    return {_root(graph, s) for s in escaping}
+
+
+def plan_memory(graph, writers=None) -> MemoryPlan:
+    """Lifetimes of the ``value`` and ``ctx`` slots of ``graph`` (inputs, externals and outputs live on), and the
+    arena for the nodes in ``writers`` (node index -> out-writer from ``lowering.out_writer``)."""
+    keep = graph.output_slots()
+    first_def, last_use, extended = _lifetimes(graph)
     free_after = [[] for _ in graph.nodes]
     for s, i in last_use.items():
         if s in keep or graph.slots[s].kind not in ("value", "ctx"):
             continue
         free_after[i].append(s)
-    total = sum(graph.slots[s].nbytes for s in first_def if graph.slots[s].kind == "value")
+    owned = {s: _owned_bytes(graph.slots[s]) for s in first_def if graph.slots[s].kind == "value"}
+    total = sum(owned.values())
+    # a value stays in memory until its last reader, or its ctx's last reader when backward saved it
+    released = [[] for _ in graph.nodes]
+    for s, end in extended.items():
+        if s in owned and s not in keep:
+            released[end].append(s)
     live = peak = 0
     for i, node in enumerate(graph.nodes):
         for s in node.writes():
             if first_def.get(s) == i:
-                live += graph.slots[s].nbytes
+                live += owned.get(s, 0)
         peak = max(peak, live)
-        for s in free_after[i]:
-            live -= graph.slots[s].nbytes
-    return MemoryPlan(free_after, total, peak)
+        for s in released[i]:
+            live -= owned[s]
+    buffer_of, buffers = _assign_buffers(graph, writers or {}, extended)
+    allocating = [s for s, size in owned.items() if size and graph.nodes[first_def[s]].kind in ("op", "backward")]
+    lowered = {graph.nodes[i].outputs[0] for i in buffer_of}
+    after = [s for s in allocating if s not in lowered]
+    allocations = (len(allocating), sum(owned[s] for s in allocating), len(after), sum(owned[s] for s in after))
+    return MemoryPlan(free_after, total, peak, buffer_of, buffers, allocations)
+
+
+def _assign_buffers(graph, writers, extended):
+    """Greedy interval packing: each lowered output takes a free buffer of its shape and dtype whose last value
+    died before this node, or a new one."""
+    roots_end = {}
+    for s, end in extended.items():
+        if graph.slots[s].kind == "value":
+            r = _root(graph, s)
+            roots_end[r] = max(roots_end.get(r, end), end)
+    escaping = _escaping_roots(graph)
+    buffer_of, buffers, busy_until = {}, [], []
+    for i in sorted(writers):
+        s = graph.nodes[i].outputs[0]
+        info = graph.slots[s]
+        if info.alias is not None or s in escaping:
+            continue
+        end = roots_end.get(s, i)
+        key = (tuple(info.shape), info.dtype)
+        chosen = None
+        for b, (spec, until) in enumerate(zip(buffers, busy_until)):
+            if spec == key and until < i:
+                chosen = b
+                break
+        if chosen is None:
+            buffers.append(key)
+            busy_until.append(end)
+            chosen = len(buffers) - 1
+        else:
+            busy_until[chosen] = end
+        buffer_of[i] = chosen
+    return buffer_of, buffers

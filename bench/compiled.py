@@ -1,0 +1,194 @@
+"""Compiled rows: ``python -m bench --compiled`` adds "mlp (compiled)", "gpt (compiled)" ... beside the eager rows.
+
+Each compiled row times, in the same run and alternating round by round (one fresh process per library, mode
+and round): Ember's ``ember.compile``-d training step, Ember eager, PyTorch eager and ``torch.compile`` (when
+it works on this machine). The row's ratio is Ember compiled / PyTorch eager (the issue's target); the note
+gives Ember eager, torch.compile, both first-call (compile) times and the peak memory growth of a compiled
+step against an eager one. One round in a child: ``python -m bench.compiled --lib ember --mode compiled
+--workload mlp``.
+
+>>> COMPILED_TARGETS["mlp"], compiled_row_name("gpt")
+(0.8, 'gpt (compiled)')
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from bench.measure import RESULT_PREFIX, _import_library, _load_state_dict, _reason, _rss_mb
+
+__all__ = ["COMPILED_TARGETS", "MODES", "compiled_row_name", "compiled_step", "run_compiled_workload", "main"]
+
+# compiled step / PyTorch eager step (issue 6)
+COMPILED_TARGETS = {"mlp": 0.8, "cnn": 1.0, "gpt": 0.8, "lstm": 0.8, "resnet18": 1.0}
+# (library, mode) per column; the first two fill the table's Ember and PyTorch cells
+MODES = (("ember", "compiled"), ("torch", "eager"), ("ember", "eager"), ("torch", "compiled"))
+MODEL_SEED = 0
+
+
+def compiled_row_name(workload: str) -> str:
+    """The table row of ``workload``'s compiled variant."""
+    return f"{workload} (compiled)"
+
+
+def compiled_step(lib, workload, quick: bool, state_dict: dict | None, mode: str):
+    """``(step, first_value)`` of ``workload`` on ``lib``; with ``mode == "compiled"`` the whole step (zero_grad,
+    forward, backward, optimizer step) is one ``lib.compile``-d function.
+
+    >>> import ember
+    >>> from bench.workloads import MODEL_WORKLOADS
+    >>> step, first = compiled_step(ember, MODEL_WORKLOADS["mlp"], True, None, "compiled")
+    >>> _ = step(); _ = step(); isinstance(first, float)
+    True
+    """
+    from bench.workloads import prepared_step
+    if mode != "compiled":
+        return prepared_step(lib, workload, quick, state_dict)
+    # prepared_step's steps return nothing, and a compiler may then drop an inference pass as dead code (torch.compile
+    # does): the compiled step returns the output or loss it computes, from the same model, inputs and optimizer.
+    model = workload.build(lib, quick)
+    if state_dict is not None:
+        model.load_state_dict({name: lib.from_numpy(np.array(value)) for name, value in state_dict.items()})
+    tensors = {name: lib.from_numpy(array) for name, array in workload.inputs(quick).items()}
+    if workload.optimizer is None:
+        model.eval()
+
+        def step():
+            with lib.no_grad():
+                return workload.loss(lib, model, tensors)
+        with lib.no_grad():
+            first_value = float(step().sum())
+        return lib.compile(step), first_value
+    model.train()
+    optimizer = workload.optimizer(lib, list(model.parameters()))
+    with lib.no_grad():
+        first_value = float(workload.loss(lib, model, tensors))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = workload.loss(lib, model, tensors)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return lib.compile(step), first_value
+
+
+def measure(lib_name: str, mode: str, name: str, quick: bool, weights_dir: str | None, warmup: int, steps: int,
+            threads: int) -> dict:
+    """One round: import, build, time the first call (capture/compile), ``warmup`` more, then ``steps`` timed."""
+    from bench.workloads import MODEL_WORKLOADS
+    import_start = time.perf_counter()
+    lib = _import_library(lib_name, threads)
+    result = {"import_seconds": time.perf_counter() - import_start, "rss_after_import_mb": _rss_mb()}
+    lib.manual_seed(MODEL_SEED)
+    state_dict = _load_state_dict(weights_dir, name, quick)
+    step, first_value = compiled_step(lib, MODEL_WORKLOADS[name], quick, state_dict, mode)
+    result["rss_after_setup_mb"] = _rss_mb()
+    start = time.perf_counter()
+    step()
+    result["first_call_seconds"] = time.perf_counter() - start
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    result.update({"times": times, "first_value": first_value, "shared_weights": state_dict is not None})
+    return result
+
+
+def run_compiled_workload(name: str, args, weights_dir: str, log):
+    """Alternate the four (library, mode) columns of ``name`` round by round; return the compiled row."""
+    from bench.run import Measurement, Row, _describe, _record, run_child
+    from bench.workloads import MODEL_WORKLOADS
+    workload = MODEL_WORKLOADS[name]
+    rounds = args.rounds or (1 if args.quick else workload.rounds)
+    warmup, steps = (1, 2) if args.quick else (workload.warmup, workload.steps)
+    columns = {column: Measurement() for column in MODES}
+    first_calls = {column: [] for column in MODES}
+    for round_index in range(rounds):
+        for column in MODES:
+            library, mode = column
+            if columns[column].unavailable and not columns[column].times:
+                continue  # torch.compile failing once (no toolchain) fails every round: do not pay for it again
+            result = run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args)
+            _record(columns[column], result, result.get("times"))
+            if "first_call_seconds" in result:
+                first_calls[column].append(result["first_call_seconds"])
+                columns[column].first_value = result["first_value"]
+            log(f"  {compiled_row_name(name)} round {round_index + 1}/{rounds} {library} {mode}: " + _describe(result))
+    results = {"ember": columns[("ember", "compiled")], "torch": columns[("torch", "eager")]}
+    note = compiled_note(columns, first_calls)
+    return Row(compiled_row_name(name), "ms/step", COMPILED_TARGETS.get(name), results, note)
+
+
+def run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args) -> dict:
+    """Run one round of ``python -m bench.compiled`` in a fresh process (through ``bench.run.run_child``)."""
+    arguments = ["--lib", library, "--mode", mode, "--workload", name, "--weights", weights_dir, "--warmup", str(warmup),
+                 "--steps", str(steps), *(["--quick"] if args.quick else [])]
+    return run_child(arguments, args.threads, args.timeout, module="bench.compiled")
+
+
+def compiled_note(columns: dict, first_calls: dict) -> str:
+    """Ember eager and torch.compile figures, first-call times and peak memory growth, as one note."""
+    def median_ms(column):
+        value = columns[column].median()
+        return None if value is None else value * 1e3
+
+    parts = []
+    ember_compiled, ember_eager = median_ms(("ember", "compiled")), median_ms(("ember", "eager"))
+    torch_compiled = median_ms(("torch", "compiled"))
+    if ember_eager is not None:
+        ratio = f" (Ember compiled/eager {ember_compiled / ember_eager:.2f})" if ember_compiled else ""
+        parts.append(f"Ember eager {ember_eager:.3g} ms{ratio}")
+    if torch_compiled is not None:
+        ratio = f" (Ember compiled/torch.compile {ember_compiled / torch_compiled:.2f})" if ember_compiled else ""
+        parts.append(f"torch.compile {torch_compiled:.3g} ms{ratio}")
+    else:
+        parts.append(f"torch.compile unavailable: {columns[('torch', 'compiled')].unavailable}")
+    for (library, mode), label in ((("ember", "compiled"), "Ember"), (("torch", "compiled"), "torch.compile")):
+        if first_calls[(library, mode)]:
+            parts.append(f"first call {label} {statistics.median(first_calls[(library, mode)]):.2f} s")
+    growth = {}
+    for column in (("ember", "compiled"), ("ember", "eager")):
+        measurement = columns[column]
+        if measurement.peak_rss_mb:
+            growth[column] = max(measurement.peak_rss_mb) - min(measurement.import_rss_mb)
+    if len(growth) == 2:
+        parts.append(f"peak RSS over import: Ember compiled {growth[('ember', 'compiled')]:.0f} MB vs eager "
+                     f"{growth[('ember', 'eager')]:.0f} MB")
+    return "; ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One measurement round in this process; prints the ``BENCH_RESULT`` line (always exits 0 once started)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.compiled", description=__doc__.splitlines()[0])
+    parser.add_argument("--lib", choices=["ember", "torch"], required=True)
+    parser.add_argument("--mode", choices=["eager", "compiled"], default="compiled")
+    parser.add_argument("--workload", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--weights", help="directory of <workload>.npz initial state dicts")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    try:
+        result = measure(args.lib, args.mode, args.workload, args.quick, args.weights, args.warmup, args.steps, args.threads)
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        result = {"unavailable": _reason(error)}
+    result["peak_rss_mb"] = _rss_mb()
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
