@@ -26,10 +26,9 @@ __all__ = ["Tensor"]
 class VersionCounter:
     """Counts in-place writes to a storage; views share their base's counter."""
 
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    # One is made for every tensor: with no __init__ that is a bare allocation, and ``value`` reads this
+    # class default until the first in-place write stores the instance's own.
+    value = 0
 
 
 class Tensor:
@@ -586,11 +585,15 @@ def _rebuild_tensor(data, requires_grad, cls=Tensor):
     return t
 
 
+_new = object.__new__
+_BY_NUMPY = _dtypes._BY_NUMPY
+
+
 def _make(data, requires_grad=False, grad_fn=None, version=None, cls=Tensor) -> Tensor:
     """Wrap a NumPy array without copying (internal fast path)."""
-    t = object.__new__(cls)
+    t = _new(cls)
     t._data = data
-    t._dtype = _dtypes._BY_NUMPY[data.dtype]
+    t._dtype = _BY_NUMPY[data.dtype]
     t._requires_grad = requires_grad
     t.grad = None
     t.grad_fn = grad_fn

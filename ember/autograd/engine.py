@@ -209,15 +209,13 @@ class AccumulateGrad:
         if current is None:
             if create_graph:
                 var.grad = g
+            elif _sole_owner(g):
+                # PyTorch's rule: a fresh gradient nothing else refers to becomes .grad without a copy.
+                var.grad = _make(g._data)
             else:
-                data = g._data
-                # Take the array when nothing else holds it; otherwise copy, so that two leaves never
-                # share one gradient buffer (a later in-place clip or zero_ would hit both).
-                if (data.base is None and data.flags.writeable and data.flags.c_contiguous
-                        and sys.getrefcount(data) <= 2):
-                    var.grad = _make(data)
-                else:
-                    var.grad = _make(np.array(data, copy=True, order="C"))
+                # Copy, so that .grad never shares memory with another tensor (a later in-place clip or
+                # zero_ would write through to it).
+                var.grad = _make(np.array(g._data, copy=True, order="C"))
         elif create_graph or current._requires_grad:
             var.grad = current + g
         else:
@@ -229,6 +227,41 @@ class AccumulateGrad:
         if self.post_hooks:
             for hook in list(self.post_hooks.values()):
                 hook(var)
+
+
+def _references_of_argument(value):
+    return sys.getrefcount(value)
+
+
+# What sys.getrefcount reports inside a function for an argument nothing else refers to (the parameter and
+# getrefcount's own argument): measured, since it depends on the interpreter's calling convention.
+_SOLE_ARGUMENT_REFERENCES = _references_of_argument([].__class__())
+
+
+def _sole_owner(g):
+    """Whether gradient ``g`` (an argument of the caller) and its array are referenced by nothing else.
+
+    ``run_backward`` hands a leaf's gradient over without keeping it; any other holder (another edge the same
+    tensor was sent along, a hook that kept it, a saved tensor, a view of its array) shows up as an extra
+    reference, and then the gradient is copied instead. The array must be a dense C-ordered buffer it owns
+    (or a view of all of a buffer that nothing else holds).
+    """
+    if sys.getrefcount(g) > _SOLE_ARGUMENT_REFERENCES + 1 or g._requires_grad:
+        return False
+    data = g._data
+    # References to the array: g's slot, the local `data`, getrefcount's argument (read before `data.flags`,
+    # which refers to the array too).
+    if sys.getrefcount(data) > 3:
+        return False
+    base = data.base
+    if base is not None:
+        # A reshaped fresh result: fine when this view is all of its base and the only thing holding it
+        # (references: the view, the local `base`, getrefcount's argument).
+        if base.__class__ is not np.ndarray or sys.getrefcount(base) > 3 or base.base is not None \
+                or base.nbytes != data.nbytes or not base.flags.owndata:
+            return False
+    flags = data.flags
+    return flags.writeable and flags.c_contiguous and (base is not None or flags.owndata)
 
 
 def _capture_trace():
@@ -419,7 +452,8 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
                         grads = list(new)
             if node.__class__ is AccumulateGrad:
                 if accumulate and grads[0] is not None and (only is None or node in only):
-                    node.accumulate(grads[0], create_graph)
+                    # pop: the engine keeps no reference, so an unshared gradient can become .grad uncopied
+                    node.accumulate(grads.pop(), create_graph)
                 continue
             if needed is not None and node not in needed:
                 _release_children(node, dependencies, ready)
@@ -452,6 +486,8 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
                 dependencies[child] = remaining
                 if remaining == 0:
                     ready.append(child)
+            # Drop this node's references to the gradients it produced: their consumers may take them over.
+            input_grads = g = None
     finally:
         STATE.enabled = previous
 

@@ -58,7 +58,7 @@ class OpDef:
 
     __slots__ = ("name", "kind", "forward", "backward", "promote", "save_inputs", "save_output",
                  "takes_ctx", "view", "allowed", "ufunc", "differentiable", "inplace_forward", "cls",
-                 "promote_args",
+                 "promote_args", "same_dtype_fast", "fast_scalars",
                  "__dict__")
 
     def __init__(self, cls):
@@ -88,12 +88,33 @@ class OpDef:
         self.inplace_forward = cls.__dict__.get("inplace_forward")
         # Which positional operands take part in promotion and are cast (e.g. not where's condition).
         self.promote_args = getattr(cls, "promote_args", None)
+        self.same_dtype_fast = self._same_dtype_fast()
+        # A promote function sees Python numbers as they are; the built-in rules cast them to the result dtype.
+        self.fast_scalars = not callable(promote)
         if self.name in REGISTRY:
             raise ValueError(f"op {self.name!r} is registered twice")
         REGISTRY[self.name] = self
 
     def __repr__(self):
         return f"<op {self.name} ({self.kind})>"
+
+    def _same_dtype_fast(self):
+        """The dtypes ``d`` for which operands that are all tensors of dtype ``d`` go to forward as they are.
+
+        For those, ``compute_dtype`` returns ``d`` (or None) and raises nothing, so dispatch may skip the
+        promotion and the casts; None when the op's rule must always run.
+        """
+        promote = self.promote
+        if self.promote_args is not None:
+            return None
+        if callable(promote):
+            kept = getattr(promote, "same_dtype_passes", None)
+            return frozenset(kept) if kept is not None else None
+        if promote == "none":
+            return None
+        allowed = self.allowed
+        return frozenset(d for d in _dt.ALL_DTYPES if (allowed is None or d.category in allowed)
+                         and (promote != "float" or d.category == 2))
 
     def compute_dtype(self, args):
         """The dtype operands are cast to before forward, or None when the op takes them as they are."""
@@ -128,6 +149,13 @@ def register_op(cls) -> OpDef:
     return OpDef(cls)
 
 
+def _scalar_as(npdt, value):
+    try:
+        return npdt.type(value)
+    except (OverflowError, TypeError, ValueError):
+        return np.asarray(value).astype(npdt)
+
+
 def _as_arrays(op, args, dt):
     if dt is None:
         return [a._data if isinstance(a, Tensor) else a for a in args]
@@ -145,23 +173,71 @@ def _as_arrays(op, args, dt):
         elif a is None:
             arrays.append(None)
         else:
-            try:
-                arrays.append(npdt.type(a))
-            except (OverflowError, TypeError, ValueError):
-                arrays.append(np.asarray(a).astype(npdt))
+            arrays.append(_scalar_as(npdt, a))
     return arrays
+
+
+def _fast_operands(fast, args, scalars):
+    """``(arrays, any_requires_grad)`` when the dtype rule is a no-op for ``args``, else None.
+
+    Covers the common calls: one tensor, two tensors of one dtype, and a tensor with a Python number that
+    does not change its dtype (a float with a floating tensor, an int with a non-bool tensor).
+    """
+    if len(args) == 2:
+        a, b = args
+        if isinstance(a, Tensor):
+            d = a._dtype
+            if d not in fast:
+                return None
+            if isinstance(b, Tensor):
+                if b._dtype is d:
+                    return (a._data, b._data), a._requires_grad or b._requires_grad
+                return None
+            kind = b.__class__
+            if scalars and ((kind is float and d.category == 2) or (kind is int and d.category)):
+                return (a._data, _scalar_as(d.numpy_dtype, b)), a._requires_grad
+            return None
+        if isinstance(b, Tensor):
+            d = b._dtype
+            kind = a.__class__
+            if scalars and d in fast and ((kind is float and d.category == 2) or (kind is int and d.category)):
+                return (_scalar_as(d.numpy_dtype, a), b._data), b._requires_grad
+        return None
+    if len(args) == 1:
+        a = args[0]
+        if isinstance(a, Tensor) and a._dtype in fast:
+            return (a._data,), a._requires_grad
+        return None
+    d = None
+    arrays = []
+    needs_grad = False
+    for a in args:
+        if not isinstance(a, Tensor) or (d is not None and a._dtype is not d):
+            return None
+        d = a._dtype
+        arrays.append(a._data)
+        needs_grad = needs_grad or a._requires_grad
+    if d is None or d not in fast:
+        return None
+    return arrays, needs_grad
 
 
 def dispatch(op: OpDef, args, attrs):
     """Eager execution of one op: dtype rule, forward, wrap, record the graph node."""
-    dt = op.compute_dtype(args) if op.promote != "none" else None
-    arrays = _as_arrays(op, args, dt)
-    record = False
-    if STATE.enabled and op.differentiable:
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                record = True
-                break
+    fast = op.same_dtype_fast
+    operands = _fast_operands(fast, args, op.fast_scalars) if fast is not None else None
+    if operands is not None:
+        arrays, record = operands
+        record = record and op.differentiable and STATE.enabled
+    else:
+        dt = op.compute_dtype(args) if op.promote != "none" else None
+        arrays = _as_arrays(op, args, dt)
+        record = False
+        if STATE.enabled and op.differentiable:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    record = True
+                    break
     if op.takes_ctx:
         ctx = Node(op) if record else _Scratch()
         try:
@@ -174,18 +250,15 @@ def dispatch(op: OpDef, args, attrs):
             out = op.forward(*arrays, **attrs)
         except (ValueError, IndexError, TypeError) as e:
             raise _forward_error(op, args, e) from None
-    if out.__class__ is tuple or out.__class__ is list:
-        return _wrap_many(op, ctx, args, out, record, attrs)
     if out.__class__ is not np.ndarray:
+        if out.__class__ is tuple or out.__class__ is list:
+            return _wrap_many(op, ctx, args, out, record, attrs)
         out = np.asarray(out)
     result = _make(out)
     if op.view and args and isinstance(args[0], Tensor):
         _link_view(result, args[0], op, args, attrs, None)
-    if record:
-        if result._dtype.category == 2:
-            _record(ctx, args, (result,))
-        else:
-            ctx = None
+    if record and result._dtype.category == 2:
+        _record(ctx, args, (result,))
     return result
 
 
@@ -209,8 +282,17 @@ def _wrap_many(op, ctx, args, outs, record, attrs):
 
 def _record(node, args, results):
     """Attach ``node`` to the graph: edges to the inputs, saved tensors, outputs' grad_fn."""
-    node.next_edges = tuple([edge_of(a) if isinstance(a, Tensor) else None for a in args])
-    node.input_meta = tuple([(a._data.shape, a._dtype) if isinstance(a, Tensor) else None for a in args])
+    edges = []
+    input_meta = []
+    for a in args:
+        if isinstance(a, Tensor):
+            edges.append(edge_of(a))
+            input_meta.append((a._data.shape, a._dtype))
+        else:
+            edges.append(None)
+            input_meta.append(None)
+    node.next_edges = tuple(edges)
+    node.input_meta = tuple(input_meta)
     op = node.op
     if op.save_inputs:
         node.saved_inputs = args
