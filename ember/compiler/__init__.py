@@ -10,7 +10,9 @@ it as one graph of NumPy kernels.
 
 A training step (forward, ``backward()`` and ``optimizer.step()``) is one graph; the parameters, gradients,
 optimizer state, buffers and the random generator are read and written in place, so the compiled step and
-eager mode give the same numbers step after step. ``explain(fn, *args)`` prints the captured graph, the
+eager mode give the same numbers step after step. A replayed training step returns its loss as a plain
+tensor with no ``grad_fn`` (its backward already ran inside the graph); a compiled function that only runs a
+forward returns tensors that carry their autograd graph, for a ``backward()`` outside. ``explain(fn, *args)`` prints the captured graph, the
 fusion groups, the memory plan and every recompile or graph break; ``EMBER_DEBUG=1`` prints the same as it
 happens.
 """

@@ -18,6 +18,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import weakref
 
 import numpy as np
 
@@ -103,10 +104,15 @@ class Recorder:
         self.fullgraph = fullgraph
         self.graph = Graph()
         self.array_slot: dict = {}       # id(array) -> slot
-        self.keep_alive: list = []       # arrays (and tensors) whose ids are keys above
+        # Arrays whose ids are keys below are watched by weak references, not kept alive: an intermediate dies
+        # when eager code drops it (capture's peak memory is eager's), and its keys are removed before the id
+        # can be reused. ``keep_alive`` holds only what cannot be weakly referenced.
+        self.keep_alive: list = []
+        self.watchers: list = []
+        self.layouts_of_root: dict = {}  # id(memory root) -> layout keys over that memory
         self.autograd_nodes: dict = {}   # id(autograd Node) -> index of the OpNode that made it
         self.breaks: list = []
-        self.versions: dict = {}         # id(VersionCounter) -> (counter, value expected)
+        self.versions: dict = {}         # id(VersionCounter) -> (counter, value expected, shape for messages)
         self.modules: dict = {}          # id(module) -> module, every module called
         self.module_snapshots: dict = {}
         self.buffer_snapshots: dict = {}
@@ -118,10 +124,41 @@ class Recorder:
         self.in_dispatch = False
 
     # ------------------------------------------------------------------ slots
+    def _watch(self, obj, forget):
+        """Call ``forget(id(obj))`` when ``obj`` dies (before its id can be reused); objects that cannot be weakly
+        referenced are kept alive instead."""
+        try:
+            self.watchers.append(weakref.ref(obj, lambda _, key=id(obj): forget(key)))
+        except TypeError:
+            self.keep_alive.append(obj)
+
+    def _forget_array(self, key):
+        self.array_slot.pop(key, None)
+        self.created.pop(key, None)
+
+    def _forget_root(self, key):
+        self.root_slot.pop(key, None)
+        for layout in self.layouts_of_root.pop(key, ()):
+            self.layout_slot.pop(layout, None)
+
     def _register_array(self, array, slot):
+        known = id(array) in self.array_slot or id(array) in self.created
         self.array_slot[id(array)] = slot
-        self.layout_slot.setdefault(_layout(array), slot)
-        self.keep_alive.append(array)
+        if not known:
+            self._watch(array, self._forget_array)
+        layout = _layout(array)
+        if layout not in self.layout_slot:
+            self.layout_slot[layout] = slot
+            # the layout key names an address: valid while the memory that holds it lives
+            root = _memory_root(array)
+            if root is None:
+                self.keep_alive.append(array)
+                return
+            layouts = self.layouts_of_root.get(id(root))
+            if layouts is None:
+                layouts = self.layouts_of_root[id(root)] = []
+                self._watch(root, self._forget_root)
+            layouts.append(layout)
 
     def value_slot(self, array) -> int:
         g = self.graph
@@ -135,7 +172,9 @@ class Recorder:
             g.slots[slot].alias = g.slots[shared].alias if g.slots[shared].alias is not None else shared
         else:
             self.root_slot[id(root)] = slot  # later views of the same memory alias this slot
-            self.keep_alive.append(root)
+            if id(root) not in self.layouts_of_root:
+                self.layouts_of_root[id(root)] = []
+                self._watch(root, self._forget_root)
         self._register_array(array, slot)
         return slot
 
@@ -181,9 +220,11 @@ class Recorder:
         if self.in_dispatch:
             return
         frame = sys._getframe(2)
+        known = id(t._data) in self.array_slot or id(t._data) in self.created
         self.created[id(t._data)] = ((os.path.basename(frame.f_code.co_filename), frame.f_code.co_name), user_line(),
                                      t._version, t._version.value)
-        self.keep_alive.append(t._data)
+        if not known:
+            self._watch(t._data, self._forget_array)
 
     def input_slot(self, t: Tensor) -> int:
         array = t._data
@@ -197,7 +238,7 @@ class Recorder:
 
     def _expect(self, t):
         counter = t._version
-        self.versions[id(counter)] = (counter, counter.value, t)
+        self.versions[id(counter)] = (counter, counter.value, t._data.shape)
 
     # ------------------------------------------------------------------ checks
     def graph_break(self, reason, fix, line=None):
@@ -224,8 +265,8 @@ class Recorder:
 
     def _resync(self):
         """Host work (optimizer steps ...) legitimately bumps versions and draws nothing: take the new values."""
-        for key, (counter, _, t) in list(self.versions.items()):
-            self.versions[key] = (counter, counter.value, t)
+        for key, (counter, _, shape) in list(self.versions.items()):
+            self.versions[key] = (counter, counter.value, shape)
         self.rng = _rng_fingerprint()
 
     # ------------------------------------------------------------------ ops
@@ -283,7 +324,7 @@ class Recorder:
             if r is not None and r.grad_fn is not None and getattr(r.grad_fn, "op", None) is node.op:
                 ctx = r.grad_fn
                 self.autograd_nodes[id(ctx)] = len(self.graph.nodes)
-                self.keep_alive.append(ctx)
+                self._watch(ctx, lambda key: self.autograd_nodes.pop(key, None))
                 node.ctx_meta = _ctx_meta(ctx)
                 return
 
@@ -423,9 +464,9 @@ class Recorder:
                 changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
                 self.graph_break(f"the function changed Python attribute(s) {changed} of {type(module).__name__}",
                                  "set module attributes outside the compiled function", line="(whole function)")
-        for counter, value, t in list(self.versions.values()):
+        for counter, value, shape in list(self.versions.values()):
             if counter.value != value:
-                self.graph_break(f"a tensor of shape {list(t._data.shape)} was written in place outside the op registry",
+                self.graph_break(f"a tensor of shape {list(shape)} was written in place outside the op registry",
                                  "write it with an ember op or move the write outside the compiled function",
                                  line="(whole function)")
                 break
@@ -460,6 +501,15 @@ class Recorder:
                     continue
                 self.graph_break(f"buffer {name!r} of {type(module).__name__} was written outside the op registry",
                                  "update it with ember ops (buf.copy_, buf.mul_ ...)", line="(whole function)")
+
+def _memory_root(array):
+    """The array that owns ``array``'s memory, or ``None`` when a non-array object owns it."""
+    while array.base is not None:
+        if not isinstance(array.base, np.ndarray):
+            return None
+        array = array.base
+    return array
+
 
 def _layout(array):
     return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)

@@ -20,6 +20,7 @@ import numpy as np
 from ember.autograd import engine as _engine
 from ember.autograd.engine import Node, accumulator_of
 from ember.autograd.grad_mode import STATE
+from ember.compiler.pointwise import gelu_tanh, gelu_tanh_backward
 from ember.ops import registry as _registry
 from ember.tensor import Tensor, _make
 
@@ -105,6 +106,27 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None):
             return [_as_array(o) if o is not None else None for o in out]
         return [_as_array(out)]
 
+    if op.name == "gelu" and attrs.get("approximate") == "tanh" and target is None and not attr_slots \
+            and operands[0][0] is not None and operands[0][1] is None:
+        out_slot = outputs[0]
+
+        def step(env):
+            x = env[operands[0][0]]
+            fused = gelu_tanh(x)
+            if fused is None:  # not float32 / not contiguous / no compiler: the op's own NumPy forward
+                raw = [x] if ctx_slot is not None else None
+                env[out_slot] = run_forward(env, gather(env), raw)[0]
+                return
+            if ctx_slot is not None:
+                # what the op's forward leaves in its ctx (nn_activation._smooth_op): params and the tanh term
+                ctx = make_ctx(env, None)
+                ctx.params = attrs
+                ctx.saved = fused[1]
+                finish_ctx(ctx, [x], [fused[0]])
+                env[ctx_slot] = ctx
+            env[out_slot] = fused[0]
+        return step
+
     if writer is not None:
         out_slot = outputs[0]
         if ctx_slot is None:
@@ -167,10 +189,23 @@ class _VersionStub:
         self.value = 0
 
 
-def _backward_step(node):
+def _backward_step(node, graph):
     ctx_slot = node.ctx_slot
     grad_slots = node.grad_inputs
     outputs = node.outputs
+    forward = graph.nodes[node.forward_index]
+    if node.op.name == "gelu" and forward.attrs.get("approximate") == "tanh" and len(grad_slots) == 1 \
+            and grad_slots[0] is not None and outputs[0] is not None:
+        grad_slot, out_slot = grad_slots[0], outputs[0]
+
+        def gelu_step(env):
+            ctx = env[ctx_slot]
+            fused = gelu_tanh_backward(env[grad_slot], ctx.saved_inputs[0]._data, getattr(ctx, "saved", None))
+            if fused is None:
+                env[out_slot] = _engine._call_backward(ctx, [_make(env[grad_slot])])[0]._data
+            else:
+                env[out_slot] = fused
+        return gelu_step
 
     def step(env):
         grads = [None if s is None else _make(env[s]) for s in grad_slots]
@@ -258,7 +293,7 @@ class ArrayExecutor:
                 else:
                     steps.append(_op_step(node, graph, version_owner, writers[i], self.arena[buffer_index]))
             elif node.kind == "backward":
-                steps.append(_backward_step(node))
+                steps.append(_backward_step(node, graph))
             elif node.kind == "accumulate":
                 steps.append(_accumulate_step(node, node.grad_slot in plan.free_after[i]))
             else:

@@ -7,7 +7,8 @@ cffi library whose functions take NumPy arrays through :func:`pointer`. With no 
 returns ``None`` and warns once; callers then run their NumPy code.
 
 Floating-point contraction is off (``-ffp-contract=off``, no ``-ffast-math``), so a kernel that performs the
-same float32 operations in the same order as the NumPy code gives the same bits.
+same float32 operations in the same order as the NumPy code gives the same bits; ``-fno-trapping-math`` only
+lets the compiler turn selects (``a > b ? a : b``) into vector blends.
 
 >>> lib = load_kernels("void twice(float* x, long n) { for (long i = 0; i < n; i++) x[i] *= 2; }",
 ...                    "void twice(float* x, long n);")
@@ -42,7 +43,7 @@ _STATE = {"checked": False, "compiler": None, "openmp": False, "warned": False, 
 # than it saves.
 OMP_PARALLEL_FOR = "#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)"
 
-_BASE_FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC", "-std=c99"]
+_BASE_FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-shared", "-fPIC", "-std=c99"]
 
 
 def cache_dir() -> str:

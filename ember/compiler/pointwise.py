@@ -1,0 +1,161 @@
+"""Pointwise C kernels the compiled executor runs in place of an op's NumPy forward or backward.
+
+The tanh-GELU forward is six NumPy passes over the activation plus ``tanh`` (and its backward ten more); one C
+loop reads ``x`` once and writes the value and the ``tanh`` term that backward reuses, and one C loop computes
+``grad * gelu'(x)``. Each loop performs the float32 operations of ``ember/ops/nn_activation.py``
+(``_gelu_saving``, ``_gelu_derivative_np``) in the same order, with float32 constants as NumPy rounds them,
+so results stay within float32 rounding of eager mode (``tanhf`` may differ from NumPy's ``tanh`` by an
+ulp). The loops are single-threaded: an OpenMP region right after an OpenBLAS GEMM stalls (measured).
+
+``gelu_tanh(x)`` and ``gelu_tanh_backward(grad, x, t)`` return ``None`` when no kernel applies (no C
+compiler, not float32, not contiguous, shapes differ); the caller then runs the op's own NumPy code.
+
+>>> import numpy as np
+>>> x = np.linspace(-3, 3, 7, dtype=np.float32)
+>>> fused = gelu_tanh(x)
+>>> value = fused[0] if fused is not None else x * 0.5 * (1 + np.tanh(0.7978846 * (x + 0.044715 * x ** 3)))
+>>> np.round(value, 4)
+array([-0.0036, -0.0454, -0.1588,  0.    ,  0.8412,  1.9546,  2.9964], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ember.compiler.kernels import load_kernels, pointer
+
+__all__ = ["gelu_tanh", "gelu_tanh_backward", "library"]
+
+# The constants of ember/ops/nn_activation.py; NumPy multiplies a float32 array by a Python float in float32.
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_KAPPA = 0.044715
+_CONSTANTS = {
+    "KAPPA": _GELU_KAPPA,
+    "SQRT_2_OVER_PI": _SQRT_2_OVER_PI,
+    "D_CUBIC": 1.5 * _GELU_KAPPA * _SQRT_2_OVER_PI,
+    "D_LINEAR": 0.5 * _SQRT_2_OVER_PI,
+}
+
+
+def _f32(value: float) -> str:
+    return repr(float(np.float32(value))) + "f"
+
+
+_DECLARATIONS = """
+void ember_gelu_tanh(const float* x, float* out, float* t, long n);
+void ember_gelu_tanh_backward(const float* grad, const float* x, const float* t, float* out, long n);
+"""
+
+# Each statement mirrors one NumPy pass of _gelu_saving / _gelu_derivative_np (then ``out *= grad``).
+_SOURCE = """
+/* tanh as Eigen's rational approximation (clamped odd/even polynomials): vectorizes, unlike libm's tanhf. */
+static inline float ember_tanhf(float v) {{
+    float y = v;
+    y = y > 7.90531110763549805f ? 7.90531110763549805f : y;
+    y = y < -7.90531110763549805f ? -7.90531110763549805f : y;
+    float y2 = y * y;
+    float p = -2.76076847742355e-16f;
+    p = p * y2 + 2.00018790482477e-13f;
+    p = p * y2 + -8.60467152213735e-11f;
+    p = p * y2 + 5.12229709037114e-08f;
+    p = p * y2 + 1.48572235717979e-05f;
+    p = p * y2 + 6.37261928875436e-04f;
+    p = p * y2 + 4.89352455891786e-03f;
+    p = p * y;
+    float q = 1.19825839466702e-06f;
+    q = q * y2 + 1.18534705686654e-04f;
+    q = q * y2 + 2.26843463243900e-03f;
+    q = q * y2 + 4.89352518554385e-03f;
+    float r = p / q;
+    return fabsf(v) < 0.0004f ? v : r;
+}}
+""" + f"""
+void ember_gelu_tanh(const float* restrict x, float* restrict out, float* restrict t, long n) {{
+    for (long i = 0; i < n; i++) {{
+        float xi = x[i];
+        float inner = xi * xi;
+        inner = inner * {_f32(_CONSTANTS["KAPPA"])};
+        inner = inner + 1.0f;
+        inner = inner * xi;
+        inner = inner * {_f32(_CONSTANTS["SQRT_2_OVER_PI"])};
+        float ti = ember_tanhf(inner);
+        t[i] = ti;
+        float v = ti + 1.0f;
+        v = v * xi;
+        out[i] = v * 0.5f;
+    }}
+}}
+
+void ember_gelu_tanh_backward(const float* restrict grad, const float* restrict x, const float* restrict t,
+                              float* restrict out, long n) {{
+    for (long i = 0; i < n; i++) {{
+        float xi = x[i];
+        float ti = t[i];
+        float d = xi * xi;
+        d = d * {_f32(_CONSTANTS["D_CUBIC"])};
+        d = d + {_f32(_CONSTANTS["D_LINEAR"])};
+        d = d * xi;
+        float t_sq = ti * ti;
+        t_sq = t_sq * d;
+        d = d - t_sq;
+        float half_t = ti * 0.5f;
+        d = d + half_t;
+        d = d + 0.5f;
+        out[i] = d * grad[i];
+    }}
+}}
+"""
+
+_STATE = {"lib": None, "loaded": False}
+
+
+def library():
+    """The compiled kernels (cffi library), or ``None`` without a C toolchain; compiled once, then cached.
+
+    >>> library() is None or hasattr(library(), "ember_gelu_tanh")
+    True
+    """
+    if not _STATE["loaded"]:
+        _STATE["loaded"] = True
+        _STATE["lib"] = load_kernels(_SOURCE, _DECLARATIONS)
+    return _STATE["lib"]
+
+
+def _fits(*arrays) -> bool:
+    shape = arrays[0].shape
+    return all(a.__class__ is np.ndarray and a.dtype == np.float32 and a.flags.c_contiguous and a.shape == shape
+               for a in arrays)
+
+
+def gelu_tanh(x):
+    """``(gelu(x, approximate='tanh'), tanh term)`` as two new float32 arrays, or ``None`` (see the module docstring).
+
+    >>> out = gelu_tanh(np.zeros(2, np.float32))
+    >>> out is None or out[0].tolist() == [0.0, 0.0]
+    True
+    """
+    lib = library()
+    if lib is None or not _fits(x) or x.ndim == 0:
+        return None
+    out = np.empty_like(x)
+    t = np.empty_like(x)
+    lib.ember_gelu_tanh(pointer(x), pointer(out), pointer(t), x.size)
+    return out, t
+
+
+def gelu_tanh_backward(grad, x, t):
+    """``grad * gelu'(x)`` (tanh approximation, ``t`` the forward's tanh term) as a new array, or ``None``.
+
+    >>> g = gelu_tanh_backward(np.ones(1, np.float32), np.zeros(1, np.float32), np.zeros(1, np.float32))
+    >>> g is None or g.tolist() == [0.5]
+    True
+    """
+    lib = library()
+    if lib is None or t is None or not _fits(grad, x, t) or x.ndim == 0:
+        return None
+    out = np.empty_like(x)
+    lib.ember_gelu_tanh_backward(pointer(grad), pointer(x), pointer(t),
+                                 pointer(out), x.size)
+    return out
