@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.optim.optimizer import (Optimizer, _check_floating_params_for_fused, _check_fused_foreach, _check_lr,
+from ember.optim.optimizer import (_fused_update, Optimizer, _check_floating_params_for_fused, _check_fused_foreach, _check_lr,
                                    _evaluate_closure, _lerp_, _mul_addcmul_, _new_step_tensor,
                                    _use_grad_for_differentiable, _value, _zeros_like)
 from ember.tensor import Tensor
@@ -91,6 +91,8 @@ class Adam(Optimizer):
         tensor([2.5000], requires_grad=True)
         """
         loss = _evaluate_closure(closure)
+        if _fused_update(self):
+            return loss
         for group in self.param_groups:
             beta1, beta2 = (_value(beta) for beta in group["betas"])
             lr = _value(group["lr"])

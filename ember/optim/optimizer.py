@@ -18,6 +18,8 @@ tensor([0., 0.], requires_grad=True)
 
 from __future__ import annotations
 
+import os
+
 import functools
 import warnings
 from collections import OrderedDict, defaultdict
@@ -636,3 +638,33 @@ def _mul_addcmul_(target, decay, tensor, value, work) -> None:
     np.multiply(tensor, value, out=work)
     work *= tensor
     target += work
+
+
+_FUSED = {"lib": None, "checked": False}
+
+
+def _fused_update(optimizer) -> bool:
+    """Run ``optimizer``'s update through the fused C kernels of ``ember.compile`` when they apply.
+
+    With the ``compile`` extra (cffi and a C compiler), SGD, Adam and AdamW update each parameter in one C pass
+    that performs the same float32 operations in the same order as the NumPy code below them (the same bits),
+    instead of three to six NumPy passes. Returns False, having changed nothing, when the extra is missing,
+    an option is not covered (amsgrad, maximize, non-float32 parameters...), the state is not created yet, or
+    ``EMBER_FUSED_OPTIM=0``; the caller then runs its NumPy update.
+    """
+    if not _FUSED["checked"]:
+        _FUSED["checked"] = True
+        if os.environ.get("EMBER_FUSED_OPTIM", "1") != "0":
+            from ember.compiler import kernels
+            if kernels.available():  # checked quietly: without the extra, eager mode says nothing
+                from ember.compiler import fused_optimizer
+                _FUSED["lib"] = fused_optimizer._kernels()
+    lib = _FUSED["lib"]
+    if lib is None:
+        return False
+    from ember.compiler import fused_optimizer
+    if not fused_optimizer.supported(optimizer):
+        return False
+    from ember.optim.sgd import SGD
+    update = fused_optimizer._sgd_step if type(optimizer) is SGD else fused_optimizer._adam_step
+    return update(optimizer, lib, 1)

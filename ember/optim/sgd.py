@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.optim.optimizer import (Optimizer, _check_floating_params_for_fused, _check_fused_foreach, _check_lr,
+from ember.optim.optimizer import (_fused_update, Optimizer, _check_floating_params_for_fused, _check_fused_foreach, _check_lr,
                                    _evaluate_closure, _use_grad_for_differentiable, _value)
 from ember.tensor import _make
 
@@ -75,6 +75,8 @@ class SGD(Optimizer):
         tensor(1., grad_fn=<SumBackward0>)
         """
         loss = _evaluate_closure(closure)
+        if _fused_update(self):
+            return loss
         for group in self.param_groups:
             lr = _value(group["lr"])
             weight_decay = _value(group["weight_decay"])
