@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib as _importlib
 
-from ember.errors import missing as _missing
+from ember._namespaces import lazy_submodules as _lazy_submodules
 
 __version__ = "0.1.0"
 
@@ -37,6 +37,7 @@ from ember import autograd  # noqa: E402
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "linalg", "special", "fft", "testing", "amp", "compiler",
                     "distributed", "data", "io", "onnx", "models", "vision", "datasets", "serialization",
                     "compat", "cuda", "backends", "random", "functional", "distributions"}
+_submodule = _lazy_submodules(__name__, globals(), _LAZY_SUBMODULES)
 
 
 def __getattr__(name):
@@ -48,16 +49,7 @@ def __getattr__(name):
         value = _importlib.import_module("ember.compiler").compile
         globals()[name] = value
         return value
-    if name in _LAZY_SUBMODULES:
-        try:
-            module = _importlib.import_module(f"ember.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"ember.{name}":
-                raise
-            raise _missing(__name__, name) from None
-        globals()[name] = module
-        return module
-    raise _missing(__name__, name)
+    return _submodule(name)
 
 
 def is_tensor(obj) -> bool:

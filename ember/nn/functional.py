@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import importlib
 
+from ember._namespaces import import_families
+
 _FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention")
 _NAMES = []
-for _family in _FAMILIES:
-    try:
-        _module = importlib.import_module(f"ember.ops.{_family}")
-    except ModuleNotFoundError as _e:
-        if _e.name != f"ember.ops.{_family}":
-            raise
-        continue
+for _module in import_families("ember.ops", _FAMILIES):
     for _name in getattr(_module, "FUNCTIONAL", getattr(_module, "__all__", ())):
         globals()[_name] = getattr(_module, _name)
         _NAMES.append(_name)

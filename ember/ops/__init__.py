@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 from ember import tensor as _tensor_module
+from ember._namespaces import import_families
 from ember.ops.registry import REGISTRY, OpDef, register_op
 
 # Order matters only for name clashes: a later family's public name wins.
@@ -18,13 +19,7 @@ FAMILIES = (
 )
 
 PUBLIC = {}
-for _family in FAMILIES:
-    try:
-        _module = importlib.import_module(f"ember.ops.{_family}")
-    except ModuleNotFoundError as _e:
-        if _e.name != f"ember.ops.{_family}":
-            raise
-        continue
+for _module in import_families("ember.ops", FAMILIES):
     for _name in getattr(_module, "__all__", ()):
         PUBLIC[_name] = getattr(_module, _name)
     for _name, _fn in getattr(_module, "TENSOR_METHODS", {}).items():

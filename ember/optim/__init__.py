@@ -12,9 +12,7 @@ tensor([2.9000], requires_grad=True)
 
 from __future__ import annotations
 
-import importlib as _importlib
-
-from ember.errors import missing as _missing
+from ember._namespaces import lazy_submodules as _lazy_submodules
 
 from ember.optim.adadelta import Adadelta
 from ember.optim.adagrad import Adagrad
@@ -33,15 +31,7 @@ from ember.optim.sgd import SGD
 __all__ = ["Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS", "lr_scheduler", "NAdam", "Optimizer",
            "RAdam", "RMSprop", "Rprop", "SGD", "swa_utils"]
 
-_LAZY_SUBMODULES = ("lr_scheduler", "swa_utils")
-
-
-def __getattr__(name):
-    if name in _LAZY_SUBMODULES:
-        module = _importlib.import_module(f"ember.optim.{name}")
-        globals()[name] = module
-        return module
-    raise _missing(__name__, name)
+__getattr__ = _lazy_submodules(__name__, globals(), ("lr_scheduler", "swa_utils"))
 
 
 def __dir__():

@@ -8,19 +8,6 @@
 
 from __future__ import annotations
 
-import importlib
+from ember._namespaces import lazy_submodules
 
-from ember.errors import missing
-
-
-def __getattr__(name):
-    if name.startswith("__"):
-        raise AttributeError(name)
-    try:
-        module = importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise missing(__name__, name) from None
-    globals()[name] = module
-    return module
+__getattr__ = lazy_submodules(__name__, globals())

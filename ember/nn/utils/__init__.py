@@ -8,32 +8,11 @@ Each file lists its public functions in ``__all__``; they are all exported here.
 tensor([1., 1., 0.])
 """
 
-import importlib as _importlib
-
-from ember.errors import missing as _missing
+from ember._namespaces import import_families as _import_families, lazy_submodules as _lazy_submodules
 
 _FILES = ("clip_grad", "convert_parameters", "weight_norm", "spectral_norm", "fusion")
-for _file in _FILES:
-    try:
-        _module = _importlib.import_module(f"ember.nn.utils.{_file}")
-    except ModuleNotFoundError as _e:
-        if _e.name != f"ember.nn.utils.{_file}":
-            raise
-        continue
+for _module in _import_families(__name__, _FILES):
     for _name in getattr(_module, "__all__", ()):
         globals()[_name] = getattr(_module, _name)
 
-_SUBMODULES = ("rnn", "parametrize", "parametrizations", "stateless")
-
-
-def __getattr__(name):
-    if name in _SUBMODULES:
-        try:
-            module = _importlib.import_module(f"ember.nn.utils.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"ember.nn.utils.{name}":
-                raise
-            raise _missing(__name__, name) from None
-        globals()[name] = module
-        return module
-    raise _missing(__name__, name)
+__getattr__ = _lazy_submodules(__name__, globals(), ("rnn", "parametrize", "parametrizations", "stateless"))
