@@ -638,8 +638,6 @@ class _Patches:
             step_opt, step_args, step_kwargs = entry
             node = HostNode(f"{type(step_opt).__name__}.step()", lambda: step_opt.step(*step_args, **step_kwargs), (),
                             user_line())
-            if not step_args and not step_kwargs:
-                node.optimizer = step_opt  # the executor may run a fused kernel instead
             rec.graph.nodes.append(node)
 
         self.handles = [optimizer_module.register_optimizer_step_pre_hook(pre),

@@ -231,10 +231,7 @@ def _accumulate_step(node, frees_grad):
 
 
 def _host_step(node, externals):
-    run = node.run
-    if node.optimizer is not None:
-        from ember.compiler.fused_optimizer import fused_step
-        run = fused_step(node.optimizer) or run
+    run = node.run  # optimizer.step() itself takes the fused C update when it applies
     outputs = node.outputs
 
     def step(env):

@@ -1,18 +1,19 @@
-"""Fused optimizer updates for compiled training steps: one C pass per parameter for SGD (momentum, Nesterov,
-weight decay), Adam and AdamW, multithreaded with OpenMP.
+"""Fused optimizer updates: one C pass per parameter for SGD (momentum, Nesterov, weight decay), Adam and AdamW.
 
-Eager ``Adam.step()`` makes about ten NumPy passes over every parameter; the fused kernel reads the parameter,
+Eager ``Adam.step()`` in NumPy makes about ten passes over every parameter; the fused kernel reads the parameter,
 gradient and moments once and performs the same float32 operations in the same order, so its results equal
-eager mode's. Anything the kernels do not cover (amsgrad, maximize, differentiable, tensor hyper-parameters
-that change, non-float32 or non-contiguous parameters, a parameter whose state is not created yet) runs the
-optimizer's own ``step()`` for that call.
+the NumPy update's bit for bit. SGD, Adam and AdamW call :func:`fused_update` at the start of every ``step()``
+(eager or inside a compiled step) when the ``compile`` extra is installed. Anything the kernels do not cover
+(amsgrad, maximize, differentiable, non-float32 or non-contiguous parameters, a parameter whose state is not
+created yet) makes it return False, and the optimizer runs its NumPy update for that call.
 
 >>> import ember
 >>> w = ember.nn.Parameter(ember.tensor([1.0, -2.0]))
 >>> opt = ember.optim.SGD([w], lr=0.1, momentum=0.9)
 >>> w.grad = ember.tensor([0.5, 0.5]); opt.step()
->>> step = fused_step(opt)
->>> step(); w
+>>> if not fused_update(opt):  # no C compiler here: the optimizer's own NumPy update
+...     opt.step()
+>>> w
 Parameter containing:
 tensor([ 0.8550, -2.1450], requires_grad=True)
 """
@@ -23,7 +24,7 @@ import numpy as np
 
 from ember.compiler.kernels import OMP_PARALLEL_FOR, load_kernels, pointer
 
-__all__ = ["fused_step", "supported"]
+__all__ = ["fused_update", "supported"]
 
 _DECLARATIONS = """
 void ember_sgd(float* p, const float* g, float* buf, long n, float lr, float momentum, float damp, int use_damp,
@@ -131,23 +132,20 @@ def _usable(p, grad):
             and data.shape == grad.shape)
 
 
-def fused_step(optimizer):
-    """A callable running one ``optimizer.step()`` through the fused kernels, or ``None`` when they cannot."""
+def fused_update(optimizer) -> bool:
+    """Run one ``optimizer.step()``'s update through the fused kernels. False, with nothing changed, when the
+    kernels are unavailable or the optimizer, an option, a parameter or its state does not fit; the caller then
+    runs its NumPy update (eager SGD/Adam/AdamW call this first in every ``step()``, compiled or not)."""
     if not supported(optimizer):
-        return None
+        return False
     lib = _kernels()
     if lib is None:
-        return None
+        return False
     from ember.optim.sgd import SGD
     # One thread: the updates are memory-bound (two threads measured no faster on 400k floats), and a parallel
     # region right after a GEMM waits for the cores OpenBLAS's threads still spin on (7 ms instead of 0.1 ms).
-    threads = 1
     update = _sgd_step if type(optimizer) is SGD else _adam_step
-
-    def step():
-        if not update(optimizer, lib, threads):
-            optimizer.step()
-    return step
+    return update(optimizer, lib, 1)
 
 
 def _ready(optimizer, state_key):

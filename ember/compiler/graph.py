@@ -135,7 +135,6 @@ class HostNode:
         self.run = run
         self.outputs = tuple(outputs)
         self.line = line
-        self.optimizer = None  # set for ``optimizer.step()``: the optimizer it steps
 
     def reads(self):
         return []

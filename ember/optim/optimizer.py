@@ -640,7 +640,7 @@ def _mul_addcmul_(target, decay, tensor, value, work) -> None:
     target += work
 
 
-_FUSED = {"lib": None, "checked": False}
+_FUSED = {"enabled": None}
 
 
 def _fused_update(optimizer) -> bool:
@@ -652,19 +652,10 @@ def _fused_update(optimizer) -> bool:
     an option is not covered (amsgrad, maximize, non-float32 parameters...), the state is not created yet, or
     ``EMBER_FUSED_OPTIM=0``; the caller then runs its NumPy update.
     """
-    if not _FUSED["checked"]:
-        _FUSED["checked"] = True
-        if os.environ.get("EMBER_FUSED_OPTIM", "1") != "0":
-            from ember.compiler import kernels
-            if kernels.available():  # checked quietly: without the extra, eager mode says nothing
-                from ember.compiler import fused_optimizer
-                _FUSED["lib"] = fused_optimizer._kernels()
-    lib = _FUSED["lib"]
-    if lib is None:
+    if _FUSED["enabled"] is None:  # checked quietly once: without the extra, eager mode says nothing
+        from ember.compiler import kernels
+        _FUSED["enabled"] = os.environ.get("EMBER_FUSED_OPTIM", "1") != "0" and kernels.available()
+    if not _FUSED["enabled"]:
         return False
-    from ember.compiler import fused_optimizer
-    if not fused_optimizer.supported(optimizer):
-        return False
-    from ember.optim.sgd import SGD
-    update = fused_optimizer._sgd_step if type(optimizer) is SGD else fused_optimizer._adam_step
-    return update(optimizer, lib, 1)
+    from ember.compiler.fused_optimizer import fused_update
+    return fused_update(optimizer)
