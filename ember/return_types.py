@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import collections
 
-__all__ = ["structseq", "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax",
+__all__ = [  # noqa: F822 (the types are made on first use by __getattr__)
+    "structseq", "max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax",
            "cummin", "aminmax", "frexp", "histogram", "geqrf", "slogdet", "qr", "svd", "lu_unpack", "triangular_solve",
            "linalg_svd", "linalg_slogdet", "linalg_qr", "linalg_eig", "linalg_eigh", "linalg_lu", "linalg_lu_factor",
            "linalg_lu_factor_ex", "linalg_lstsq", "linalg_inv_ex", "linalg_cholesky_ex", "linalg_solve_ex"]
@@ -50,34 +51,49 @@ def structseq(name: str, fields) -> type:
 
 _SELECTED = ("values", "indices")
 
-max = structseq("max", _SELECTED)
-min = structseq("min", _SELECTED)
-sort = structseq("sort", _SELECTED)
-topk = structseq("topk", _SELECTED)
-kthvalue = structseq("kthvalue", _SELECTED)
-median = structseq("median", _SELECTED)
-nanmedian = structseq("nanmedian", _SELECTED)
-mode = structseq("mode", _SELECTED)
-cummax = structseq("cummax", _SELECTED)
-cummin = structseq("cummin", _SELECTED)
-aminmax = structseq("aminmax", ("min", "max"))
-frexp = structseq("frexp", ("mantissa", "exponent"))
-histogram = structseq("histogram", ("hist", "bin_edges"))
-geqrf = structseq("geqrf", ("a", "tau"))
-slogdet = structseq("slogdet", ("sign", "logabsdet"))
-qr = structseq("qr", ("Q", "R"))
-svd = structseq("svd", ("U", "S", "V"))
-lu_unpack = structseq("lu_unpack", ("P", "L", "U"))
-triangular_solve = structseq("triangular_solve", ("solution", "cloned_coefficient"))
-linalg_svd = structseq("linalg_svd", ("U", "S", "Vh"))
-linalg_slogdet = structseq("linalg_slogdet", ("sign", "logabsdet"))
-linalg_qr = structseq("linalg_qr", ("Q", "R"))
-linalg_eig = structseq("linalg_eig", ("eigenvalues", "eigenvectors"))
-linalg_eigh = structseq("linalg_eigh", ("eigenvalues", "eigenvectors"))
-linalg_lu = structseq("linalg_lu", ("P", "L", "U"))
-linalg_lu_factor = structseq("linalg_lu_factor", ("LU", "pivots"))
-linalg_lu_factor_ex = structseq("linalg_lu_factor_ex", ("LU", "pivots", "info"))
-linalg_lstsq = structseq("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
-linalg_inv_ex = structseq("linalg_inv_ex", ("inverse", "info"))
-linalg_cholesky_ex = structseq("linalg_cholesky_ex", ("L", "info"))
-linalg_solve_ex = structseq("linalg_solve_ex", ("result", "info"))
+# Each type is built on first use (31 namedtuples cost milliseconds at ``import ember``).
+_FIELDS = {
+    "max": _SELECTED,
+    "min": _SELECTED,
+    "sort": _SELECTED,
+    "topk": _SELECTED,
+    "kthvalue": _SELECTED,
+    "median": _SELECTED,
+    "nanmedian": _SELECTED,
+    "mode": _SELECTED,
+    "cummax": _SELECTED,
+    "cummin": _SELECTED,
+    "aminmax": ("min", "max"),
+    "frexp": ("mantissa", "exponent"),
+    "histogram": ("hist", "bin_edges"),
+    "geqrf": ("a", "tau"),
+    "slogdet": ("sign", "logabsdet"),
+    "qr": ("Q", "R"),
+    "svd": ("U", "S", "V"),
+    "lu_unpack": ("P", "L", "U"),
+    "triangular_solve": ("solution", "cloned_coefficient"),
+    "linalg_svd": ("U", "S", "Vh"),
+    "linalg_slogdet": ("sign", "logabsdet"),
+    "linalg_qr": ("Q", "R"),
+    "linalg_eig": ("eigenvalues", "eigenvectors"),
+    "linalg_eigh": ("eigenvalues", "eigenvectors"),
+    "linalg_lu": ("P", "L", "U"),
+    "linalg_lu_factor": ("LU", "pivots"),
+    "linalg_lu_factor_ex": ("LU", "pivots", "info"),
+    "linalg_lstsq": ("solution", "residuals", "rank", "singular_values"),
+    "linalg_inv_ex": ("inverse", "info"),
+    "linalg_cholesky_ex": ("L", "info"),
+    "linalg_solve_ex": ("result", "info"),
+}
+
+
+def __getattr__(name):
+    fields = _FIELDS.get(name)
+    if fields is None:
+        raise AttributeError(f"module 'ember.return_types' has no attribute {name!r}")
+    made = globals()[name] = structseq(name, fields)
+    return made
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FIELDS))

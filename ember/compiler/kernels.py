@@ -24,6 +24,7 @@ array([2., 2., 2.], dtype=float32)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -70,6 +71,7 @@ def num_threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+@functools.lru_cache(maxsize=None)
 def _cpu_tag() -> str:
     try:
         with open("/proc/cpuinfo") as handle:
@@ -126,6 +128,9 @@ def _warn_once(reason):
 def load_kernels(source: str, declarations: str):
     """The cffi library of ``source`` (functions declared in ``declarations``), compiled once and cached on disk;
     ``None`` (with one warning per process) when no compiler or cffi is available or compiling fails."""
+    loaded = _LOADED.get((source, declarations))
+    if loaded is not None:
+        return loaded
     _check_toolchain()
     if _STATE["compiler"] is None:
         _warn_once(_STATE["reason"])
@@ -151,7 +156,7 @@ def load_kernels(source: str, declarations: str):
         except Exception as error:  # a malformed declaration is a bug in the caller's generated code
             raise RuntimeError(f"ember.compile: bad kernel declarations ({error}):\n{declarations}") from None
         lib = ffi.dlopen(path)
-        _LOADED[digest] = lib
+        _LOADED[digest] = _LOADED[(source, declarations)] = lib
         return lib
 
 

@@ -12,7 +12,8 @@ True
 
 from __future__ import annotations
 
-import secrets
+import os
+
 
 import numpy as np
 
@@ -70,7 +71,7 @@ class Generator:
 
     def seed(self) -> int:
         """Reseed from the operating system's entropy and return the new seed."""
-        new_seed = secrets.randbits(63)
+        new_seed = int.from_bytes(os.urandom(8), "little") >> 1  # 63 random bits
         self.manual_seed(new_seed)
         return new_seed
 

@@ -53,6 +53,16 @@ class _Scratch:
     """Holds what forward stashes on ``ctx`` when no graph is recorded."""
 
 
+def _first_parameter(function):
+    """The name of ``function``'s first parameter, or None (read from its code object: ``inspect.signature``
+    on every op would cost milliseconds at ``import ember``)."""
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    if code is None:
+        params = list(inspect.signature(function).parameters)
+        return params[0] if params else None
+    return code.co_varnames[0] if code.co_argcount else None
+
+
 class OpDef:
     """A registered op; calling it runs forward and records the autograd node when needed."""
 
@@ -79,8 +89,7 @@ class OpDef:
             save = (save,)
         self.save_inputs = "inputs" in save
         self.save_output = "output" in save
-        params = list(inspect.signature(self.forward).parameters)
-        self.takes_ctx = bool(params) and params[0] == "ctx"
+        self.takes_ctx = _first_parameter(self.forward) == "ctx"
         self.view = getattr(cls, "view", False)
         allowed = getattr(cls, "allowed", None)  # a set of categories: 0 bool, 1 integer, 2 floating
         self.allowed = frozenset(allowed) if allowed is not None else None

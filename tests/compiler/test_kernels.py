@@ -36,6 +36,7 @@ def test_no_compiler_falls_back_with_one_warning(monkeypatch):
     monkeypatch.setitem(kernels._STATE, "compiler", None)
     monkeypatch.setitem(kernels._STATE, "reason", "no C compiler found")
     monkeypatch.setitem(kernels._STATE, "warned", False)
+    monkeypatch.setattr(kernels, "_LOADED", {})  # nothing compiled earlier in this process
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert kernels.load_kernels("void f(void) {}", "void f(void);") is None
