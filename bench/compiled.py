@@ -22,12 +22,15 @@ import traceback
 
 import numpy as np
 
-from bench.measure import RESULT_PREFIX, _import_library, _load_state_dict, _reason, _rss_mb
+from bench.measure import (RESULT_PREFIX, _import_library, _load_state_dict, _reason, _rss_mb, current_rss_mb,
+                           peak_rss_since_reset_mb, reset_peak_rss)
 
 __all__ = ["COMPILED_TARGETS", "MODES", "compiled_row_name", "compiled_step", "run_compiled_workload", "main"]
 
 # compiled step / PyTorch eager step (issue 6)
 COMPILED_TARGETS = {"mlp": 0.8, "cnn": 1.0, "gpt": 0.8, "lstm": 0.8, "resnet18": 1.0}
+# peak memory of a compiled training step / the same step in Ember's eager mode (issue 6)
+COMPILED_MEMORY_TARGET = 0.8
 # (library, mode) per column; the first two fill the table's Ember and PyTorch cells
 MODES = (("ember", "compiled"), ("torch", "eager"), ("ember", "eager"), ("torch", "compiled"))
 MODEL_SEED = 0
@@ -91,16 +94,23 @@ def measure(lib_name: str, mode: str, name: str, quick: bool, weights_dir: str |
     state_dict = _load_state_dict(weights_dir, name, quick)
     step, first_value = compiled_step(lib, MODEL_WORKLOADS[name], quick, state_dict, mode)
     result["rss_after_setup_mb"] = _rss_mb()
+    setup_rss = current_rss_mb()
     start = time.perf_counter()
     step()
     result["first_call_seconds"] = time.perf_counter() - start
     for _ in range(warmup):
         step()
+    # The memory of a step in steady state: the peak over the timed steps (after a reset of the peak), above the
+    # resident size after setup (model, inputs, optimizer; gradients and optimizer state are created by steps).
+    measured = reset_peak_rss()
     times = []
     for _ in range(steps):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
+    step_peak = peak_rss_since_reset_mb() if measured else None
+    if step_peak is not None and setup_rss is not None:
+        result["step_memory_mb"] = step_peak - setup_rss
     result.update({"times": times, "first_value": first_value, "shared_weights": state_dict is not None})
     return result
 
@@ -114,6 +124,7 @@ def run_compiled_workload(name: str, args, weights_dir: str, log):
     warmup, steps = (1, 2) if args.quick else (workload.warmup, workload.steps)
     columns = {column: Measurement() for column in MODES}
     first_calls = {column: [] for column in MODES}
+    step_memories = {column: [] for column in MODES}
     for round_index in range(rounds):
         for column in MODES:
             library, mode = column
@@ -124,9 +135,11 @@ def run_compiled_workload(name: str, args, weights_dir: str, log):
             if "first_call_seconds" in result:
                 first_calls[column].append(result["first_call_seconds"])
                 columns[column].first_value = result["first_value"]
+            if "step_memory_mb" in result:
+                step_memories[column].append(result["step_memory_mb"])
             log(f"  {compiled_row_name(name)} round {round_index + 1}/{rounds} {library} {mode}: " + _describe(result))
     results = {"ember": columns[("ember", "compiled")], "torch": columns[("torch", "eager")]}
-    note = compiled_note(columns, first_calls)
+    note = compiled_note(columns, first_calls, step_memories)
     return Row(compiled_row_name(name), "ms/step", COMPILED_TARGETS.get(name), results, note)
 
 
@@ -137,8 +150,13 @@ def run_child_compiled(run_child, library, mode, name, weights_dir, warmup, step
     return run_child(arguments, args.threads, args.timeout, module="bench.compiled")
 
 
-def compiled_note(columns: dict, first_calls: dict) -> str:
-    """Ember eager and torch.compile figures, first-call times and peak memory growth, as one note."""
+def compiled_note(columns: dict, first_calls: dict, step_memories: dict | None = None) -> str:
+    """Ember eager and torch.compile figures, first-call times and memory, as one note.
+
+    ``step_memories`` maps a column to its rounds' step memory (MB): compiled against eager is the issue's
+    memory target.
+    """
+    step_memories = step_memories or {}
     def median_ms(column):
         value = columns[column].median()
         return None if value is None else value * 1e3
@@ -157,14 +175,22 @@ def compiled_note(columns: dict, first_calls: dict) -> str:
     for (library, mode), label in ((("ember", "compiled"), "Ember"), (("torch", "compiled"), "torch.compile")):
         if first_calls[(library, mode)]:
             parts.append(f"first call {label} {statistics.median(first_calls[(library, mode)]):.2f} s")
+    step_memory = {column: max(values) for column, values in step_memories.items() if values}
+    if ("ember", "compiled") in step_memory and ("ember", "eager") in step_memory:
+        compiled_mb, eager_mb = step_memory[("ember", "compiled")], step_memory[("ember", "eager")]
+        ratio = compiled_mb / eager_mb if eager_mb > 0 else float("nan")
+        met = "met" if ratio <= COMPILED_MEMORY_TARGET else "not met"
+        parts.append(f"step memory (peak RSS of the timed steps over the RSS after setup): Ember compiled "
+                     f"{compiled_mb:.0f} MB vs eager {eager_mb:.0f} MB, {ratio:.2f}x (target <= "
+                     f"{COMPILED_MEMORY_TARGET}x, {met})")
     growth = {}
     for column in (("ember", "compiled"), ("ember", "eager")):
         measurement = columns[column]
         if measurement.peak_rss_mb:
             growth[column] = max(measurement.peak_rss_mb) - min(measurement.import_rss_mb)
     if len(growth) == 2:
-        parts.append(f"peak RSS over import: Ember compiled {growth[('ember', 'compiled')]:.0f} MB vs eager "
-                     f"{growth[('ember', 'eager')]:.0f} MB")
+        parts.append(f"whole-process peak RSS over import (first call included): Ember compiled "
+                     f"{growth[('ember', 'compiled')]:.0f} MB vs eager {growth[('ember', 'eager')]:.0f} MB")
     return "; ".join(parts)
 
 

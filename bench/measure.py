@@ -31,6 +31,55 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def reset_peak_rss() -> bool:
+    """Reset this process's peak RSS (Linux ``VmHWM``, through ``/proc/self/clear_refs``); False where unsupported.
+
+    After a reset, :func:`peak_rss_since_reset_mb` is the peak of what ran since: the steady-state memory of a
+    training step, without the one-off cost of setup or of a first (capturing) call.
+
+    >>> reset_peak_rss() in (True, False)
+    True
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _proc_status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory field (``VmHWM``, ``VmRSS``) in MB, or None where /proc is missing."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_since_reset_mb() -> float | None:
+    """``VmHWM`` in MB (the peak RSS since the last :func:`reset_peak_rss`), or None where /proc is missing.
+
+    >>> value = peak_rss_since_reset_mb()
+    >>> value is None or value > 0
+    True
+    """
+    return _proc_status_mb("VmHWM")
+
+
+def current_rss_mb() -> float | None:
+    """The resident set size now, in MB (``VmRSS``), or None where /proc is missing.
+
+    >>> value = current_rss_mb()
+    >>> value is None or value > 0
+    True
+    """
+    return _proc_status_mb("VmRSS")
+
+
 def _import_library(name: str, threads: int):
     library = importlib.import_module(name)
     library.set_num_threads(threads)

@@ -100,7 +100,7 @@ def _sgd_momentum(lib, params):
 MODEL_WORKLOADS = {w.name: w for w in [
     ModelWorkload("mlp", "MLP 784-512-512-10 train step, batch 128, SGD momentum",
                   lambda lib, quick: models.mlp(lib), _mlp_inputs, _classification_loss, _sgd_momentum,
-                  target=1.1, warmup=5, steps=20, rounds=3),
+                  target=1.1, warmup=5, steps=40, rounds=5),
     ModelWorkload("cnn", "CNN 2x(conv3x3+ReLU+maxpool) + 2 linear train step, batch 64x1x28x28, SGD momentum",
                   lambda lib, quick: models.cnn(lib), _cnn_inputs, _classification_loss, _sgd_momentum,
                   target=1.5, warmup=3, steps=10, rounds=3),

@@ -21,6 +21,7 @@ from ember.autograd import engine as _engine
 from ember.autograd.engine import Node, accumulator_of
 from ember.autograd.grad_mode import STATE
 from ember.compiler.pointwise import gelu_tanh, gelu_tanh_backward
+from ember.ops.nn_activation import _gelu_np
 from ember.ops import registry as _registry
 from ember.tensor import Tensor, _make
 
@@ -44,7 +45,7 @@ def _as_array(out):
     return out if out.__class__ is np.ndarray else np.asarray(out)
 
 
-def _op_step(node, graph, version_owner, writer=None, buffer=None):
+def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None):
     op = node.op
     forward = op.forward
     takes_ctx = op.takes_ctx
@@ -85,11 +86,13 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None):
     def finish_ctx(ctx, raw, results):
         requires = ctx_meta[0]
         if op.save_inputs:
-            ctx.saved_inputs = tuple(_make(a, requires_grad=requires[i]) if slot is not None else scalars[i]
-                                     for i, (a, (slot, _)) in enumerate(zip(raw, operands)))
+            ctx.saved_inputs = tuple(_make(a, requires_grad=requires[i]) if slot is not None and i != dropped
+                                     else scalars[i] for i, (a, (slot, _)) in enumerate(zip(raw, operands)))
             ctx.saved_versions = tuple(0 if slot is not None else None for slot, _ in operands)
         if op.save_output:
             ctx.saved_outputs = tuple(None if r is None else (r, _VersionStub(), 0, None) for r in results)
+
+    release = getattr(op.cls, "release_saved", None)
 
     def run_forward(env, arrays, raw):
         call_attrs = attrs if not attr_slots else {**attrs, **{n: env[s] for n, s in attr_slots}}
@@ -99,6 +102,8 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None):
             results = [_as_array(o) if o is not None else None for o in out] if out.__class__ in (tuple, list) \
                 else [_as_array(out)]
             finish_ctx(ctx, raw, results)
+            if release is not None:  # rematerialized: recomputed by the op's restore_saved before backward
+                release(ctx)
             env[ctx_slot] = ctx
             return results
         out = forward(_Scratch(), *arrays, **call_attrs) if takes_ctx else forward(*arrays, **call_attrs)
@@ -112,7 +117,8 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None):
 
         def step(env):
             x = env[operands[0][0]]
-            fused = gelu_tanh(x)
+            # Rematerialized: only x is kept for backward, whose kernel recomputes the tanh term.
+            fused = gelu_tanh(x, keep_tanh=False)
             if fused is None:  # not float32 / not contiguous / no compiler: the op's own NumPy forward
                 raw = [x] if ctx_slot is not None else None
                 env[out_slot] = run_forward(env, gather(env), raw)[0]
@@ -121,7 +127,7 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None):
                 # what the op's forward leaves in its ctx (nn_activation._smooth_op): params and the tanh term
                 ctx = make_ctx(env, None)
                 ctx.params = attrs
-                ctx.saved = fused[1]
+                ctx.saved = None
                 finish_ctx(ctx, [x], [fused[0]])
                 env[ctx_slot] = ctx
             env[out_slot] = fused[0]
@@ -189,7 +195,23 @@ class _VersionStub:
         self.value = 0
 
 
-def _backward_step(node, graph):
+def _recomputed_gelu(x):
+    fused = gelu_tanh(x, keep_tanh=False)
+    return fused[0] if fused is not None else _gelu_np(x, "tanh")  # what the forward ran, so the same bits
+
+
+def _restore_dropped(ctx, env, recompute, graph, consumer):
+    """Put back the operand ``consumer``'s forward dropped (passes/remat.py): the producer's output, recomputed
+    from the input the producer's own ctx keeps."""
+    position, producer = recompute
+    producer_ctx = env[graph.nodes[producer].ctx_slot]
+    value = _recomputed_gelu(producer_ctx.saved_inputs[0]._data)
+    saved = ctx.saved_inputs
+    requires = consumer.ctx_meta[0][position]
+    ctx.saved_inputs = saved[:position] + (_make(value, requires_grad=requires),) + saved[position + 1:]
+
+
+def _backward_step(node, graph, recompute=None):
     ctx_slot = node.ctx_slot
     grad_slots = node.grad_inputs
     outputs = node.outputs
@@ -207,9 +229,16 @@ def _backward_step(node, graph):
                 env[out_slot] = fused
         return gelu_step
 
+    restore = getattr(node.op.cls, "restore_saved", None)
+
     def step(env):
         grads = [None if s is None else _make(env[s]) for s in grad_slots]
-        result = _engine._call_backward(env[ctx_slot], grads)
+        ctx = env[ctx_slot]
+        if restore is not None:
+            restore(ctx)
+        if recompute is not None:
+            _restore_dropped(ctx, env, recompute, graph, forward)
+        result = _engine._call_backward(ctx, grads)
         for s, r in zip(outputs, result):
             if s is not None:
                 env[s] = r._data
@@ -281,16 +310,18 @@ class ArrayExecutor:
         self._input_owner_cells = {slot: [None] for slot in self.inplace_inputs}
         version_owner = {slot: cell for slot, cell in self._input_owner_cells.items()}
         version_owner.update({slot: (t,) for slot, t in self.externals})
+        recompute = getattr(graph, "recompute", {})  # passes/remat.py
         steps = []
         for i, node in enumerate(graph.nodes):
             if node.kind == "op":
                 buffer_index = plan.buffer_of.get(i)
+                dropped = recompute[i][0] if i in recompute else None
                 if buffer_index is None:
-                    steps.append(_op_step(node, graph, version_owner))
+                    steps.append(_op_step(node, graph, version_owner, dropped=dropped))
                 else:
-                    steps.append(_op_step(node, graph, version_owner, writers[i], self.arena[buffer_index]))
+                    steps.append(_op_step(node, graph, version_owner, writers[i], self.arena[buffer_index], dropped))
             elif node.kind == "backward":
-                steps.append(_backward_step(node, graph))
+                steps.append(_backward_step(node, graph, recompute.get(node.forward_index)))
             elif node.kind == "accumulate":
                 steps.append(_accumulate_step(node, node.grad_slot in plan.free_after[i]))
             else:

@@ -46,6 +46,8 @@ def _f32(value: float) -> str:
 _DECLARATIONS = """
 void ember_gelu_tanh(const float* x, float* out, float* t, long n);
 void ember_gelu_tanh_backward(const float* grad, const float* x, const float* t, float* out, long n);
+void ember_gelu_tanh_value(const float* x, float* out, long n);
+void ember_gelu_tanh_backward_recompute(const float* grad, const float* x, float* out, long n);
 """
 
 # Each statement mirrors one NumPy pass of _gelu_saving / _gelu_derivative_np (then ``out *= grad``).
@@ -72,39 +74,56 @@ static inline float ember_tanhf(float v) {{
     return fabsf(v) < 0.0004f ? v : r;
 }}
 """ + f"""
+static inline float ember_gelu_t(float xi) {{
+    float inner = xi * xi;
+    inner = inner * {_f32(_CONSTANTS["KAPPA"])};
+    inner = inner + 1.0f;
+    inner = inner * xi;
+    inner = inner * {_f32(_CONSTANTS["SQRT_2_OVER_PI"])};
+    return ember_tanhf(inner);
+}}
+
+static inline float ember_gelu_from_t(float xi, float ti) {{
+    float v = ti + 1.0f;
+    v = v * xi;
+    return v * 0.5f;
+}}
+
+static inline float ember_gelu_slope(float xi, float ti) {{
+    float d = xi * xi;
+    d = d * {_f32(_CONSTANTS["D_CUBIC"])};
+    d = d + {_f32(_CONSTANTS["D_LINEAR"])};
+    d = d * xi;
+    float t_sq = ti * ti;
+    t_sq = t_sq * d;
+    d = d - t_sq;
+    float half_t = ti * 0.5f;
+    d = d + half_t;
+    d = d + 0.5f;
+    return d;
+}}
+
 void ember_gelu_tanh(const float* restrict x, float* restrict out, float* restrict t, long n) {{
     for (long i = 0; i < n; i++) {{
-        float xi = x[i];
-        float inner = xi * xi;
-        inner = inner * {_f32(_CONSTANTS["KAPPA"])};
-        inner = inner + 1.0f;
-        inner = inner * xi;
-        inner = inner * {_f32(_CONSTANTS["SQRT_2_OVER_PI"])};
-        float ti = ember_tanhf(inner);
+        float ti = ember_gelu_t(x[i]);
         t[i] = ti;
-        float v = ti + 1.0f;
-        v = v * xi;
-        out[i] = v * 0.5f;
+        out[i] = ember_gelu_from_t(x[i], ti);
     }}
+}}
+
+/* The value alone: the compiled step saves only x and recomputes the tanh term in backward. */
+void ember_gelu_tanh_value(const float* restrict x, float* restrict out, long n) {{
+    for (long i = 0; i < n; i++) out[i] = ember_gelu_from_t(x[i], ember_gelu_t(x[i]));
 }}
 
 void ember_gelu_tanh_backward(const float* restrict grad, const float* restrict x, const float* restrict t,
                               float* restrict out, long n) {{
-    for (long i = 0; i < n; i++) {{
-        float xi = x[i];
-        float ti = t[i];
-        float d = xi * xi;
-        d = d * {_f32(_CONSTANTS["D_CUBIC"])};
-        d = d + {_f32(_CONSTANTS["D_LINEAR"])};
-        d = d * xi;
-        float t_sq = ti * ti;
-        t_sq = t_sq * d;
-        d = d - t_sq;
-        float half_t = ti * 0.5f;
-        d = d + half_t;
-        d = d + 0.5f;
-        out[i] = d * grad[i];
-    }}
+    for (long i = 0; i < n; i++) out[i] = ember_gelu_slope(x[i], t[i]) * grad[i];
+}}
+
+void ember_gelu_tanh_backward_recompute(const float* restrict grad, const float* restrict x, float* restrict out,
+                                        long n) {{
+    for (long i = 0; i < n; i++) out[i] = ember_gelu_slope(x[i], ember_gelu_t(x[i])) * grad[i];
 }}
 """
 
@@ -129,33 +148,42 @@ def _fits(*arrays) -> bool:
                for a in arrays)
 
 
-def gelu_tanh(x):
-    """``(gelu(x, approximate='tanh'), tanh term)`` as two new float32 arrays, or ``None`` (see the module docstring).
+def gelu_tanh(x, keep_tanh: bool = True):
+    """``(gelu(x, approximate='tanh'), tanh term)`` as new float32 arrays, or ``None`` (see the module docstring).
 
-    >>> out = gelu_tanh(np.zeros(2, np.float32))
-    >>> out is None or out[0].tolist() == [0.0, 0.0]
+    With ``keep_tanh=False`` the tanh term is not stored (it is ``None``): the backward recomputes it from ``x``
+    (rematerialization: one array fewer kept alive from forward to backward, for a few flops per element).
+
+    >>> out = gelu_tanh(np.zeros(2, np.float32), keep_tanh=False)
+    >>> out is None or (out[0].tolist(), out[1]) == ([0.0, 0.0], None)
     True
     """
     lib = library()
     if lib is None or not _fits(x) or x.ndim == 0:
         return None
     out = np.empty_like(x)
+    if not keep_tanh:
+        lib.ember_gelu_tanh_value(pointer(x), pointer(out), x.size)
+        return out, None
     t = np.empty_like(x)
     lib.ember_gelu_tanh(pointer(x), pointer(out), pointer(t), x.size)
     return out, t
 
 
-def gelu_tanh_backward(grad, x, t):
-    """``grad * gelu'(x)`` (tanh approximation, ``t`` the forward's tanh term) as a new array, or ``None``.
+def gelu_tanh_backward(grad, x, t=None):
+    """``grad * gelu'(x)`` (tanh approximation) as a new array, or ``None``; ``t`` is the forward's tanh term, or
+    ``None`` to recompute it from ``x`` (the same float32 bits the forward kernel computed).
 
-    >>> g = gelu_tanh_backward(np.ones(1, np.float32), np.zeros(1, np.float32), np.zeros(1, np.float32))
+    >>> g = gelu_tanh_backward(np.ones(1, np.float32), np.zeros(1, np.float32))
     >>> g is None or g.tolist() == [0.5]
     True
     """
     lib = library()
-    if lib is None or t is None or not _fits(grad, x, t) or x.ndim == 0:
+    if lib is None or x.ndim == 0 or not (_fits(grad, x) if t is None else _fits(grad, x, t)):
         return None
     out = np.empty_like(x)
-    lib.ember_gelu_tanh_backward(pointer(grad), pointer(x), pointer(t),
-                                 pointer(out), x.size)
+    if t is None:
+        lib.ember_gelu_tanh_backward_recompute(pointer(grad), pointer(x), pointer(out), x.size)
+    else:
+        lib.ember_gelu_tanh_backward(pointer(grad), pointer(x), pointer(t), pointer(out), x.size)
     return out

@@ -264,6 +264,16 @@ class LayerNorm:
             return _rowwise_backward_graph(ctx, grad, x, weight, True)
         return _rowwise_backward(ctx, grad, x, weight, bias, True)
 
+    # Rematerialization (read by ember.compile): a compiled step drops the normalized rows between forward and
+    # backward and recomputes them from the saved input (the same NumPy calls, so the same bits).
+    def release_saved(ctx):
+        ctx.xhat = None
+
+    def restore_saved(ctx):
+        x = ctx.inputs[0]._data
+        rows = x.reshape(ctx.rstd.shape[0], -1)
+        ctx.xhat, ctx.rstd = _row_normalize(_as_compute(rows, _compute_dtype(x.dtype)), ctx.eps, center=True)
+
 
 def _rowwise_backward(ctx, grad, x, weight, bias, center):
     """Fast NumPy backward shared by layer_norm and rms_norm (weight per column of the rows)."""

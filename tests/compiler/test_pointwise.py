@@ -6,6 +6,7 @@ import pytest
 import ember
 from ember.compiler import kernels, pointwise
 from ember.ops.nn_activation import _gelu_derivative_np, _gelu_saving
+from tests.compiler.training import train
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")
 
@@ -34,6 +35,49 @@ def test_gelu_tanh_backward_is_eager_bit_for_bit():
     np.testing.assert_array_equal(pointwise.gelu_tanh_backward(grad, x, t), expected)
 
 
+def _compiled_gelu_step():
+    """A compiled step (Linear, tanh-GELU, sum, backward) and its eager loss."""
+    ember.manual_seed(0)
+    layer = ember.nn.Linear(8, 8)
+    x = ember.randn(4, 8)
+
+    @ember.compile
+    def step():
+        layer.zero_grad()
+        loss = ember.nn.functional.gelu(layer(x), approximate="tanh").sum()
+        loss.backward()
+        return loss
+
+    return step, float(ember.nn.functional.gelu(layer(x), approximate="tanh").sum())
+
+
+@needs_compiler
+def test_rematerialized_gelu_gives_the_saving_kernels_bits():
+    x, grad = _inputs(seed=1)
+    out, t = pointwise.gelu_tanh(x)
+    value, no_tanh = pointwise.gelu_tanh(x, keep_tanh=False)
+    assert no_tanh is None
+    np.testing.assert_array_equal(value, out)
+    np.testing.assert_array_equal(pointwise.gelu_tanh_backward(grad, x), pointwise.gelu_tanh_backward(grad, x, t))
+
+
+@needs_compiler
+def test_compiled_step_keeps_no_tanh_term_for_backward(monkeypatch):
+    from ember.compiler import executor
+    kept = []
+
+    def recording(x, keep_tanh=True):
+        result = pointwise.gelu_tanh(x, keep_tanh)
+        kept.append(result[1])
+        return result
+
+    monkeypatch.setattr(executor, "gelu_tanh", recording)
+    step, eager_loss = _compiled_gelu_step()
+    losses = [float(step()) for _ in range(3)]
+    assert kept == [None, None]
+    assert losses == pytest.approx([eager_loss] * 3, rel=1e-6)
+
+
 def test_gelu_kernels_decline_what_they_do_not_cover():
     x = np.ones((4, 3), np.float64)
     assert pointwise.gelu_tanh(x) is None
@@ -50,22 +94,10 @@ def test_compiled_gelu_mlp_training_equals_eager(approximate):
 
     x = ember.randn(32, 16)
     target = ember.randn(32, 4)
-    losses = {}
-    for mode in ("eager", "compiled"):
-        model, opt = build()
-
-        def step():
-            opt.zero_grad()
-            loss = ((model(x) - target) ** 2).mean()
-            loss.backward()
-            opt.step()
-            return loss
-
-        run = ember.compile(step) if mode == "compiled" else step
-        losses[mode] = [float(run()) for _ in range(5)]
-        losses[mode + "_weights"] = [p.detach().numpy().copy() for p in model.parameters()]
-    np.testing.assert_allclose(losses["compiled"], losses["eager"], rtol=1e-5)
-    for a, b in zip(losses["compiled_weights"], losses["eager_weights"]):
+    eager_losses, eager_params, _ = train(build, x, target, compiled=False, steps=5)
+    losses, params, _ = train(build, x, target, compiled=True, steps=5)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-5)
+    for a, b in zip(params, eager_params):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -75,24 +107,14 @@ def test_compiled_step_runs_the_gelu_kernels(monkeypatch):
     calls = {"forward": 0, "backward": 0}
 
     def counting(name, kernel):
-        def run(*args):
+        def run(*args, **kwargs):
             calls[name] += 1
-            return kernel(*args)
+            return kernel(*args, **kwargs)
         return run
 
     monkeypatch.setattr(executor, "gelu_tanh", counting("forward", pointwise.gelu_tanh))
     monkeypatch.setattr(executor, "gelu_tanh_backward", counting("backward", pointwise.gelu_tanh_backward))
-    ember.manual_seed(0)
-    layer = ember.nn.Linear(8, 8)
-    x = ember.randn(4, 8)
-
-    @ember.compile
-    def step():
-        layer.zero_grad()
-        loss = ember.nn.functional.gelu(layer(x), approximate="tanh").sum()
-        loss.backward()
-        return loss
-
+    step, _ = _compiled_gelu_step()
     for _ in range(3):
         step()
     assert calls == {"forward": 2, "backward": 2}  # the first call captures eagerly

@@ -1,9 +1,10 @@
 """Graph passes, one per file: dead code elimination, common subexpression elimination, elementwise fusion
-grouping. ``run_passes`` applies them in order and returns what each did (printed by ``explain``).
+grouping, rematerialization. ``run_passes`` applies them in order and returns what each did (printed by
+``explain``).
 
 >>> from ember.compiler.graph import Graph
 >>> run_passes(Graph())
-['dce: removed 0 nodes', 'cse: merged 0 nodes', 'fusion: 0 groups']
+['dce: removed 0 nodes', 'cse: merged 0 nodes', 'fusion: 0 groups', 'remat: 0 saved values recomputed in backward']
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from ember.compiler.passes.cse import eliminate_common_subexpressions
 from ember.compiler.passes.dce import eliminate_dead_code
 from ember.compiler.passes.fusion import fusion_groups
+from ember.compiler.passes.remat import recomputed_inputs
 
-__all__ = ["run_passes", "eliminate_dead_code", "eliminate_common_subexpressions", "fusion_groups"]
+__all__ = ["run_passes", "eliminate_dead_code", "eliminate_common_subexpressions", "fusion_groups", "recomputed_inputs"]
 
 
 def run_passes(graph) -> list:
@@ -21,4 +23,6 @@ def run_passes(graph) -> list:
     removed = eliminate_dead_code(graph)
     groups = fusion_groups(graph)
     graph.fusion_groups = groups
-    return [f"dce: removed {removed} nodes", f"cse: merged {merged} nodes", f"fusion: {len(groups)} groups"]
+    graph.recompute = recomputed_inputs(graph)
+    return [f"dce: removed {removed} nodes", f"cse: merged {merged} nodes", f"fusion: {len(groups)} groups",
+            f"remat: {len(graph.recompute)} saved values recomputed in backward"]

@@ -1,0 +1,61 @@
+"""Rematerialization: values a backward needs that are cheaper to recompute than to keep.
+
+A compiled training step keeps every array that some backward reads alive from forward to backward; that is
+what sets its peak memory. Two kinds are recomputed instead of kept:
+
+- an op's own intermediates, when the op defines ``release_saved(ctx)`` / ``restore_saved(ctx)`` (layer_norm's
+  normalized rows are recomputed from its input); the executor calls them, nothing is planned here;
+- a tanh-GELU output saved by the op that reads it (``gelu -> linear``: the linear's weight gradient needs it):
+  the GELU input is kept anyway for GELU's own backward, so the consumer drops its copy and the executor
+  recomputes ``gelu(x)`` (the same kernel, so the same bits) just before the consumer's backward.
+
+>>> import ember
+>>> from ember.compiler.capture import capture
+>>> layer = ember.nn.Linear(4, 4)
+>>> def step(x):
+...     loss = layer(ember.nn.functional.gelu(x, approximate="tanh")).sum()
+...     loss.backward()
+...     return loss
+>>> graph = capture(step, (ember.ones(2, 4, requires_grad=True),), {}).graph
+>>> recompute = recomputed_inputs(graph)
+>>> [(graph.nodes[i].op.name, position, graph.nodes[producer].op.name) for i, (position, producer) in recompute.items()]
+[('linear', 0, 'gelu')]
+"""
+
+from __future__ import annotations
+
+__all__ = ["recomputed_inputs", "RECOMPUTABLE"]
+
+
+def _tanh_gelu(node) -> bool:
+    return (node.op.name == "gelu" and node.attrs.get("approximate") == "tanh" and node.inplace_target is None
+            and not node.attr_slots and node.inputs and node.inputs[0] is not None and node.casts[0] is None)
+
+
+# Producers whose output can be recomputed from their first input, which their own backward keeps alive.
+RECOMPUTABLE = {"gelu": _tanh_gelu}
+
+
+def recomputed_inputs(graph) -> dict:
+    """``{consumer node index: (operand position, producer node index)}`` for every saved operand that the
+    executor recomputes before the consumer's backward instead of keeping it from forward."""
+    producer_of = {}
+    for i, node in enumerate(graph.nodes):
+        if node.kind != "op" or node.ctx_slot is None or len(node.outputs) != 1 or node.outputs[0] is None:
+            continue
+        rule = RECOMPUTABLE.get(node.op.name)
+        if rule is not None and rule(node):
+            producer_of[node.outputs[0]] = i
+    if not producer_of:
+        return {}
+    output_slots = graph.output_slots()
+    recompute = {}
+    for i, node in enumerate(graph.nodes):
+        if node.kind != "op" or node.ctx_slot is None or not node.op.save_inputs or node.inplace_target is not None:
+            continue
+        for position, slot in enumerate(node.inputs):
+            producer = producer_of.get(slot)
+            if producer is not None and slot not in output_slots and node.casts[position] is None:
+                recompute[i] = (position, producer)
+                break
+    return recompute
