@@ -26,7 +26,7 @@ import numpy as np
 
 from ember.compiler.kernels import load_kernels, pointer
 
-__all__ = ["gelu_tanh", "gelu_tanh_backward", "library"]
+__all__ = ["gelu_tanh", "gelu_tanh_backward", "library", "TANH_SOURCE"]
 
 # The constants of ember/ops/nn_activation.py; NumPy multiplies a float32 array by a Python float in float32.
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -50,10 +50,10 @@ void ember_gelu_tanh_value(const float* x, float* out, long n);
 void ember_gelu_tanh_backward_recompute(const float* grad, const float* x, float* out, long n);
 """
 
-# Each statement mirrors one NumPy pass of _gelu_saving / _gelu_derivative_np (then ``out *= grad``).
-_SOURCE = """
+# tanh as Eigen's rational approximation; rnn_cell.py uses it too.
+TANH_SOURCE = """
 /* tanh as Eigen's rational approximation (clamped odd/even polynomials): vectorizes, unlike libm's tanhf. */
-static inline float ember_tanhf(float v) {{
+static inline float ember_tanhf(float v) {
     float y = v;
     y = y > 7.90531110763549805f ? 7.90531110763549805f : y;
     y = y < -7.90531110763549805f ? -7.90531110763549805f : y;
@@ -72,8 +72,11 @@ static inline float ember_tanhf(float v) {{
     q = q * y2 + 4.89352518554385e-03f;
     float r = p / q;
     return fabsf(v) < 0.0004f ? v : r;
-}}
-""" + f"""
+}
+"""
+
+# Each statement mirrors one NumPy pass of _gelu_saving / _gelu_derivative_np (then ``out *= grad``).
+_SOURCE = TANH_SOURCE + f"""
 static inline float ember_gelu_t(float xi) {{
     float inner = xi * xi;
     inner = inner * {_f32(_CONSTANTS["KAPPA"])};

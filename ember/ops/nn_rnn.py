@@ -84,6 +84,15 @@ def _rows(arr):
 
 
 # ------------------------------------------------------------------------------------------ NumPy kernels
+def _lstm_kernel(name, *arrays):
+    """ember.compiler.rnn_cell's ``name`` kernel bound to these arrays (one C call per LSTM time step) when the
+    compile extra works and they are float32, else None (the NumPy loop runs)."""
+    if arrays[0].dtype != np.float32:
+        return None
+    from ember.compiler import rnn_cell
+    return getattr(rnn_cell, name)(*arrays)
+
+
 def _forward_kernel(ctx, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, plan, batch):
     """Run the layer; stash on ``ctx`` what the backward kernel reads. Arrays are in the compute dtype."""
     lead = x.shape[:-1]
@@ -106,6 +115,7 @@ def _forward_kernel(ctx, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, plan, ba
         unprojected = np.empty(lead + (hidden,), dtype) if w_hr is not None else None
         w_hr_t = w_hr.T if w_hr is not None else None
         two, three = 2 * hidden, 3 * hidden
+        fused = _lstm_kernel("lstm_forward", acts, c_prev, cells, tanh_c, out, h, c) if w_hr is None else None
         for idx, size in plan:
             hp = h_prev[idx]
             hp[...] = h[:size]
@@ -113,6 +123,9 @@ def _forward_kernel(ctx, mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, plan, ba
             cp[...] = c[:size]
             g = acts[idx]
             g += hp @ w_hh_t
+            if fused is not None:
+                fused.step(idx, size)
+                continue
             candidate = np.tanh(g[:, two:three])
             _sigmoid_(g)
             g[:, two:three] = candidate
@@ -187,6 +200,7 @@ def _backward_kernel(ctx, mode, x, w_ih, w_hh, w_hr, grad_out, grad_h, grad_c, n
         c_prev, tanh_c, unprojected = ctx.c_prev, ctx.tanh_c, ctx.unprojected
         d_projected = np.empty(lead + (out_size,), dtype) if w_hr is not None else None
         two, three = 2 * hidden, 3 * hidden
+        fused = _lstm_kernel("lstm_backward", acts, c_prev, tanh_c, d_acts, dc)
         for idx, size in reversed(plan):
             dht = dh[:size] if grad_out is None else dh[:size] + grad_out[idx]
             if w_hr is not None:
@@ -195,6 +209,10 @@ def _backward_kernel(ctx, mode, x, w_ih, w_hh, w_hr, grad_out, grad_h, grad_c, n
             g = acts[idx]
             tc = tanh_c[idx]
             dg = d_acts[idx]
+            if fused is not None:
+                fused.step(dht, idx, size)
+                dh[:size] = dg @ w_hh
+                continue
             o = g[:, three:]
             np.multiply(dht, tc, out=dg[:, three:])
             dct = 1 - tc * tc
