@@ -34,7 +34,7 @@ import tempfile
 import threading
 import warnings
 
-__all__ = ["load_kernels", "pointer", "available", "cache_dir", "num_threads", "OMP_PARALLEL_FOR"]
+__all__ = ["load_kernels", "pointer", "available", "eager_allowed", "cache_dir", "num_threads", "OMP_PARALLEL_FOR"]
 
 _LOADED: dict = {}
 _LOCK = threading.Lock()
@@ -116,6 +116,19 @@ def available() -> bool:
     """
     _check_toolchain()
     return _STATE["compiler"] is not None
+
+
+def eager_allowed(switch: str | None = None) -> bool:
+    """Whether eager-mode ops may run fused C kernels: the ``compile`` extra works here (quietly checked: no
+    warning without it), ``EMBER_FUSED_KERNELS`` is not ``0``, and neither is the op family's own ``switch``
+    variable (``EMBER_FUSED_OPTIM``, ``EMBER_FUSED_RNN``, ``EMBER_FUSED_GELU``).
+
+    >>> isinstance(eager_allowed("EMBER_FUSED_GELU"), bool)
+    True
+    """
+    if os.environ.get("EMBER_FUSED_KERNELS", "1") == "0" or (switch and os.environ.get(switch, "1") == "0"):
+        return False
+    return available()
 
 
 def _warn_once(reason):

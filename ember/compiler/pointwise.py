@@ -26,7 +26,7 @@ import numpy as np
 
 from ember.compiler.kernels import load_kernels, pointer
 
-__all__ = ["gelu_tanh", "gelu_tanh_backward", "library", "TANH_SOURCE"]
+__all__ = ["gelu_tanh", "gelu_tanh_backward", "eager_gelu_tanh", "eager_gelu_tanh_slope", "library", "TANH_SOURCE"]
 
 # The constants of ember/ops/nn_activation.py; NumPy multiplies a float32 array by a Python float in float32.
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
@@ -48,6 +48,7 @@ void ember_gelu_tanh(const float* x, float* out, float* t, long n);
 void ember_gelu_tanh_backward(const float* grad, const float* x, const float* t, float* out, long n);
 void ember_gelu_tanh_value(const float* x, float* out, long n);
 void ember_gelu_tanh_backward_recompute(const float* grad, const float* x, float* out, long n);
+void ember_gelu_tanh_slope(const float* x, float* out, long n);
 """
 
 # tanh as Eigen's rational approximation; rnn_cell.py uses it too.
@@ -128,6 +129,10 @@ void ember_gelu_tanh_backward_recompute(const float* restrict grad, const float*
                                         long n) {{
     for (long i = 0; i < n; i++) out[i] = ember_gelu_slope(x[i], ember_gelu_t(x[i])) * grad[i];
 }}
+
+void ember_gelu_tanh_slope(const float* restrict x, float* restrict out, long n) {{
+    for (long i = 0; i < n; i++) out[i] = ember_gelu_slope(x[i], ember_gelu_t(x[i]));
+}}
 """
 
 _STATE = {"lib": None, "loaded": False}
@@ -143,6 +148,44 @@ def library():
         _STATE["loaded"] = True
         _STATE["lib"] = load_kernels(_SOURCE, _DECLARATIONS)
     return _STATE["lib"]
+
+
+def eager_gelu_tanh(x):
+    """The tanh-GELU of float32 ``x`` through the C kernel for eager mode, or ``None`` (no kernel applies, or
+    ``EMBER_FUSED_GELU=0`` / ``EMBER_FUSED_KERNELS=0``): ember/ops/nn_activation.py then runs its NumPy passes.
+
+    >>> out = eager_gelu_tanh(np.zeros(2, np.float32))
+    >>> out is None or out.tolist() == [0.0, 0.0]
+    True
+    """
+    if not _eager():
+        return None
+    fused = gelu_tanh(x, keep_tanh=False)
+    return None if fused is None else fused[0]
+
+
+def eager_gelu_tanh_slope(x):
+    """``gelu'(x)`` (tanh approximation) of float32 ``x`` through the C kernel for eager mode, or ``None``.
+
+    >>> slope = eager_gelu_tanh_slope(np.zeros(1, np.float32))
+    >>> slope is None or slope.tolist() == [0.5]
+    True
+    """
+    if not _eager():
+        return None
+    lib = library()
+    if lib is None or not _fits(x) or x.ndim == 0:
+        return None
+    out = np.empty_like(x)
+    lib.ember_gelu_tanh_slope(pointer(x), pointer(out), x.size)
+    return out
+
+
+def _eager():
+    if _STATE.get("eager") is None:
+        from ember.compiler.kernels import eager_allowed
+        _STATE["eager"] = eager_allowed("EMBER_FUSED_GELU")
+    return _STATE["eager"]
 
 
 def _fits(*arrays) -> bool:

@@ -19,11 +19,9 @@ caller then runs its NumPy code. Eager mode uses them when the ``compile`` extra
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-from ember.compiler.kernels import load_kernels
+from ember.compiler.kernels import eager_allowed, load_kernels
 from ember.compiler.pointwise import TANH_SOURCE
 
 __all__ = ["lstm_forward", "lstm_backward", "LstmForward", "LstmBackward", "enabled"]
@@ -128,15 +126,15 @@ _STATE = {"lib": None, "checked": False}
 
 
 def enabled() -> bool:
-    """Whether the kernels run here: the ``compile`` extra works and ``EMBER_FUSED_RNN`` is not ``0``.
+    """Whether the kernels run here: the ``compile`` extra works and ``EMBER_FUSED_RNN`` (or ``EMBER_FUSED_KERNELS``)
+    is not ``0``.
 
     >>> isinstance(enabled(), bool)
     True
     """
     if not _STATE["checked"]:
         _STATE["checked"] = True
-        from ember.compiler import kernels
-        if os.environ.get("EMBER_FUSED_RNN", "1") != "0" and kernels.available():
+        if eager_allowed("EMBER_FUSED_RNN"):
             _STATE["lib"] = load_kernels(_SOURCE, _DECLARATIONS)
     return _STATE["lib"] is not None
 

@@ -581,9 +581,21 @@ def _gelu_tanh_inner(x):
     return np.tanh(inner, out=inner)
 
 
+def _fused_gelu(name, x):
+    """The compile extra's C kernel (``ember.compiler.pointwise``) for float32 tanh-GELU, or None."""
+    if x.dtype != np.float32:
+        return None
+    from ember.compiler import pointwise
+    return getattr(pointwise, name)(x)
+
+
 def _gelu_saving(x, approximate):
-    """The gelu value and what its derivative reuses: ``tanh`` of the inner term, or the normal cdf."""
+    """The gelu value and what its derivative reuses: ``tanh`` of the inner term, or the normal cdf (None when the
+    C kernel computed the value: its derivative kernel recomputes the term, which costs less than keeping it)."""
     if approximate == "tanh":
+        fused = _fused_gelu("eager_gelu_tanh", x)
+        if fused is not None:
+            return fused, None
         t = _gelu_tanh_inner(x)
         out = np.add(t, 1)
         out *= x
@@ -595,6 +607,9 @@ def _gelu_saving(x, approximate):
 
 def _gelu_np(x, approximate):
     if approximate == "tanh":
+        fused = _fused_gelu("eager_gelu_tanh", x)
+        if fused is not None:
+            return fused
         inner = _gelu_tanh_inner(x)
         inner += 1
         inner *= x
@@ -608,6 +623,10 @@ def _gelu_np(x, approximate):
 def _gelu_derivative_np(x, approximate, saved=None):
     """``gelu'(x)``; ``saved`` is the forward's ``tanh`` of the inner term (tanh) or ``Phi(x)`` (exact)."""
     if approximate == "tanh":
+        if saved is None:
+            fused = _fused_gelu("eager_gelu_tanh_slope", x)
+            if fused is not None:
+                return fused
         t = _gelu_tanh_inner(x) if saved is None else saved
         # 0.5 * (1 + t) + 0.5 * x * (1 - t**2) * sqrt(2 / pi) * (1 + 3 * kappa * x**2), in two buffers.
         out = x * x

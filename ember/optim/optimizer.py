@@ -18,7 +18,6 @@ tensor([0., 0.], requires_grad=True)
 
 from __future__ import annotations
 
-import os
 
 import functools
 import warnings
@@ -654,7 +653,7 @@ def _fused_update(optimizer) -> bool:
     """
     if _FUSED["enabled"] is None:  # checked quietly once: without the extra, eager mode says nothing
         from ember.compiler import kernels
-        _FUSED["enabled"] = os.environ.get("EMBER_FUSED_OPTIM", "1") != "0" and kernels.available()
+        _FUSED["enabled"] = kernels.eager_allowed("EMBER_FUSED_OPTIM")
     if not _FUSED["enabled"]:
         return False
     from ember.compiler.fused_optimizer import fused_update

@@ -18,8 +18,14 @@ def _inputs(n=100_003, seed=0):
     return x, rng.standard_normal(n).astype(np.float32)
 
 
+@pytest.fixture
+def numpy_gelu(monkeypatch):
+    """Eager GELU on its NumPy passes (no C kernel), the reference the kernels are held to."""
+    monkeypatch.setitem(pointwise._STATE, "eager", False)
+
+
 @needs_compiler
-def test_gelu_tanh_matches_eager_within_float32():
+def test_gelu_tanh_matches_eager_within_float32(numpy_gelu):
     x, _ = _inputs()
     out, t = pointwise.gelu_tanh(x)
     expected_out, expected_t = _gelu_saving(x, "tanh")
@@ -28,7 +34,7 @@ def test_gelu_tanh_matches_eager_within_float32():
 
 
 @needs_compiler
-def test_gelu_tanh_backward_is_eager_bit_for_bit():
+def test_gelu_tanh_backward_is_eager_bit_for_bit(numpy_gelu):
     x, grad = _inputs()
     _, t = _gelu_saving(x, "tanh")
     expected = _gelu_derivative_np(x, "tanh", saved=t) * grad
@@ -49,6 +55,20 @@ def _compiled_gelu_step():
         return loss
 
     return step, float(ember.nn.functional.gelu(layer(x), approximate="tanh").sum())
+
+
+@needs_compiler
+def test_eager_gelu_uses_the_kernels_within_float32_of_the_exact_function():
+    x, _ = _inputs(seed=2)
+    value, kept = _gelu_saving(x, "tanh")
+    assert kept is None  # nothing kept for backward: the slope kernel recomputes the tanh term
+    slope = _gelu_derivative_np(x, "tanh")
+    exact = x.astype(np.float64)
+    t = np.tanh(np.sqrt(2 / np.pi) * (exact + 0.044715 * exact ** 3))
+    exact_value = 0.5 * exact * (1 + t)
+    exact_slope = 0.5 * (1 + t) + 0.5 * exact * (1 - t * t) * np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * exact ** 2)
+    np.testing.assert_allclose(value, exact_value, rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(slope, exact_slope, rtol=0, atol=1e-5)  # the slope cancels where it is near 0
 
 
 @needs_compiler
