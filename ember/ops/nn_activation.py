@@ -1030,7 +1030,19 @@ def _dot_along(a, b, axis):
     return _sum_along(a * b, axis)
 
 
+def _rowwise_kernel(name, *arrays):
+    """ember.compiler.rowwise's C kernel ``name`` on float32 arrays (the compile extra), or None: NumPy runs."""
+    if arrays[0].dtype != np.float32:
+        return None
+    from ember.compiler import rowwise
+    return getattr(rowwise, name)(*arrays)
+
+
 def _softmax_np(x, axis):
+    if axis == x.ndim - 1:
+        fused = _rowwise_kernel("softmax", x)
+        if fused is not None:
+            return fused
     out = np.subtract(x, x.max(axis=axis, keepdims=True))
     np.exp(out, out=out)
     sums = _sum_along(out, axis)
@@ -1082,6 +1094,10 @@ class Softmax:
 
 
 def _softmax_grad_np(grad, out, axis):
+    if axis == out.ndim - 1:
+        fused = _rowwise_kernel("softmax_backward", grad, out)
+        if fused is not None:
+            return fused
     result = np.subtract(grad, _dot_along(grad, out, axis))
     result *= out
     return result

@@ -105,12 +105,26 @@ def _row_backward(g, xhat, rstd, center, owned=False):
     return dx
 
 
+def _layer_norm_kernel(rows, weight, bias, eps):
+    """ember.compiler.rowwise's layer_norm C kernel for float32 (the compile extra): ``(out, xhat, rstd)``, or None."""
+    if rows.dtype != np.float32 or any(p is not None and p.dtype != np.float32 for p in (weight, bias)):
+        return None
+    from ember.compiler import rowwise
+    return rowwise.layer_norm(rows, None if weight is None else weight.reshape(-1),
+                              None if bias is None else bias.reshape(-1), eps)
+
+
 def _affine_row_backward(g, xhat, rstd, weight, center, need_x, need_w, need_b):
     """``(grad_x, grad_w, grad_b)`` of ``xhat * weight + bias`` with ``xhat`` the row normalization of x.
 
     ``g * xhat`` is formed once: its column sums are the weight gradient and its product with ``weight``
     the per-row projection of the input gradient, so no ``g * weight`` product has to be reduced.
     """
+    if center and g.dtype == np.float32 and (weight is None or weight.dtype == np.float32):
+        from ember.compiler import rowwise
+        fused = rowwise.layer_norm_backward(g, xhat, rstd, weight, need_x, need_w, need_b)
+        if fused is not None:
+            return fused
     width = g.shape[1]
     grad_w = grad_b = grad_x = None
     product = np.multiply(g, xhat) if need_w or need_x else None
@@ -247,6 +261,12 @@ class LayerNorm:
         width = math.prod(shape[len(shape) - normalized_ndim:])
         dtype = _compute_dtype(x.dtype)
         rows = _as_compute(x.reshape(-1, width), dtype)
+        fused = _layer_norm_kernel(rows, weight, bias, eps)
+        if fused is not None:
+            out, xhat, rstd = fused
+            if _recording(ctx):
+                ctx.xhat, ctx.rstd, ctx.eps = xhat, rstd, eps
+            return _as_compute(out, x.dtype).reshape(shape)
         xhat, rstd = _row_normalize(rows, eps, center=True)
         if _recording(ctx):
             ctx.xhat, ctx.rstd, ctx.eps = xhat, rstd, eps
@@ -271,8 +291,9 @@ class LayerNorm:
 
     def restore_saved(ctx):
         x = ctx.inputs[0]._data
-        rows = x.reshape(ctx.rstd.shape[0], -1)
-        ctx.xhat, ctx.rstd = _row_normalize(_as_compute(rows, _compute_dtype(x.dtype)), ctx.eps, center=True)
+        rows = _as_compute(x.reshape(ctx.rstd.shape[0], -1), _compute_dtype(x.dtype))
+        fused = _layer_norm_kernel(rows, None, None, ctx.eps)  # what the forward ran, so the same bits
+        ctx.xhat, ctx.rstd = fused[1:] if fused is not None else _row_normalize(rows, ctx.eps, center=True)
 
 
 def _rowwise_backward(ctx, grad, x, weight, bias, center):
