@@ -897,7 +897,12 @@ class MaskedFill:
 
     def forward(ctx, a, mask, value):
         ctx.mask = mask
-        out = np.where(mask, np.asarray(value).astype(a.dtype), a)
+        fill = np.asarray(value).astype(a.dtype)
+        if mask.ndim <= a.ndim and np.broadcast_shapes(mask.shape, a.shape) == a.shape:
+            out = np.array(a, copy=True, order="C")  # a copy and a masked write: half of np.where's time
+            np.copyto(out, fill, where=mask)
+            return out
+        out = np.where(mask, fill, a)
         return out if out.dtype == a.dtype else out.astype(a.dtype)
 
     def backward(ctx, grad):
