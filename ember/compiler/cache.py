@@ -94,9 +94,12 @@ class Entry:
             lines.append(self.graph.format())
             lines.extend(f"pass {line}" for line in self.pass_log)
             groups = getattr(self.graph, "fusion_groups", [])
+            fused = {tuple(group): kernel for group, kernel in getattr(self.executor, "fused", [])}
             for i, group in enumerate(groups):
                 names = " -> ".join(self.graph.nodes[j].op.name for j in group)
-                lines.append(f"fusion group {i}: nodes {group[0]}..{group[-1]}: {names}")
+                kernel = fused.get(tuple(group))
+                how = f" -> one C loop: out = {kernel.expression}" if kernel is not None else " (run op by op)"
+                lines.append(f"fusion group {i}: nodes {group[0]}..{group[-1]}: {names}{how}")
             if self.plan is not None:
                 lines.append(self.plan.describe())
         return "\n".join(lines)

@@ -20,6 +20,7 @@ import numpy as np
 from ember.autograd import engine as _engine
 from ember.autograd.engine import Node, accumulator_of
 from ember.autograd.grad_mode import STATE
+from ember.compiler.codegen import fused_group_kernel
 from ember.compiler.pointwise import gelu_tanh, gelu_tanh_backward
 from ember.ops.nn_activation import _gelu_np
 from ember.ops import registry as _registry
@@ -245,6 +246,22 @@ def _backward_step(node, graph, recompute=None):
     return step
 
 
+def _fused_step(kernel, member_steps, buffer):
+    """A fusion group as one step: the generated C loop, or its members one by one when an operand does not fit
+    (a view, another dtype) at run time. It runs at the first member's place: the members are consecutive, so
+    every operand exists there, and nothing is freed before its last reader inside the group has run."""
+
+    def step(env):
+        if not kernel.run(env, buffer):
+            for member in member_steps:
+                member(env)
+    return step
+
+
+def _nothing(env):
+    """A fusion group member whose work its group's first step did."""
+
+
 def _accumulate_step(node, frees_grad):
     leaf = node.leaf
     grad_slot = node.grad_slot
@@ -326,6 +343,17 @@ class ArrayExecutor:
                 steps.append(_accumulate_step(node, node.grad_slot in plan.free_after[i]))
             else:
                 steps.append(_host_step(node, self.externals))
+        self.fused = []  # (group, FusedGroup): fusion groups running as one generated C loop
+        for group in getattr(graph, "fusion_groups", []):
+            kernel = fused_group_kernel(graph, group)
+            if kernel is None:
+                continue
+            buffer_index = plan.buffer_of.get(group[-1])
+            buffer = self.arena[buffer_index] if buffer_index is not None else None
+            steps[group[0]] = _fused_step(kernel, [steps[i] for i in group], buffer)
+            for i in group[1:]:
+                steps[i] = _nothing
+            self.fused.append((group, kernel))
         self.program = [(step, tuple(free)) for step, free in zip(steps, plan.free_after)]
         self.size = len(graph.slots)
         self.outputs_spec = graph.outputs_spec

@@ -1,8 +1,9 @@
 """Elementwise fusion grouping: chains of elementwise ops whose intermediates have one reader.
 
 Each group is a run of elementwise op nodes where every value passed along the chain is read only by the
-next member; a fused kernel could compute the group in one pass without writing the intermediates. The
-NumPy executor runs members one by one; ``explain`` prints the groups.
+next member, so one pass can compute the group without writing the intermediates: ``codegen.py`` generates
+that C loop when every member has an exact C form, and otherwise the executor runs the members one by one;
+``explain`` prints the groups and which of the two runs.
 
 >>> import ember
 >>> from ember.compiler.capture import capture
