@@ -84,12 +84,19 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
         ctx.output_meta = output_meta
         return ctx
 
+    # operands the ctx keeps for backward: the op's own choice (keep_inputs), less one a remat pass recomputes
+    kept = op.keep_inputs(ctx_meta[1]) if op.keep_inputs is not None and ctx_meta is not None \
+        else (True,) * len(operands)
+    kept = tuple(k and i != dropped for i, k in enumerate(kept))
+
     def finish_ctx(ctx, raw, results):
         requires = ctx_meta[0]
         if op.save_inputs:
-            ctx.saved_inputs = tuple(_make(a, requires_grad=requires[i]) if slot is not None and i != dropped
-                                     else scalars[i] for i, (a, (slot, _)) in enumerate(zip(raw, operands)))
-            ctx.saved_versions = tuple(0 if slot is not None else None for slot, _ in operands)
+            ctx.saved_inputs = tuple(_make(a, requires_grad=requires[i]) if slot is not None and kept[i]
+                                     else (scalars[i] if kept[i] else None)
+                                     for i, (a, (slot, _)) in enumerate(zip(raw, operands)))
+            ctx.saved_versions = tuple(0 if slot is not None and kept[i] else None
+                                       for i, (slot, _) in enumerate(operands))
         if op.save_output:
             ctx.saved_outputs = tuple(None if r is None else (r, _VersionStub(), 0, None) for r in results)
 
@@ -201,12 +208,22 @@ def _recomputed_gelu(x):
     return fused[0] if fused is not None else _gelu_np(x, "tanh")  # what the forward ran, so the same bits
 
 
+def _recomputed_forward(node, ctx):
+    """``node``'s output again, from the inputs its ctx keeps: its op's forward on the same arrays."""
+    arrays = [t._data if isinstance(t, Tensor) else t for t in ctx.saved_inputs]
+    op = node.op
+    if op.name == "gelu":  # the executor's fused forward (see _op_step), not the op's
+        return _recomputed_gelu(arrays[0])
+    out = op.forward(_Scratch(), *arrays, **node.attrs) if op.takes_ctx else op.forward(*arrays, **node.attrs)
+    return _as_array(out)
+
+
 def _restore_dropped(ctx, env, recompute, graph, consumer):
     """Put back the operand ``consumer``'s forward dropped (passes/remat.py): the producer's output, recomputed
-    from the input the producer's own ctx keeps."""
+    from the inputs the producer's own ctx keeps."""
     position, producer = recompute
-    producer_ctx = env[graph.nodes[producer].ctx_slot]
-    value = _recomputed_gelu(producer_ctx.saved_inputs[0]._data)
+    producer_node = graph.nodes[producer]
+    value = _recomputed_forward(producer_node, env[producer_node.ctx_slot])
     saved = ctx.saved_inputs
     requires = consumer.ctx_meta[0][position]
     ctx.saved_inputs = saved[:position] + (_make(value, requires_grad=requires),) + saved[position + 1:]

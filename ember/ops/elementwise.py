@@ -87,6 +87,10 @@ class Mul:
     kind = "elementwise"
     save = ("inputs",)
 
+    def keep_inputs(edges):
+        """Each operand is kept only for the other's gradient: ``scores * scale`` keeps no copy of the scores."""
+        return edges[1] is not None, edges[0] is not None
+
     def forward(a, b):
         if a.dtype == np.bool_:
             return np.logical_and(a, b)

@@ -68,7 +68,7 @@ class OpDef:
 
     __slots__ = ("name", "kind", "forward", "backward", "promote", "save_inputs", "save_output",
                  "takes_ctx", "view", "allowed", "ufunc", "differentiable", "inplace_forward", "cls",
-                 "promote_args", "same_dtype_fast", "fast_scalars",
+                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs",
                  "__dict__")
 
     def __init__(self, cls):
@@ -88,6 +88,8 @@ class OpDef:
         if isinstance(save, str):
             save = (save,)
         self.save_inputs = "inputs" in save
+        # ``keep_inputs(next_edges) -> one bool per operand``: which saved operands backward reads (default all)
+        self.keep_inputs = cls.__dict__.get("keep_inputs")
         self.save_output = "output" in save
         self.takes_ctx = _first_parameter(self.forward) == "ctx"
         self.view = getattr(cls, "view", False)
@@ -304,6 +306,8 @@ def _record(node, args, results):
     node.input_meta = tuple(input_meta)
     op = node.op
     if op.save_inputs:
+        if op.keep_inputs is not None:  # the op keeps only the operands its backward will read
+            args = tuple(a if kept else None for a, kept in zip(args, op.keep_inputs(node.next_edges)))
         node.saved_inputs = args
         node.saved_versions = tuple([a._version.value if isinstance(a, Tensor) else None for a in args])
     metas = []

@@ -28,10 +28,11 @@ def test_rematerialized_step_equals_eager():
     np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
     for got, expected in zip(params, eager_params):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
-    assert "remat: 1 saved values recomputed in backward" in run.last_entry.pass_log
+    # the GELU output and both layer_norm outputs, each saved by the Linear that reads it
+    assert "remat: 3 saved values recomputed in backward" in run.last_entry.pass_log
 
 
-def test_consumer_keeps_no_gelu_output_between_forward_and_backward(monkeypatch):
+def test_consumers_keep_no_recomputable_input_between_forward_and_backward(monkeypatch):
     seen = []
     original = executor._restore_dropped
 
@@ -42,7 +43,8 @@ def test_consumer_keeps_no_gelu_output_between_forward_and_backward(monkeypatch)
 
     monkeypatch.setattr(executor, "_restore_dropped", recording)
     _train(True, steps=3)
-    assert seen == [None, (32, 64)] * 2  # two replays; the first call captures eagerly
+    # two replays (the first call captures eagerly), in backward order: ln2 -> Linear, gelu -> Linear, ln1 -> Linear
+    assert seen == [None, (32, 16), None, (32, 64), None, (32, 16)] * 2
 
 
 def test_layer_norm_restores_its_normalized_rows_bit_for_bit():
@@ -76,3 +78,34 @@ def test_exact_gelu_is_not_rematerialized(approximate):
 
     graph = capture(step, (ember.ones(2, 4, requires_grad=True),), {}).graph
     assert recomputed_inputs(graph) == {}
+
+
+def test_scaled_product_keeps_no_copy_of_its_tensor_operand_compiled_or_eager():
+    """``scores * scale`` (a Python number) keeps nothing of ``scores`` for backward (mul's keep_inputs)."""
+    def build():
+        ember.manual_seed(0)
+        model = ember.nn.Sequential(ember.nn.Linear(16, 16), ember.nn.Tanh())
+        return model, ember.optim.SGD(model.parameters(), lr=0.1)
+
+    class Scaled(ember.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(x) * 0.125 + self.inner(x * 2.0) * (x * 3.0)
+
+    def build_scaled():
+        model, opt = build()
+        return Scaled(model), opt
+
+    x = ember.randn(8, 16)
+    target = ember.randn(8, 16)
+    eager_losses, eager_params, _ = train(build_scaled, x, target, compiled=False)
+    losses, params, _ = train(build_scaled, x, target, compiled=True)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    for got, expected in zip(params, eager_params):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    scores = ember.randn(4, requires_grad=True) * 1.0
+    scaled = scores * 0.5
+    assert scaled.grad_fn.saved_inputs[0] is None  # nothing of scores kept: its gradient is grad * 0.5

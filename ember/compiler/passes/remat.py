@@ -5,9 +5,10 @@ what sets its peak memory. Two kinds are recomputed instead of kept:
 
 - an op's own intermediates, when the op defines ``release_saved(ctx)`` / ``restore_saved(ctx)`` (layer_norm's
   normalized rows are recomputed from its input); the executor calls them, nothing is planned here;
-- a tanh-GELU output saved by the op that reads it (``gelu -> linear``: the linear's weight gradient needs it):
-  the GELU input is kept anyway for GELU's own backward, so the consumer drops its copy and the executor
-  recomputes ``gelu(x)`` (the same kernel, so the same bits) just before the consumer's backward.
+- the output of a cheap op saved by the op that reads it (``gelu -> linear`` and ``layer_norm -> linear``: the
+  linear's weight gradient needs its input): the producer's own inputs are kept anyway for the producer's
+  backward, so the consumer drops its copy and the executor recomputes the producer's forward (the same code
+  on the same inputs, so the same bits) just before the consumer's backward.
 
 >>> import ember
 >>> from ember.compiler.capture import capture
@@ -28,12 +29,16 @@ __all__ = ["recomputed_inputs", "RECOMPUTABLE"]
 
 
 def _tanh_gelu(node) -> bool:
-    return (node.op.name == "gelu" and node.attrs.get("approximate") == "tanh" and node.inplace_target is None
-            and not node.attr_slots and node.inputs and node.inputs[0] is not None and node.casts[0] is None)
+    return (node.attrs.get("approximate") == "tanh" and node.inputs and node.inputs[0] is not None
+            and node.casts[0] is None)
 
 
-# Producers whose output can be recomputed from their first input, which their own backward keeps alive.
-RECOMPUTABLE = {"gelu": _tanh_gelu}
+def _keeps_inputs(node) -> bool:
+    return node.op.save_inputs and all(cast is None for cast in node.casts)
+
+
+# Producers whose output can be recomputed from the inputs their own backward keeps alive: cheap, deterministic.
+RECOMPUTABLE = {"gelu": _tanh_gelu, "layer_norm": _keeps_inputs}
 
 
 def recomputed_inputs(graph) -> dict:
@@ -44,7 +49,7 @@ def recomputed_inputs(graph) -> dict:
         if node.kind != "op" or node.ctx_slot is None or len(node.outputs) != 1 or node.outputs[0] is None:
             continue
         rule = RECOMPUTABLE.get(node.op.name)
-        if rule is not None and rule(node):
+        if rule is not None and node.inplace_target is None and not node.attr_slots and rule(node):
             producer_of[node.outputs[0]] = i
     if not producer_of:
         return {}
