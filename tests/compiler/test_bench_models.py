@@ -1,0 +1,53 @@
+"""Every benchmark model (bench/models.py, at --quick size) trained or run under ember.compile gives eager
+mode's numbers step after step: losses, parameters, buffers and optimizer state."""
+
+import numpy as np
+import pytest
+
+import ember
+from bench.workloads import MODEL_WORKLOADS
+
+STEPS = 3
+
+
+def _run(workload, compiled):
+    ember.manual_seed(0)
+    model = workload.build(ember, True)
+    tensors = {name: ember.from_numpy(array) for name, array in workload.inputs(True).items()}
+    if workload.optimizer is None:
+        model.eval()
+
+        def step():
+            with ember.no_grad():
+                return workload.loss(ember, model, tensors)
+        optimizer = None
+    else:
+        optimizer = workload.optimizer(ember, list(model.parameters()))
+
+        def step():
+            optimizer.zero_grad(set_to_none=True)
+            loss = workload.loss(ember, model, tensors)
+            loss.backward()
+            optimizer.step()
+            return loss
+    run = ember.compile(step, fullgraph=True) if compiled else step
+    values = [run().detach().numpy().copy() for _ in range(STEPS)]
+    state = {name: value.detach().numpy().copy() for name, value in model.state_dict().items()}
+    moments = [] if optimizer is None else [
+        np.asarray(value._data).copy() for entry in optimizer.state_dict()["state"].values()
+        for value in entry.values() if hasattr(value, "_data")]
+    return values, state, moments
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_WORKLOADS))
+def test_compiled_benchmark_model_equals_eager(name):
+    workload = MODEL_WORKLOADS[name]
+    eager_values, eager_state, eager_moments = _run(workload, compiled=False)
+    values, state, moments = _run(workload, compiled=True)
+    for got, expected in zip(values, eager_values):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    for key, expected in eager_state.items():
+        np.testing.assert_allclose(state[key], expected, rtol=1e-5, atol=1e-6, err_msg=key)
+    assert len(moments) == len(eager_moments)
+    for got, expected in zip(moments, eager_moments):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
