@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -84,9 +85,13 @@ def compiled_step(lib, workload, quick: bool, state_dict: dict | None, mode: str
 
 
 def measure(lib_name: str, mode: str, name: str, quick: bool, weights_dir: str | None, warmup: int, steps: int,
-            threads: int) -> dict:
-    """One round: import, build, time the first call (capture/compile), ``warmup`` more, then ``steps`` timed."""
+            threads: int, cold_cache: bool = False) -> dict:
+    """One round: import, build, time the first call (capture/compile), ``warmup`` more, then ``steps`` timed.
+    ``cold_cache`` points Ember's kernel cache at an empty directory, so the first call compiles every C kernel."""
     from bench.workloads import MODEL_WORKLOADS
+    if cold_cache:
+        import tempfile
+        os.environ["EMBER_CACHE_DIR"] = tempfile.mkdtemp(prefix="ember-bench-kernels-")
     import_start = time.perf_counter()
     lib = _import_library(lib_name, threads)
     result = {"import_seconds": time.perf_counter() - import_start, "rss_after_import_mb": _rss_mb()}
@@ -111,7 +116,8 @@ def measure(lib_name: str, mode: str, name: str, quick: bool, weights_dir: str |
     step_peak = peak_rss_since_reset_mb() if measured else None
     if step_peak is not None and setup_rss is not None:
         result["step_memory_mb"] = step_peak - setup_rss
-    result.update({"times": times, "first_value": first_value, "shared_weights": state_dict is not None})
+    result.update({"times": times, "first_value": first_value, "shared_weights": state_dict is not None,
+                   "cold_cache": cold_cache})
     return result
 
 
@@ -125,29 +131,34 @@ def run_compiled_workload(name: str, args, weights_dir: str, log):
     columns = {column: Measurement() for column in MODES}
     first_calls = {column: [] for column in MODES}
     step_memories = {column: [] for column in MODES}
+    cold_first_calls = []  # Ember's first call with an empty kernel cache (round 1); later rounds read the cache
     for round_index in range(rounds):
         for column in MODES:
             library, mode = column
             if columns[column].unavailable and not columns[column].times:
                 continue  # torch.compile failing once (no toolchain) fails every round: do not pay for it again
-            result = run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args)
+            cold = library == "ember" and mode == "compiled" and round_index == 0
+            result = run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args, cold)
             _record(columns[column], result, result.get("times"))
             if "first_call_seconds" in result:
                 first_calls[column].append(result["first_call_seconds"])
+                if cold:
+                    cold_first_calls.append(result["first_call_seconds"])
                 columns[column].first_value = result["first_value"]
             if "step_memory_mb" in result:
                 step_memories[column].append(result["step_memory_mb"])
             log(f"  {compiled_row_name(name)} round {round_index + 1}/{rounds} {library} {mode}: " + _describe(result))
     results = {"ember": columns[("ember", "compiled")], "torch": columns[("torch", "eager")]}
     # the memory target is about training steps; an inference pass keeps nothing between calls
+    first_calls[("ember", "cold")] = cold_first_calls
     note = compiled_note(columns, first_calls, step_memories if workload.optimizer is not None else None)
     return Row(compiled_row_name(name), "ms/step", COMPILED_TARGETS.get(name), results, note)
 
 
-def run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args) -> dict:
+def run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args, cold=False) -> dict:
     """Run one round of ``python -m bench.compiled`` in a fresh process (through ``bench.run.run_child``)."""
     arguments = ["--lib", library, "--mode", mode, "--workload", name, "--weights", weights_dir, "--warmup", str(warmup),
-                 "--steps", str(steps), *(["--quick"] if args.quick else [])]
+                 "--steps", str(steps), *(["--quick"] if args.quick else []), *(["--cold-cache"] if cold else [])]
     return run_child(arguments, args.threads, args.timeout, module="bench.compiled")
 
 
@@ -173,9 +184,18 @@ def compiled_note(columns: dict, first_calls: dict, step_memories: dict | None =
         parts.append(f"torch.compile {torch_compiled:.3g} ms{ratio}")
     else:
         parts.append(f"torch.compile unavailable: {columns[('torch', 'compiled')].unavailable}")
-    for (library, mode), label in ((("ember", "compiled"), "Ember"), (("torch", "compiled"), "torch.compile")):
-        if first_calls[(library, mode)]:
-            parts.append(f"first call {label} {statistics.median(first_calls[(library, mode)]):.2f} s")
+    cold, all_ember = first_calls.get(("ember", "cold"), []), first_calls.get(("ember", "compiled"), [])
+    warm = list(all_ember)
+    for value in cold:
+        warm.remove(value)
+    if all_ember:
+        # the first call runs the step once eagerly while capturing it: what compiling adds is the rest
+        eager_step = f", one eager step {ember_eager / 1e3:.2f} s" if ember_eager is not None else ""
+        split = (f" (empty kernel cache {max(cold):.2f} s, from the disk cache {statistics.median(warm):.2f} s)"
+                 if cold and warm else "")
+        parts.append(f"first call Ember {statistics.median(all_ember):.2f} s{split}{eager_step}")
+    if first_calls.get(("torch", "compiled")):
+        parts.append(f"first call torch.compile {statistics.median(first_calls[('torch', 'compiled')]):.2f} s")
     step_memory = {column: max(values) for column, values in step_memories.items() if values}
     if ("ember", "compiled") in step_memory and ("ember", "eager") in step_memory:
         compiled_mb, eager_mb = step_memory[("ember", "compiled")], step_memory[("ember", "eager")]
@@ -206,9 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cold-cache", action="store_true", help="compile Ember's C kernels into an empty cache")
     args = parser.parse_args(argv)
     try:
-        result = measure(args.lib, args.mode, args.workload, args.quick, args.weights, args.warmup, args.steps, args.threads)
+        result = measure(args.lib, args.mode, args.workload, args.quick, args.weights, args.warmup, args.steps, args.threads,
+                         args.cold_cache)
     except Exception as error:
         traceback.print_exc(file=sys.stderr)
         result = {"unavailable": _reason(error)}
