@@ -97,7 +97,13 @@ class SlowDataset(Dataset):
 
 
 def _children():
-    return {p.pid for p in multiprocessing.active_children()}
+    pids = set()
+    for process in multiprocessing.active_children():
+        try:
+            pids.add(process.pid)
+        except ValueError:  # closed meanwhile (a loader freed by the garbage collector stopped it): not a child
+            pass
+    return pids
 
 
 @pytest.fixture(autouse=True)
