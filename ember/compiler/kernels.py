@@ -34,7 +34,7 @@ import tempfile
 import threading
 import warnings
 
-__all__ = ["load_kernels", "pointer", "available", "eager_allowed", "cache_dir", "num_threads", "OMP_PARALLEL_FOR"]
+__all__ = ["load_kernels", "pointer", "available", "eager_allowed", "EagerKernels", "cache_dir", "num_threads", "OMP_PARALLEL_FOR"]
 
 _LOADED: dict = {}
 _LOCK = threading.Lock()
@@ -129,6 +129,30 @@ def eager_allowed(switch: str | None = None) -> bool:
     if os.environ.get("EMBER_FUSED_KERNELS", "1") == "0" or (switch and os.environ.get(switch, "1") == "0"):
         return False
     return available()
+
+
+class EagerKernels:
+    """A kernel library that eager-mode ops use: compiled or loaded on first use when :func:`eager_allowed`
+    (``switch`` is the family's opt-out variable), else None. ``state`` (``lib``, ``checked``) is the module's cache.
+
+    >>> lib = EagerKernels("int seven(void) { return 7; }", "int seven(void);", "EMBER_FUSED_DOCTEST").library()
+    >>> lib is None or lib.seven() == 7
+    True
+    """
+
+    def __init__(self, source: str, declarations: str, switch: str):
+        self.source = source
+        self.declarations = declarations
+        self.switch = switch
+        self.state = {"lib": None, "checked": False}
+
+    def library(self):
+        state = self.state
+        if not state["checked"]:
+            state["checked"] = True
+            if eager_allowed(self.switch):
+                state["lib"] = load_kernels(self.source, self.declarations)
+        return state["lib"]
 
 
 def _warn_once(reason):

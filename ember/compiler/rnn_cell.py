@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.compiler.kernels import eager_allowed, load_kernels
+from ember.compiler.kernels import EagerKernels
 from ember.compiler.pointwise import TANH_SOURCE
 
 __all__ = ["lstm_forward", "lstm_backward", "LstmForward", "LstmBackward", "enabled"]
@@ -122,7 +122,8 @@ void ember_lstm_backward(const float* dht, long dht_row, const float* g, long g_
 """
 
 _F32 = np.dtype(np.float32)
-_STATE = {"lib": None, "checked": False}
+_EAGER = EagerKernels(_SOURCE, _DECLARATIONS, "EMBER_FUSED_RNN")
+_STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 
 
 def enabled() -> bool:
@@ -132,11 +133,7 @@ def enabled() -> bool:
     >>> isinstance(enabled(), bool)
     True
     """
-    if not _STATE["checked"]:
-        _STATE["checked"] = True
-        if eager_allowed("EMBER_FUSED_RNN"):
-            _STATE["lib"] = load_kernels(_SOURCE, _DECLARATIONS)
-    return _STATE["lib"] is not None
+    return _EAGER.library() is not None
 
 
 def _step_layout(idx):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.compiler.kernels import eager_allowed, load_kernels, pointer
+from ember.compiler.kernels import EagerKernels, pointer
 
 __all__ = ["softmax", "softmax_backward", "layer_norm", "layer_norm_backward", "enabled"]
 
@@ -176,7 +176,8 @@ void ember_layer_norm_backward(const float* restrict g, const float* restrict xh
 """
 
 _F32 = np.dtype(np.float32)
-_STATE = {"lib": None, "checked": False}
+_EAGER = EagerKernels("#include <string.h>\n" + _SOURCE, _DECLARATIONS, "EMBER_FUSED_ROWWISE")
+_STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 
 
 def enabled() -> bool:
@@ -185,11 +186,7 @@ def enabled() -> bool:
     >>> isinstance(enabled(), bool)
     True
     """
-    if not _STATE["checked"]:
-        _STATE["checked"] = True
-        if eager_allowed("EMBER_FUSED_ROWWISE"):
-            _STATE["lib"] = load_kernels("#include <string.h>\n" + _SOURCE, _DECLARATIONS)
-    return _STATE["lib"] is not None
+    return _EAGER.library() is not None
 
 
 def _fits(*arrays) -> bool:

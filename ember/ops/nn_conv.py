@@ -118,6 +118,11 @@ def _out_size(size, kernel, stride, dilation, pad):
 
 def _conv_columns(x, kernel, stride, dilation, pads, out):
     """im2col in the GEMM layout (C * K, N * L): channel-major rows, batch-major columns."""
+    if len(kernel) == 2 and x.dtype == np.float32:
+        from ember.compiler import im2col  # one C pass, padding included (the compile extra), else None
+        cols = im2col.columns(x, kernel, stride, dilation, pads, out)
+        if cols is not None:
+            return cols
     n, c = x.shape[:2]
     windows = _windows(_pad(x, pads), kernel, stride, dilation, out)
     d = len(kernel)
