@@ -24,6 +24,7 @@ from ember.compiler.codegen import fused_group_kernel
 from ember.compiler.pointwise import gelu_tanh, gelu_tanh_backward
 from ember.ops.nn_activation import _gelu_np
 from ember.ops import registry as _registry
+from ember.ops.nn_conv import _conv_forward
 from ember.tensor import Tensor, _make
 
 __all__ = ["ArrayExecutor", "AutogradExecutor", "build_output"]
@@ -275,6 +276,39 @@ def _fused_step(kernel, member_steps, buffer):
     return step
 
 
+def _folded_conv_step(graph, conv, norm):
+    """``batch_norm(conv(x, W, b))`` in evaluation as one convolution with the folded weight and bias, which are
+    recomputed only when a parameter's version or array, or a running statistic's value, changes."""
+    x_slot, w_slot, b_slot = conv.inputs[:3]
+    gamma_slot, beta_slot = norm.inputs[1], norm.inputs[2]
+    params = [s for s in (w_slot, b_slot, gamma_slot, beta_slot) if s is not None]
+    owners = [graph.slots[s].owner for s in params if isinstance(graph.slots[s].owner, Tensor)]
+    mean, var, eps = norm.attrs["running_mean"], norm.attrs["running_var"], norm.attrs["eps"]
+    stride, pads, dilation, groups = (conv.attrs[k] for k in ("stride", "pads", "dilation", "groups"))
+    out_slot = norm.outputs[0]
+    cache = {"key": None}
+
+    def fold(env):
+        w = env[w_slot]
+        dtype = w.dtype
+        rstd = (1.0 / np.sqrt(var.astype(dtype) + eps)).astype(dtype, copy=False)  # as batch_norm's evaluation
+        scale = rstd if gamma_slot is None else env[gamma_slot] * rstd
+        shift = -mean.astype(dtype) if b_slot is None else env[b_slot] - mean.astype(dtype)
+        bias = shift * scale
+        if beta_slot is not None:
+            bias += env[beta_slot]
+        return (w * scale.reshape((-1,) + (1,) * (w.ndim - 1))).astype(dtype, copy=False), bias.astype(dtype, copy=False)
+
+    def step(env):
+        key = (tuple(id(env[s]) for s in params), tuple(o._version.value for o in owners), mean.tobytes(),
+               var.tobytes())
+        if key != cache["key"]:
+            cache["weight"], cache["bias"] = fold(env)
+            cache["key"] = key
+        env[out_slot] = _conv_forward(env[x_slot], cache["weight"], cache["bias"], stride, pads, dilation, groups)[0]
+    return step
+
+
 def _nothing(env):
     """A fusion group member whose work its group's first step did."""
 
@@ -360,6 +394,9 @@ class ArrayExecutor:
                 steps.append(_accumulate_step(node, node.grad_slot in plan.free_after[i]))
             else:
                 steps.append(_host_step(node, self.externals))
+        for conv, norm in getattr(graph, "folded", []):  # passes/fold_batchnorm.py
+            steps[conv] = _folded_conv_step(graph, graph.nodes[conv], graph.nodes[norm])
+            steps[norm] = _nothing
         self.fused = []  # (group, FusedGroup): fusion groups running as one generated C loop
         for group in getattr(graph, "fusion_groups", []):
             kernel = fused_group_kernel(graph, group)

@@ -1,20 +1,23 @@
 """Graph passes, one per file: dead code elimination, common subexpression elimination, elementwise fusion
-grouping, rematerialization. ``run_passes`` applies them in order and returns what each did (printed by
+grouping, rematerialization, conv-batch-norm folding. ``run_passes`` applies them in order and returns what each did (printed by
 ``explain``).
 
 >>> from ember.compiler.graph import Graph
->>> run_passes(Graph())
-['dce: removed 0 nodes', 'cse: merged 0 nodes', 'fusion: 0 groups', 'remat: 0 saved values recomputed in backward']
+>>> run_passes(Graph())  # doctest: +NORMALIZE_WHITESPACE
+['dce: removed 0 nodes', 'cse: merged 0 nodes', 'fusion: 0 groups', 'remat: 0 saved values recomputed in backward',
+ 'fold: 0 batch norms folded into convolutions']
 """
 
 from __future__ import annotations
 
 from ember.compiler.passes.cse import eliminate_common_subexpressions
 from ember.compiler.passes.dce import eliminate_dead_code
+from ember.compiler.passes.fold_batchnorm import conv_batchnorm_pairs
 from ember.compiler.passes.fusion import fusion_groups
 from ember.compiler.passes.remat import recomputed_inputs
 
-__all__ = ["run_passes", "eliminate_dead_code", "eliminate_common_subexpressions", "fusion_groups", "recomputed_inputs"]
+__all__ = ["run_passes", "eliminate_dead_code", "eliminate_common_subexpressions", "fusion_groups", "recomputed_inputs",
+           "conv_batchnorm_pairs"]
 
 
 def run_passes(graph) -> list:
@@ -24,5 +27,7 @@ def run_passes(graph) -> list:
     groups = fusion_groups(graph)
     graph.fusion_groups = groups
     graph.recompute = recomputed_inputs(graph)
+    graph.folded = conv_batchnorm_pairs(graph)
     return [f"dce: removed {removed} nodes", f"cse: merged {merged} nodes", f"fusion: {len(groups)} groups",
-            f"remat: {len(graph.recompute)} saved values recomputed in backward"]
+            f"remat: {len(graph.recompute)} saved values recomputed in backward",
+            f"fold: {len(graph.folded)} batch norms folded into convolutions"]
