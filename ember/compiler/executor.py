@@ -309,6 +309,78 @@ def _folded_conv_step(graph, conv, norm):
     return step
 
 
+class _ChainCtx:
+    """What a fused scale/mask/softmax chain keeps for its fused backward: the probabilities and the mask."""
+
+    __slots__ = ("y", "mask")
+
+    def __init__(self, y, mask):
+        self.y = y
+        self.mask = mask
+
+
+def _fuse_softmax_chain(graph, chain, steps):
+    """Replace ``chain``'s forward steps (and its backward steps, if any) by one C pass each; when the arrays do
+    not fit the kernels in a call, that call runs the original steps."""
+    from ember.compiler import rowwise
+    members = chain.forward_nodes()
+    softmax = graph.nodes[chain.softmax]
+    x_slot = graph.nodes[members[0]].inputs[0]
+    scale = graph.nodes[chain.scale].scalars[1] if chain.scale is not None else None
+    masked = graph.nodes[chain.mask] if chain.mask is not None else None
+    mask_slot, fill = (masked.inputs[1], float(masked.scalars[2])) if masked is not None else (None, None)
+    out_slot, ctx_slot = softmax.outputs[0], softmax.ctx_slot
+    forward_steps = [steps[i] for i in members]
+    state = {"fused": False}
+
+    def forward(env):
+        mask = env[mask_slot] if mask_slot is not None else None
+        y = rowwise.scaled_masked_softmax(env[x_slot], scale, mask, fill)
+        state["fused"] = y is not None
+        if y is None:
+            for member in forward_steps:
+                member(env)
+            return
+        env[out_slot] = y
+        if ctx_slot is not None:
+            env[ctx_slot] = _ChainCtx(y, mask)
+
+    steps[members[0]] = forward
+    for i in members[1:]:
+        steps[i] = _nothing
+    if chain.backward is None:
+        return
+    present = [i for i in chain.backward if i is not None]
+    backward_steps = [steps[i] for i in present]
+    grad_slot = graph.nodes[present[0]].grad_inputs[0]
+    result_slot = graph.nodes[present[-1]].outputs[0]
+
+    def backward(env):
+        if not state["fused"]:
+            backward_steps[0](env)
+            return
+        ctx = env[ctx_slot]
+        grad = env[grad_slot]
+        result = rowwise.scaled_masked_softmax_backward(grad, ctx.y, scale, ctx.mask)
+        if result is None:  # the gradient is not a contiguous float32 array: the same ops in NumPy
+            result = np.subtract(grad, np.einsum("...i,...i->...", grad, ctx.y)[..., None]) * ctx.y
+            if ctx.mask is not None:
+                result = np.where(ctx.mask, np.float32(0), result)
+            if scale is not None:
+                result *= np.float32(scale)
+        env[result_slot] = result
+
+    def unfused_only(original):
+        def step(env):
+            if not state["fused"]:
+                original(env)
+        return step
+
+    steps[present[0]] = backward
+    for i, original in zip(present[1:], backward_steps[1:]):
+        steps[i] = unfused_only(original)
+
+
 def _nothing(env):
     """A fusion group member whose work its group's first step did."""
 
@@ -397,6 +469,8 @@ class ArrayExecutor:
         for conv, norm in getattr(graph, "folded", []):  # passes/fold_batchnorm.py
             steps[conv] = _folded_conv_step(graph, graph.nodes[conv], graph.nodes[norm])
             steps[norm] = _nothing
+        for chain in getattr(graph, "softmax_chains", []):  # passes/softmax_chain.py
+            _fuse_softmax_chain(graph, chain, steps)
         self.fused = []  # (group, FusedGroup): fusion groups running as one generated C loop
         for group in getattr(graph, "fusion_groups", []):
             kernel = fused_group_kernel(graph, group)

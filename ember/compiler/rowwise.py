@@ -19,15 +19,22 @@ True
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember.compiler.kernels import EagerKernels, pointer
 
-__all__ = ["softmax", "softmax_backward", "layer_norm", "layer_norm_backward", "enabled"]
+__all__ = ["softmax", "softmax_backward", "scaled_masked_softmax", "scaled_masked_softmax_backward", "layer_norm",
+           "layer_norm_backward", "enabled"]
 
 _DECLARATIONS = """
 void ember_softmax(const float* x, float* out, long rows, long n);
 void ember_softmax_backward(const float* grad, const float* out, float* result, long rows, long n);
+void ember_scaled_masked_softmax(const float* x, float* out, long rows, long n, int scaled, float scale,
+                                 const unsigned char* mask, long mask_rows, float fill);
+void ember_scaled_masked_softmax_backward(const float* grad, const float* y, float* result, long rows, long n,
+                                          int scaled, float scale, const unsigned char* mask, long mask_rows);
 void ember_layer_norm(const float* x, const float* w, const float* b, float* xhat, float* rstd, float* out,
                       long rows, long n, float eps);
 void ember_layer_norm_backward(const float* g, const float* xhat, const float* rstd, const float* w, float* dx,
@@ -78,28 +85,68 @@ static float ember_row_max(const float* restrict x, long n) {
     return m;
 }
 
-void ember_softmax(const float* restrict x, float* restrict out, long rows, long n) {
+/* Softmax of one row; src may be dst (no restrict: the compiler checks the overlap once per loop). */
+static void ember_softmax_row(const float* src, float* dst, long n) {
+    /* The max skips NaN; a NaN still reaches the sum, so the whole row becomes NaN, as in NumPy and torch. */
+    float m = ember_row_max(src, n);
+    if (m == -INFINITY) {  /* an all -inf row is NaN (-inf - -inf) */
+        for (long j = 0; j < n; j++) dst[j] = NAN;
+        return;
+    }
+    float acc[EMBER_LANES] = {0};
+    long j = 0;
+    for (; j + EMBER_LANES <= n; j += EMBER_LANES)
+        for (int l = 0; l < EMBER_LANES; l++) {
+            float e = ember_expf(src[j + l] - m);
+            dst[j + l] = e;
+            acc[l] += e;
+        }
+    for (; j < n; j++) { float e = ember_expf(src[j] - m); dst[j] = e; acc[0] += e; }
+    float inv = 1.0f / ember_lanes_sum(acc);
+    for (long k = 0; k < n; k++) dst[k] = dst[k] * inv;
+}
+
+/* softmax(masked_fill(x * scale, mask, fill)) over rows; mask (or NULL) has mask_rows rows, repeated. */
+void ember_scaled_masked_softmax(const float* restrict x, float* restrict out, long rows, long n, int scaled,
+                                 float scale, const unsigned char* restrict mask, long mask_rows, float fill) {
     for (long i = 0; i < rows; i++) {
         const float* restrict xr = x + i * n;
         float* restrict orow = out + i * n;
-        /* The max skips NaN; a NaN still reaches the sum, so the whole row becomes NaN, as in NumPy and torch. */
-        float m = ember_row_max(xr, n);
-        if (m == -INFINITY) {  /* an all -inf row is NaN (-inf - -inf) */
-            for (long j = 0; j < n; j++) orow[j] = NAN;
-            continue;
+        if (scaled) for (long j = 0; j < n; j++) orow[j] = xr[j] * scale;
+        else memcpy(orow, xr, n * sizeof(float));
+        if (mask) {
+            const unsigned char* restrict mr = mask + (i % mask_rows) * n;
+            for (long j = 0; j < n; j++) orow[j] = mr[j] ? fill : orow[j];
         }
+        ember_softmax_row(orow, orow, n);
+    }
+}
+
+/* Its backward: ((grad - sum(grad * y)) * y, 0 where masked) * scale, the unfused ops' order. */
+void ember_scaled_masked_softmax_backward(const float* restrict grad, const float* restrict y, float* restrict result,
+                                          long rows, long n, int scaled, float scale,
+                                          const unsigned char* restrict mask, long mask_rows) {
+    for (long i = 0; i < rows; i++) {
+        const float* restrict g = grad + i * n;
+        const float* restrict yr = y + i * n;
+        float* restrict r = result + i * n;
         float acc[EMBER_LANES] = {0};
         long j = 0;
         for (; j + EMBER_LANES <= n; j += EMBER_LANES)
-            for (int l = 0; l < EMBER_LANES; l++) {
-                float e = ember_expf(xr[j + l] - m);
-                orow[j + l] = e;
-                acc[l] += e;
-            }
-        for (; j < n; j++) { float e = ember_expf(xr[j] - m); orow[j] = e; acc[0] += e; }
-        float inv = 1.0f / ember_lanes_sum(acc);
-        for (long k = 0; k < n; k++) orow[k] = orow[k] * inv;
+            for (int l = 0; l < EMBER_LANES; l++) acc[l] += g[j + l] * yr[j + l];
+        for (; j < n; j++) acc[0] += g[j] * yr[j];
+        float dot = ember_lanes_sum(acc);
+        for (long k = 0; k < n; k++) r[k] = (g[k] - dot) * yr[k];
+        if (mask) {
+            const unsigned char* restrict mr = mask + (i % mask_rows) * n;
+            for (long k = 0; k < n; k++) r[k] = mr[k] ? 0.0f : r[k];
+        }
+        if (scaled) for (long k = 0; k < n; k++) r[k] = r[k] * scale;
     }
+}
+
+void ember_softmax(const float* restrict x, float* restrict out, long rows, long n) {
+    for (long i = 0; i < rows; i++) ember_softmax_row(x + i * n, out + i * n, n);
 }
 
 void ember_softmax_backward(const float* restrict grad, const float* restrict out, float* restrict result,
@@ -215,6 +262,64 @@ def softmax(x):
     rows, n = _rows_of(x)
     _STATE["lib"].ember_softmax(pointer(x), pointer(out), rows, n)
     return out
+
+
+def _mask_rows(mask, shape):
+    """The mask as (rows, n) uint8 rows that repeat over ``shape``'s rows, or None when it broadcasts otherwise."""
+    dims = list(mask.shape)
+    while dims and dims[0] == 1:
+        dims.pop(0)
+    if mask.dtype != np.bool_ or not mask.flags.c_contiguous or not dims or tuple(dims) != tuple(shape[len(shape) - len(dims):]):
+        return None
+    rows = mask.size // shape[-1]
+    if rows == 0 or (math.prod(shape[:-1]) % rows):
+        return None
+    return mask.reshape(rows, shape[-1]).view(np.uint8)
+
+
+def _chain_arguments(shape, scale, mask):
+    """The kernels' (scaled, scale, mask pointer, mask rows) for ``scale``/``mask`` (either may be None), or None
+    when the mask does not repeat over the leading dims."""
+    rows_of_mask = None if mask is None else _mask_rows(mask, shape)
+    if mask is not None and rows_of_mask is None:
+        return None
+    return (int(scale is not None), 0.0 if scale is None else scale,
+            _null() if mask is None else pointer(rows_of_mask, "unsigned char[]"),
+            1 if mask is None else rows_of_mask.shape[0])
+
+
+def scaled_masked_softmax(x, scale, mask, fill):
+    """``softmax(masked_fill(x * scale, mask, fill), -1)`` in one pass (``scale``/``mask`` may be None), as a new
+    array, or None (see :func:`softmax`; the mask must repeat over the leading dims, like a causal mask).
+
+    >>> import numpy as np
+    >>> y = scaled_masked_softmax(np.zeros((1, 3), np.float32), 2.0, np.array([False, False, True]), -np.inf)
+    >>> y is None or y.tolist() == [[0.5, 0.5, 0.0]]
+    True
+    """
+    if x.ndim == 0 or x.size == 0 or not _fits(x) or not enabled():
+        return None
+    arguments = _chain_arguments(x.shape, scale, mask)
+    if arguments is None:
+        return None
+    out = np.empty_like(x)
+    rows, n = _rows_of(x)
+    _STATE["lib"].ember_scaled_masked_softmax(pointer(x), pointer(out), rows, n, *arguments,
+                                              0.0 if fill is None else fill)
+    return out
+
+
+def scaled_masked_softmax_backward(grad, y, scale, mask):
+    """The input gradient of :func:`scaled_masked_softmax` given its output ``y``, or None."""
+    if y.ndim == 0 or y.size == 0 or grad.shape != y.shape or not _fits(grad, y) or not enabled():
+        return None
+    arguments = _chain_arguments(y.shape, scale, mask)
+    if arguments is None:
+        return None
+    result = np.empty_like(y)
+    rows, n = _rows_of(y)
+    _STATE["lib"].ember_scaled_masked_softmax_backward(pointer(grad), pointer(y), pointer(result), rows, n, *arguments)
+    return result
 
 
 def softmax_backward(grad, out):

@@ -1,10 +1,11 @@
 """Graph passes, one per file: dead code elimination, common subexpression elimination, elementwise fusion
-grouping, rematerialization, conv-batch-norm folding. ``run_passes`` applies them in order and returns what each did (printed by
-``explain``).
+grouping, scale/mask/softmax chains, rematerialization and conv-batch-norm folding. ``run_passes`` applies
+them in order and returns what each did (printed by ``explain``).
 
 >>> from ember.compiler.graph import Graph
 >>> run_passes(Graph())  # doctest: +NORMALIZE_WHITESPACE
-['dce: removed 0 nodes', 'cse: merged 0 nodes', 'fusion: 0 groups', 'remat: 0 saved values recomputed in backward',
+['dce: removed 0 nodes', 'cse: merged 0 nodes', 'fusion: 0 groups, 0 scale/mask/softmax chains',
+ 'remat: 0 saved values recomputed in backward',
  'fold: 0 batch norms folded into convolutions']
 """
 
@@ -15,9 +16,10 @@ from ember.compiler.passes.dce import eliminate_dead_code
 from ember.compiler.passes.fold_batchnorm import conv_batchnorm_pairs
 from ember.compiler.passes.fusion import fusion_groups
 from ember.compiler.passes.remat import recomputed_inputs
+from ember.compiler.passes.softmax_chain import softmax_chains
 
 __all__ = ["run_passes", "eliminate_dead_code", "eliminate_common_subexpressions", "fusion_groups", "recomputed_inputs",
-           "conv_batchnorm_pairs"]
+           "conv_batchnorm_pairs", "softmax_chains"]
 
 
 def run_passes(graph) -> list:
@@ -28,6 +30,8 @@ def run_passes(graph) -> list:
     graph.fusion_groups = groups
     graph.recompute = recomputed_inputs(graph)
     graph.folded = conv_batchnorm_pairs(graph)
-    return [f"dce: removed {removed} nodes", f"cse: merged {merged} nodes", f"fusion: {len(groups)} groups",
+    graph.softmax_chains = softmax_chains(graph)
+    return [f"dce: removed {removed} nodes", f"cse: merged {merged} nodes",
+            f"fusion: {len(groups)} groups, {len(graph.softmax_chains)} scale/mask/softmax chains",
             f"remat: {len(graph.recompute)} saved values recomputed in backward",
             f"fold: {len(graph.folded)} batch norms folded into convolutions"]

@@ -1,0 +1,69 @@
+"""Scale/mask/softmax chains (passes/softmax_chain.py) run as one C pass forward and one backward, with
+eager mode's numbers."""
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def _attention_step(mask, scale, masked, train=True):
+    ember.manual_seed(0)
+    qk = ember.nn.Linear(8, 16)
+    optimizer = ember.optim.SGD(qk.parameters(), lr=0.1)
+
+    def step(x):
+        q, k = qk(x).reshape(2, 2, 5, 8).unbind(1)  # (batch, time, dim) twice
+        scores = q @ k.transpose(-2, -1)
+        if scale:
+            scores = scores * 0.35
+        if masked:
+            scores = scores.masked_fill(mask, float("-inf"))
+        probabilities = ember.softmax(scores, dim=-1)
+        loss = (probabilities * ember.arange(5.0)).sum()
+        if train:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return loss
+    return step, qk
+
+
+@pytest.mark.parametrize("scale,masked", [(True, True), (True, False), (False, True)])
+def test_fused_chain_trains_like_eager(scale, masked):
+    mask = ember.triu(ember.ones(5, 5, dtype=ember.bool), diagonal=1)
+    x = ember.randn(10, 8)
+    runs = []
+    for compiled in (False, True):
+        step, layer = _attention_step(mask, scale, masked)
+        run = ember.compile(step) if compiled else step
+        losses = [float(run(x)) for _ in range(4)]
+        runs.append((losses, layer.weight.detach().numpy().copy(), run))
+    (eager_losses, eager_weight, _), (losses, weight, run) = runs
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    np.testing.assert_allclose(weight, eager_weight, rtol=1e-6, atol=1e-7)
+    assert "1 scale/mask/softmax chains" in run.last_entry.pass_log[2]
+
+
+def test_a_mask_that_does_not_repeat_over_rows_runs_op_by_op():
+    mask = ember.rand(2, 5, 5) > 0.5  # a different mask per batch entry: not one repeated block
+    mask[..., 0] = False  # never a fully masked row
+    x = ember.randn(10, 8)
+    step, _ = _attention_step(mask, True, True, train=False)
+    compiled = ember.compile(step)
+    compiled(x)
+    np.testing.assert_allclose(float(compiled(x)), float(step(x)), rtol=1e-6)
+
+
+def test_inference_chain_without_backward():
+    mask = ember.triu(ember.ones(5, 5, dtype=ember.bool), diagonal=1)
+    x = ember.randn(10, 8)
+    step, _ = _attention_step(mask, True, True, train=False)
+
+    def infer(x):
+        with ember.no_grad():
+            return step(x)
+    compiled = ember.compile(infer)
+    compiled(x)
+    np.testing.assert_allclose(float(compiled(x)), float(infer(x)), rtol=1e-6)
+    assert "1 scale/mask/softmax chains" in compiled.last_entry.pass_log[2]
