@@ -385,16 +385,26 @@ def _nothing(env):
     """A fusion group member whose work its group's first step did."""
 
 
+def _take(env, slot):
+    """The array in ``slot``, which is emptied (so that the caller's expression holds the only reference)."""
+    array = env[slot]
+    env[slot] = None
+    return array
+
+
 def _accumulate_step(node, frees_grad):
+    """``leaf.grad`` gets the gradient. When this is the gradient's last reader and its array is this call's own
+    (not an arena buffer the next call overwrites), ``.grad`` takes the array without a copy, as in eager mode."""
     leaf = node.leaf
     grad_slot = node.grad_slot
     out = node.outputs[0]
 
     def step(env):
-        grad = _make(env[grad_slot])
-        if frees_grad:
-            env[grad_slot] = None  # lets the engine take the array instead of copying it
-        accumulator_of(leaf).accumulate(grad, False)
+        if frees_grad:  # a tensor and array only the engine holds: .grad takes them, no copy
+            accumulator_of(leaf).accumulate(_make(_take(env, grad_slot)), False)
+        else:
+            shared = _make(env[grad_slot])  # referenced here too: the engine copies it (the array lives on)
+            accumulator_of(leaf).accumulate(shared, False)
         env[out] = leaf.grad._data
     return step
 
@@ -451,6 +461,7 @@ class ArrayExecutor:
         version_owner = {slot: cell for slot, cell in self._input_owner_cells.items()}
         version_owner.update({slot: (t,) for slot, t in self.externals})
         recompute = getattr(graph, "recompute", {})  # passes/remat.py
+        arena_slots = {graph.nodes[i].outputs[0] for i in plan.buffer_of}
         steps = []
         for i, node in enumerate(graph.nodes):
             if node.kind == "op":
@@ -463,7 +474,8 @@ class ArrayExecutor:
             elif node.kind == "backward":
                 steps.append(_backward_step(node, graph, recompute.get(node.forward_index)))
             elif node.kind == "accumulate":
-                steps.append(_accumulate_step(node, node.grad_slot in plan.free_after[i]))
+                owned = node.grad_slot in plan.free_after[i] and node.grad_slot not in arena_slots
+                steps.append(_accumulate_step(node, owned))
             else:
                 steps.append(_host_step(node, self.externals))
         for conv, norm in getattr(graph, "folded", []):  # passes/fold_batchnorm.py

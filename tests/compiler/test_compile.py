@@ -476,3 +476,19 @@ def test_debug_env_prints_on_capture(monkeypatch, capsys):
     f(ember.ones(2))
     err = capsys.readouterr().err
     assert "graph:" in err and "activations:" in err and "recompiling" in err
+
+
+def test_replayed_gradients_are_fresh_arrays_each_step():
+    """A replayed step hands its gradient arrays to ``.grad`` without copying them, but never an array a later
+    call writes again: a ``.grad`` kept from one step does not change in the next."""
+    model, opt = _setup("mlp")
+    step = ember.compile(_train_step(model, opt))
+    x, y = _data("mlp", 0)
+    step(x, y)
+    step(x, y)
+    kept = [p.grad for p in model.parameters()]
+    values = [g.numpy().copy() for g in kept]
+    step(x, y)
+    for g, value in zip(kept, values):
+        np.testing.assert_array_equal(g.numpy(), value)
+    assert all(p.grad is not g for p, g in zip(model.parameters(), kept))
