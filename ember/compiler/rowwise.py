@@ -73,6 +73,31 @@ static inline float ember_lanes_sum(const float* acc) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+static inline float ember_sum(const float* restrict x, long n) {
+    float acc[EMBER_LANES] = {0};
+    long j = 0;
+    for (; j + EMBER_LANES <= n; j += EMBER_LANES)
+        for (int l = 0; l < EMBER_LANES; l++) acc[l] += x[j + l];
+    for (; j < n; j++) acc[0] += x[j];
+    return ember_lanes_sum(acc);
+}
+
+static inline float ember_dot(const float* restrict a, const float* restrict b, long n) {
+    float acc[EMBER_LANES] = {0};
+    long j = 0;
+    for (; j + EMBER_LANES <= n; j += EMBER_LANES)
+        for (int l = 0; l < EMBER_LANES; l++) acc[l] += a[j + l] * b[j + l];
+    for (; j < n; j++) acc[0] += a[j] * b[j];
+    return ember_lanes_sum(acc);
+}
+
+/* Softmax's input gradient for one row: (g - sum(g * y)) * y. */
+static inline void ember_softmax_backward_row(const float* restrict g, const float* restrict y, float* restrict r,
+                                              long n) {
+    float dot = ember_dot(g, y, n);
+    for (long k = 0; k < n; k++) r[k] = (g[k] - dot) * y[k];
+}
+
 static float ember_row_max(const float* restrict x, long n) {
     float acc[EMBER_LANES];
     for (int l = 0; l < EMBER_LANES; l++) acc[l] = -INFINITY;
@@ -127,16 +152,8 @@ void ember_scaled_masked_softmax_backward(const float* restrict grad, const floa
                                           long rows, long n, int scaled, float scale,
                                           const unsigned char* restrict mask, long mask_rows) {
     for (long i = 0; i < rows; i++) {
-        const float* restrict g = grad + i * n;
-        const float* restrict yr = y + i * n;
         float* restrict r = result + i * n;
-        float acc[EMBER_LANES] = {0};
-        long j = 0;
-        for (; j + EMBER_LANES <= n; j += EMBER_LANES)
-            for (int l = 0; l < EMBER_LANES; l++) acc[l] += g[j + l] * yr[j + l];
-        for (; j < n; j++) acc[0] += g[j] * yr[j];
-        float dot = ember_lanes_sum(acc);
-        for (long k = 0; k < n; k++) r[k] = (g[k] - dot) * yr[k];
+        ember_softmax_backward_row(grad + i * n, y + i * n, r, n);
         if (mask) {
             const unsigned char* restrict mr = mask + (i % mask_rows) * n;
             for (long k = 0; k < n; k++) r[k] = mr[k] ? 0.0f : r[k];
@@ -151,27 +168,7 @@ void ember_softmax(const float* restrict x, float* restrict out, long rows, long
 
 void ember_softmax_backward(const float* restrict grad, const float* restrict out, float* restrict result,
                             long rows, long n) {
-    for (long i = 0; i < rows; i++) {
-        const float* restrict g = grad + i * n;
-        const float* restrict y = out + i * n;
-        float* restrict r = result + i * n;
-        float acc[EMBER_LANES] = {0};
-        long j = 0;
-        for (; j + EMBER_LANES <= n; j += EMBER_LANES)
-            for (int l = 0; l < EMBER_LANES; l++) acc[l] += g[j + l] * y[j + l];
-        for (; j < n; j++) acc[0] += g[j] * y[j];
-        float dot = ember_lanes_sum(acc);
-        for (long k = 0; k < n; k++) r[k] = (g[k] - dot) * y[k];
-    }
-}
-
-static inline float ember_sum(const float* restrict x, long n) {
-    float acc[EMBER_LANES] = {0};
-    long j = 0;
-    for (; j + EMBER_LANES <= n; j += EMBER_LANES)
-        for (int l = 0; l < EMBER_LANES; l++) acc[l] += x[j + l];
-    for (; j < n; j++) acc[0] += x[j];
-    return ember_lanes_sum(acc);
+    for (long i = 0; i < rows; i++) ember_softmax_backward_row(grad + i * n, out + i * n, result + i * n, n);
 }
 
 void ember_layer_norm(const float* restrict x, const float* restrict w, const float* restrict b,
@@ -210,12 +207,7 @@ void ember_layer_norm_backward(const float* restrict g, const float* restrict xh
         if (w) for (long j = 0; j < n; j++) dr[j] = gr[j] * w[j];
         else for (long j = 0; j < n; j++) dr[j] = gr[j];
         float mean = ember_sum(dr, n) * inv_n;
-        float acc[EMBER_LANES] = {0};
-        long j = 0;
-        for (; j + EMBER_LANES <= n; j += EMBER_LANES)
-            for (int l = 0; l < EMBER_LANES; l++) acc[l] += dr[j + l] * hr[j + l];
-        for (; j < n; j++) acc[0] += dr[j] * hr[j];
-        float projection = ember_lanes_sum(acc) * inv_n;
+        float projection = ember_dot(dr, hr, n) * inv_n;
         float r = rstd[i];
         for (long k = 0; k < n; k++) dr[k] = (dr[k] - mean - hr[k] * projection) * r;
     }
