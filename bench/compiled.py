@@ -21,7 +21,6 @@ import sys
 import time
 import traceback
 
-import numpy as np
 
 from bench.measure import (RESULT_PREFIX, _import_library, _load_state_dict, _reason, _rss_mb, current_rss_mb,
                            peak_rss_since_reset_mb, reset_peak_rss)
@@ -53,35 +52,8 @@ def compiled_step(lib, workload, quick: bool, state_dict: dict | None, mode: str
     True
     """
     from bench.workloads import prepared_step
-    if mode != "compiled":
-        return prepared_step(lib, workload, quick, state_dict)
-    # prepared_step's steps return nothing, and a compiler may then drop an inference pass as dead code (torch.compile
-    # does): the compiled step returns the output or loss it computes, from the same model, inputs and optimizer.
-    model = workload.build(lib, quick)
-    if state_dict is not None:
-        model.load_state_dict({name: lib.from_numpy(np.array(value)) for name, value in state_dict.items()})
-    tensors = {name: lib.from_numpy(array) for name, array in workload.inputs(quick).items()}
-    if workload.optimizer is None:
-        model.eval()
-
-        def step():
-            with lib.no_grad():
-                return workload.loss(lib, model, tensors)
-        with lib.no_grad():
-            first_value = float(step().sum())
-        return lib.compile(step), first_value
-    model.train()
-    optimizer = workload.optimizer(lib, list(model.parameters()))
-    with lib.no_grad():
-        first_value = float(workload.loss(lib, model, tensors))
-
-    def step():
-        optimizer.zero_grad(set_to_none=True)
-        loss = workload.loss(lib, model, tensors)
-        loss.backward()
-        optimizer.step()
-        return loss
-    return lib.compile(step), first_value
+    step, first_value = prepared_step(lib, workload, quick, state_dict)
+    return (lib.compile(step) if mode == "compiled" else step), first_value
 
 
 def measure(lib_name: str, mode: str, name: str, quick: bool, weights_dir: str | None, warmup: int, steps: int,

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench import models
 
-__all__ = ["ModelWorkload", "MODEL_WORKLOADS", "prepared_step"]
+__all__ = ["ModelWorkload", "MODEL_WORKLOADS", "PreparedStep", "build_step", "prepared_step"]
 
 INPUT_SEED = 1234
 
@@ -118,16 +118,28 @@ MODEL_WORKLOADS = {w.name: w for w in [
 ]}
 
 
-def prepared_step(lib, workload: ModelWorkload, quick: bool, state_dict: dict | None):
-    """Build ``workload`` on ``lib``, load ``state_dict`` (NumPy arrays) if given; return ``(step, first_value)``.
+class PreparedStep:
+    """One workload built on one library: ``step()`` runs a step and returns its loss (or the inference output),
+    ``first_value`` is the loss (or output sum) of the untouched model, ``model`` and ``optimizer`` (None for
+    inference) are what the step updates."""
 
-    ``step()`` runs one timed step; ``first_value()`` is the loss (or output sum) of the untouched model,
-    computed once before timing so the two libraries can be checked to do the same math.
+    def __init__(self, step, first_value, model, optimizer):
+        self.step = step
+        self.first_value = first_value
+        self.model = model
+        self.optimizer = optimizer
+
+
+def build_step(lib, workload: ModelWorkload, quick: bool, state_dict: dict | None) -> PreparedStep:
+    """Build ``workload`` on ``lib``, load ``state_dict`` (NumPy arrays) if given, and prepare its step.
+
+    A training step is zero_grad, forward, loss, backward and the optimizer's step; an inference step runs in eval
+    mode under ``no_grad``. The step returns what it computes, so a compiler cannot drop it as dead code.
 
     >>> import ember
-    >>> step, first = prepared_step(ember, MODEL_WORKLOADS["mlp"], True, None)
-    >>> step(); isinstance(first, float)
-    True
+    >>> prepared = build_step(ember, MODEL_WORKLOADS["mlp"], True, None)
+    >>> float(prepared.step()) < prepared.first_value + 1, prepared.optimizer is not None
+    (True, True)
     """
     model = workload.build(lib, quick)
     if state_dict is not None:
@@ -138,19 +150,32 @@ def prepared_step(lib, workload: ModelWorkload, quick: bool, state_dict: dict | 
         with lib.no_grad():
             first_value = float(workload.loss(lib, model, tensors).sum())
 
-        def step():
+        def infer():
             with lib.no_grad():
-                workload.loss(lib, model, tensors)
-        return step, first_value
+                return workload.loss(lib, model, tensors)
+        return PreparedStep(infer, first_value, model, None)
 
     model.train()
     optimizer = workload.optimizer(lib, list(model.parameters()))
     with lib.no_grad():
         first_value = float(workload.loss(lib, model, tensors))
 
-    def step():
+    def train():
         optimizer.zero_grad(set_to_none=True)
         loss = workload.loss(lib, model, tensors)
         loss.backward()
         optimizer.step()
-    return step, first_value
+        return loss
+    return PreparedStep(train, first_value, model, optimizer)
+
+
+def prepared_step(lib, workload: ModelWorkload, quick: bool, state_dict: dict | None):
+    """``(step, first_value)`` of :func:`build_step`: what the harness times, and the step-0 value it compares.
+
+    >>> import ember
+    >>> step, first = prepared_step(ember, MODEL_WORKLOADS["mlp"], True, None)
+    >>> _ = step(); isinstance(first, float)
+    True
+    """
+    prepared = build_step(lib, workload, quick, state_dict)
+    return prepared.step, prepared.first_value

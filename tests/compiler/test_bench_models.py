@@ -5,36 +5,19 @@ import numpy as np
 import pytest
 
 import ember
-from bench.workloads import MODEL_WORKLOADS
+from bench.workloads import MODEL_WORKLOADS, build_step
 
 STEPS = 3
 
 
 def _run(workload, compiled):
     ember.manual_seed(0)
-    model = workload.build(ember, True)
-    tensors = {name: ember.from_numpy(array) for name, array in workload.inputs(True).items()}
-    if workload.optimizer is None:
-        model.eval()
-
-        def step():
-            with ember.no_grad():
-                return workload.loss(ember, model, tensors)
-        optimizer = None
-    else:
-        optimizer = workload.optimizer(ember, list(model.parameters()))
-
-        def step():
-            optimizer.zero_grad(set_to_none=True)
-            loss = workload.loss(ember, model, tensors)
-            loss.backward()
-            optimizer.step()
-            return loss
-    run = ember.compile(step, fullgraph=True) if compiled else step
+    prepared = build_step(ember, workload, True, None)
+    run = ember.compile(prepared.step, fullgraph=True) if compiled else prepared.step
     values = [run().detach().numpy().copy() for _ in range(STEPS)]
-    state = {name: value.detach().numpy().copy() for name, value in model.state_dict().items()}
-    moments = [] if optimizer is None else [
-        np.asarray(value._data).copy() for entry in optimizer.state_dict()["state"].values()
+    state = {name: value.detach().numpy().copy() for name, value in prepared.model.state_dict().items()}
+    moments = [] if prepared.optimizer is None else [
+        np.asarray(value._data).copy() for entry in prepared.optimizer.state_dict()["state"].values()
         for value in entry.values() if hasattr(value, "_data")]
     return values, state, moments
 
