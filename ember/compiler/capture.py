@@ -295,20 +295,7 @@ class Recorder:
 
     def _operands(self, op, args):
         dt = op.compute_dtype(args) if op.promote != "none" else None
-        npdt = dt.numpy_dtype if dt is not None else None
-        cast_only = op.promote_args
-        inputs, scalars, casts = [], [], []
-        for i, a in enumerate(args):
-            castable = npdt is not None and (cast_only is None or i in cast_only)
-            if isinstance(a, Tensor):
-                inputs.append(self.tensor_slot(a))
-                scalars.append(None)
-                casts.append(npdt if castable and a._data.dtype != npdt else None)
-            else:
-                inputs.append(None)
-                scalars.append(a)
-                casts.append(npdt if castable and a is not None else None)
-        return tuple(inputs), tuple(scalars), tuple(casts)
+        return self._operands_cast_to(args, dt.numpy_dtype if dt is not None else None, op, first=0)
 
     def _attr_slots(self, attrs):
         found = []
@@ -363,11 +350,13 @@ class Recorder:
         self.rng = _rng_fingerprint()
         return target
 
-    def _operands_cast_to(self, args, npdt, op):
+    def _operands_cast_to(self, args, npdt, op, first=1):
+        """Slots, Python values and casts to ``npdt`` (None: none) of ``args``, which are the op's operands from
+        position ``first`` on (an in-place op's target is operand 0)."""
         cast_only = op.promote_args
         inputs, scalars, casts = [], [], []
-        for i, a in enumerate(args, start=1):
-            castable = cast_only is None or i in cast_only
+        for i, a in enumerate(args, start=first):
+            castable = npdt is not None and (cast_only is None or i in cast_only)
             if isinstance(a, Tensor):
                 inputs.append(self.tensor_slot(a))
                 scalars.append(None)
