@@ -50,8 +50,30 @@ class MemoryPlan:
                 f"({before_bytes / mb:.2f} MB) -> {after} ({after_bytes / mb:.2f} MB)")
 
 
+def _held_by_ctx(graph, i, node):
+    """The slots the autograd ctx of op node ``i`` may hold until its backward: the operands the op saves (less
+    the ones its ``keep_inputs`` or a remat pass drops), its results when it saves its output, and everything
+    when its forward takes the ctx (it may stash any operand or result there)."""
+    op = node.op
+    attr_slots = [slot for _, slot in node.attr_slots]
+    if op.takes_ctx:
+        return [*node.inputs, *node.outputs, *attr_slots]
+    held = list(attr_slots)
+    if op.save_inputs:
+        kept = [True] * len(node.inputs)
+        if op.keep_inputs is not None and node.ctx_meta is not None:
+            kept = list(op.keep_inputs(node.ctx_meta[1]))
+        dropped = getattr(graph, "recompute", {}).get(i)
+        if dropped is not None:
+            kept[dropped[0]] = False
+        held += [s for s, keep in zip(node.inputs, kept) if keep]
+    if op.save_output:
+        held += node.outputs
+    return held
+
+
 def _lifetimes(graph):
-    """First writer and last reader of every slot; a ctx keeps its op's operands and results alive."""
+    """First writer and last reader of every slot; a ctx keeps what its op saves alive until its last reader."""
     first_def, last_use = {}, {}
     for i, node in enumerate(graph.nodes):
         for s in node.writes():
@@ -63,7 +85,7 @@ def _lifetimes(graph):
     for i, node in enumerate(graph.nodes):
         if node.kind == "op" and node.ctx_slot is not None:
             end = last_use.get(node.ctx_slot, i)
-            for s in [*node.inputs, *node.outputs, *(slot for _, slot in node.attr_slots)]:
+            for s in _held_by_ctx(graph, i, node):
                 if s is not None:
                     extended[s] = max(extended.get(s, i), end)
     return first_def, last_use, extended

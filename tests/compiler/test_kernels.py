@@ -131,6 +131,57 @@ def test_arena_reuses_buffers_and_respects_views():
     assert plan.buffer_of and plan.allocations[2] < plan.allocations[0]
 
 
+def test_arena_shares_a_buffer_between_results_that_no_backward_keeps():
+    # The first linear's output is read by one add only: linear keeps its input, not its output, so a later
+    # forward result may take its buffer although the linear stays in the autograd graph until backward.
+    a, b = ember.nn.Linear(8, 8), ember.nn.Linear(8, 8)
+    x = ember.from_numpy(np.random.default_rng(0).standard_normal((4, 8)).astype(np.float32))
+
+    def step():
+        for p in (*a.parameters(), *b.parameters()):
+            p.grad = None
+        h = x + a(x)
+        y = h + b(h.tanh())
+        loss = y.square().sum()
+        loss.backward()
+        return loss
+
+    compiled = ember.compile(step)
+    losses = [compiled().item() for _ in range(2)]
+    grads = [p.grad.numpy().copy() for p in (*a.parameters(), *b.parameters())]
+    expected = step().item()
+    np.testing.assert_allclose(losses, [expected, expected], rtol=1e-6)
+    for got, p in zip(grads, (*a.parameters(), *b.parameters())):
+        np.testing.assert_allclose(got, p.grad.numpy(), rtol=1e-6)
+    plan = _arena(compiled)
+    graph = compiled.last_entry.graph
+    first_linear = next(i for i, n in enumerate(graph.nodes) if n.kind == "op" and n.op.name == "linear")
+    first_backward = next(i for i, n in enumerate(graph.nodes) if n.kind == "backward")
+    shared = [i for i, b in plan.buffer_of.items() if b == plan.buffer_of[first_linear] and i != first_linear]
+    assert any(i < first_backward for i in shared), "the buffer stays busy until the linear's backward"
+
+
+def test_arena_keeps_what_a_backward_reads_until_that_backward():
+    # tanh keeps its output for backward: a later result of the same shape must not take its buffer.
+    w = ember.ones(4, 4, requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        t = (x + 1.0).tanh()
+        u = (x * 2.0 + t.detach()).exp()
+        loss = (t * 0.5).sum() + (u * w).sum()
+        loss.backward()
+        return loss
+
+    compiled = ember.compile(step)
+    x = ember.from_numpy(np.random.default_rng(1).standard_normal((4, 4)).astype(np.float32) * 0.1)
+    got = compiled(x).item()
+    got_grad = w.grad.numpy().copy()
+    expected = step(x).item()
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    np.testing.assert_allclose(got_grad, w.grad.numpy(), rtol=1e-6)
+
+
 def test_arena_outputs_are_not_overwritten_by_the_next_call():
     compiled = ember.compile(lambda x: (x + 1.0).relu())
     first = compiled(ember.ones(3))
