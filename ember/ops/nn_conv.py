@@ -251,13 +251,16 @@ class Convolution:
         stride, pads, dilation, groups = ctx.attrs
         need_x, need_w, need_b = (e is not None for e in ctx.next_edges)
         gx = gw = gb = None
+        # The weight gradient first: the cached columns are released before the input gradient's own columns
+        # exist (a second backward, with retain_graph=True, rebuilds them).
+        cols = ctx.__dict__.pop("cols", None)
+        if need_w:
+            gw = ConvBackwardWeight(x, grad, weight_shape=tuple(w.shape), stride=stride, pads=pads,
+                                    dilation=dilation, groups=groups, cols=cols)
+        del cols
         if need_x:
             gx = ConvBackwardInput(grad, w, size=tuple(x.shape[2:]), stride=stride, pads=pads, dilation=dilation,
                                    groups=groups)
-        if need_w:
-            # The cached columns are released here; a second backward (retain_graph=True) rebuilds them.
-            gw = ConvBackwardWeight(x, grad, weight_shape=tuple(w.shape), stride=stride, pads=pads,
-                                    dilation=dilation, groups=groups, cols=ctx.__dict__.pop("cols", None))
         if need_b:
             gb = grad.sum(dim=(0,) + tuple(range(2, grad.dim())))
         return gx, gw, gb
