@@ -582,6 +582,7 @@ class _Patches:
         from ember.optim.optimizer import Optimizer
         for cls, name in ((Optimizer, "zero_grad"), (Module, "zero_grad"), (LRScheduler, "step")):
             self._set(cls, name, _host_method(rec, cls.__dict__[name], f"{cls.__name__}.{name}"))
+        self._set(Tensor, "grad", _grad_property(rec, Tensor.__dict__["grad"]))
         module_call = Module.__dict__["__call__"]
 
         def call(module, *args, **kwargs):
@@ -660,6 +661,25 @@ def _value_read(rec, name, original):
 
     read.__name__ = getattr(original, "__name__", name)
     return read
+
+
+def _grad_property(rec, storage):
+    """``Tensor.grad`` while capturing: ``leaf.grad = None`` in the function becomes a host node rerun at every
+    call (as ``zero_grad`` does), and assigning a tensor is a graph break; ``storage`` is the slot descriptor."""
+
+    def get(t):
+        return storage.__get__(t, Tensor)
+
+    def set_(t, value):
+        if _registry._RECORDER is rec and t._requires_grad and t.grad_fn is None:
+            if value is None:
+                rec.host_call(".grad = None", lambda: storage.__set__(t, None))
+                return
+            rec.graph_break("assigning a tensor to a leaf's .grad", "set .grad = None or call optimizer.zero_grad() "
+                            "inside the compiled function, or assign .grad outside it")
+        storage.__set__(t, value)
+
+    return property(get, set_, doc=storage.__doc__)
 
 
 def _host_method(rec, original, description):

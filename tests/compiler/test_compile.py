@@ -415,6 +415,45 @@ def test_graph_break_falls_back_to_eager_with_one_warning(body, capsys):
         np.testing.assert_allclose(out._data, f(ember.full((2,), float(i)))._data)
 
 
+def test_setting_grad_to_none_inside_the_step_is_replayed():
+    layer = nn.Linear(3, 2)
+    x = ember.ones(4, 3)
+
+    def step():
+        for p in layer.parameters():
+            p.grad = None  # instead of optimizer.zero_grad(): must reset at every call, not only the first
+        loss = layer(x).square().sum()
+        loss.backward()
+        return loss
+
+    compiled = ember.compile(step, fullgraph=True)
+    grads = []
+    for _ in range(3):
+        compiled()
+        grads.append(layer.bias.grad.numpy().copy())
+    step()
+    for got in grads:
+        np.testing.assert_allclose(got, layer.bias.grad.numpy(), rtol=1e-6)
+
+
+def test_assigning_a_tensor_to_grad_is_a_graph_break():
+    w = ember.ones(2, requires_grad=True)
+
+    def step():
+        w.grad = ember.zeros(2)
+        (w * 3.0).sum().backward()
+        return w.grad
+
+    with pytest.raises(ember.compiler.GraphBreakError, match=r"\.grad.*Fix:"):
+        ember.compile(step, fullgraph=True)()
+    compiled = ember.compile(step)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [compiled().tolist() for _ in range(2)]
+    assert results == [[3.0, 3.0], [3.0, 3.0]]
+    assert len([c for c in caught if "runs eagerly" in str(c.message)]) == 1
+
+
 def test_random_drawn_outside_the_registry_is_a_break():
     @ember.compile(fullgraph=True)
     def f(x):
