@@ -53,3 +53,18 @@ def test_traced_step_memory_counts_the_step_and_what_it_keeps():
         # SGD with momentum keeps a gradient and a momentum buffer per parameter between steps; a step's
         # activations come on top; the MLP's are small (batch 128)
         assert 2 * parameters < result["traced_held_mb"] < result["traced_step_mb"] < 4 * parameters, (mode, result)
+
+
+def test_compiled_note_measures_compiling_against_eager_first_call_and_traced_memory():
+    from bench.compiled import MODES, compiled_note
+    from bench.run import Measurement
+    columns = {column: Measurement(times=[0.5, 0.5]) for column in MODES}
+    first_calls = {("ember", "compiled"): [2.0, 0.8, 0.9], ("ember", "cold"): [2.0], ("ember", "eager"): [0.7, 0.7],
+                   ("torch", "compiled"): [9.0]}
+    traced = {"compiled": {"traced_step_mb": 70.0, "traced_held_mb": 50.0},
+              "eager": {"traced_step_mb": 100.0, "traced_held_mb": 40.0}}
+    note = compiled_note(columns, first_calls, {("ember", "compiled"): [80.0], ("ember", "eager"): [90.0]}, traced)
+    assert "compiling adds (first call compiled - first call eager 0.70 s): 1.30 s with an empty kernel cache" in note
+    assert "0.15 s from the disk cache (target <= 0.3 s)" in note
+    assert "Ember compiled 70.0 MB vs eager 100.0 MB, 0.70x (target <= 0.8x, met)" in note
+    assert "as RSS" in note and "0.89x" in note
