@@ -319,9 +319,11 @@ class _ChainCtx:
         self.mask = mask
 
 
-def _fuse_softmax_chain(graph, chain, steps):
+def _fuse_softmax_chain(graph, chain, steps, attention=None):
     """Replace ``chain``'s forward steps (and its backward steps, if any) by one C pass each; when the arrays do
-    not fit the kernels in a call, that call runs the original steps."""
+    not fit the kernels in a call, that call runs the original steps. ``attention`` (the scores' and the
+    probabilities' matmul nodes, passes/remat.py) makes backward recompute the probabilities instead of keeping
+    them."""
     from ember.compiler import rowwise
     members = chain.forward_nodes()
     softmax = graph.nodes[chain.softmax]
@@ -337,6 +339,7 @@ def _fuse_softmax_chain(graph, chain, steps):
         mask = env[mask_slot] if mask_slot is not None else None
         y = rowwise.scaled_masked_softmax(env[x_slot], scale, mask, fill)
         state["fused"] = y is not None
+        state["dropped"] = False
         if y is None:
             for member in forward_steps:
                 member(env)
@@ -345,8 +348,8 @@ def _fuse_softmax_chain(graph, chain, steps):
         if ctx_slot is not None:
             env[ctx_slot] = _ChainCtx(y, mask)
 
-    steps[members[0]] = forward
-    for i in members[1:]:
+    steps[members[-1]] = forward  # every operand exists there; the plan frees them after it (memory_plan)
+    for i in members[:-1]:
         steps[i] = _nothing
     if chain.backward is None:
         return
@@ -379,6 +382,44 @@ def _fuse_softmax_chain(graph, chain, steps):
     steps[present[0]] = backward
     for i, original in zip(present[1:], backward_steps[1:]):
         steps[i] = unfused_only(original)
+    if attention is not None:
+        _recompute_probabilities(graph, steps, attention, state, ctx_slot,
+                                 lambda scores, mask: rowwise.scaled_masked_softmax(scores, scale, mask, fill))
+
+
+def _recompute_probabilities(graph, steps, attention, state, chain_ctx_slot, chain_forward):
+    """Attention probabilities kept by nobody between forward and backward (passes/remat.py): after the
+    probabilities' matmul runs, its ctx and the chain's drop them; before that matmul's backward, the scores
+    matmul's forward runs again on the operands its ctx keeps, then ``chain_forward``, which gives the same
+    bits as the forward did (the same code on the same arrays)."""
+    scores_node, probabilities_node = (graph.nodes[i] for i in attention)
+    backward_index = next((i for i, n in enumerate(graph.nodes) if n.kind == "backward" and
+                           n.forward_index == attention[1]), None)
+    if backward_index is None:
+        return
+    scores_ctx, probabilities_ctx = scores_node.ctx_slot, probabilities_node.ctx_slot
+    requires = probabilities_node.ctx_meta[0][0]
+    forward_step, backward_step = steps[attention[1]], steps[backward_index]
+
+    def forward(env):
+        forward_step(env)
+        ctx = env[probabilities_ctx]
+        if state["fused"] and all(t is not None for t in env[scores_ctx].saved_inputs):
+            ctx.saved_inputs = (None,) + ctx.saved_inputs[1:]
+            env[chain_ctx_slot].y = None
+            state["dropped"] = True
+
+    def backward(env):
+        if state["dropped"]:
+            chain_ctx = env[chain_ctx_slot]
+            y = chain_forward(_recomputed_forward(scores_node, env[scores_ctx]), chain_ctx.mask)
+            chain_ctx.y = y
+            ctx = env[probabilities_ctx]
+            ctx.saved_inputs = (_make(y, requires_grad=requires),) + ctx.saved_inputs[1:]
+        backward_step(env)
+
+    steps[attention[1]] = forward
+    steps[backward_index] = backward
 
 
 def _nothing(env):
@@ -481,8 +522,9 @@ class ArrayExecutor:
         for conv, norm in getattr(graph, "folded", []):  # passes/fold_batchnorm.py
             steps[conv] = _folded_conv_step(graph, graph.nodes[conv], graph.nodes[norm])
             steps[norm] = _nothing
-        for chain in getattr(graph, "softmax_chains", []):  # passes/softmax_chain.py
-            _fuse_softmax_chain(graph, chain, steps)
+        attention = getattr(graph, "recomputed_attention", {})  # passes/remat.py
+        for c, chain in enumerate(getattr(graph, "softmax_chains", [])):  # passes/softmax_chain.py
+            _fuse_softmax_chain(graph, chain, steps, attention.get(c))
         self.fused = []  # (group, FusedGroup): fusion groups running as one generated C loop
         for group in getattr(graph, "fusion_groups", []):
             kernel = fused_group_kernel(graph, group)

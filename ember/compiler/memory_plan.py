@@ -81,6 +81,10 @@ def _lifetimes(graph):
             last_use.setdefault(s, i)
         for s in node.reads():
             last_use[s] = i
+    for chain in getattr(graph, "softmax_chains", ()):  # its fused pass runs at the softmax's place
+        for j in chain.forward_nodes():
+            for s in graph.nodes[j].reads():
+                last_use[s] = max(last_use[s], chain.softmax)
     extended = dict(last_use)
     for i, node in enumerate(graph.nodes):
         if node.kind == "op" and node.ctx_slot is not None:

@@ -29,7 +29,7 @@ def test_rematerialized_step_equals_eager():
     for got, expected in zip(params, eager_params):
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
     # the GELU output and both layer_norm outputs, each saved by the Linear that reads it
-    assert "remat: 3 saved values recomputed in backward" in run.last_entry.pass_log
+    assert "remat: 3 saved values recomputed in backward, 0 attention probabilities" in run.last_entry.pass_log
 
 
 def test_consumers_keep_no_recomputable_input_between_forward_and_backward(monkeypatch):
@@ -109,3 +109,68 @@ def test_scaled_product_keeps_no_copy_of_its_tensor_operand_compiled_or_eager():
     scores = ember.randn(4, requires_grad=True) * 1.0
     scaled = scores * 0.5
     assert scaled.grad_fn.saved_inputs[0] is None  # nothing of scores kept: its gradient is grad * 0.5
+
+
+def _attention_model():
+    ember.manual_seed(0)
+    qkv = ember.nn.Linear(16, 48)
+    out = ember.nn.Linear(16, 4)
+    mask = ember.triu(ember.ones(32, 32, dtype=ember.bool), diagonal=1)
+    optimizer = ember.optim.AdamW([*qkv.parameters(), *out.parameters()], lr=1e-2)
+
+    def step(x, target):
+        batch, time, _ = x.shape
+        q, k, v = qkv(x).reshape(batch, time, 3, 2, 8).permute(2, 0, 3, 1, 4)
+        scores = (q @ k.transpose(-2, -1)) * (1 / 8 ** 0.5)
+        scores = scores.masked_fill(mask[:time, :time], float("-inf"))
+        y = (ember.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(batch, time, 16)
+        loss = ((out(y) - target) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step, [qkv, out]
+
+
+def _attention_run(compiled, steps=3):
+    x = ember.from_numpy(np.random.default_rng(4).standard_normal((4, 32, 16)).astype(np.float32))
+    target = ember.from_numpy(np.random.default_rng(5).standard_normal((4, 32, 4)).astype(np.float32))
+    step, layers = _attention_model()
+    run = ember.compile(step) if compiled else step
+    losses = [float(run(x, target)) for _ in range(steps)]
+    return losses, [p.detach().numpy().copy() for layer in layers for p in layer.parameters()], run
+
+
+@pytest.mark.parametrize("recompute", [True, False])
+def test_recomputed_attention_probabilities_train_like_eager(recompute, monkeypatch):
+    monkeypatch.setattr(ember.compiler.config, "recompute_attention", recompute)
+    eager_losses, eager_params, _ = _attention_run(False)
+    losses, params, run = _attention_run(True)
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    for got, expected in zip(params, eager_params):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
+    assert run.last_entry.pass_log[3].endswith(f"{int(recompute)} attention probabilities")
+
+
+def test_attention_probabilities_are_not_kept_between_forward_and_backward(monkeypatch):
+    from ember.compiler import rowwise
+    if not rowwise.enabled():
+        pytest.skip("the fused scale/mask/softmax kernel (compile extra) is not available")
+    kept = []
+    original = executor._recompute_probabilities
+
+    def recording(graph, steps, attention, state, chain_ctx_slot, chain_forward):
+        original(graph, steps, attention, state, chain_ctx_slot, chain_forward)
+        backward_index = next(i for i, n in enumerate(graph.nodes)
+                              if n.kind == "backward" and n.forward_index == attention[1])
+        restored = steps[backward_index]
+        ctx_slot = graph.nodes[attention[1]].ctx_slot
+
+        def watch(env):
+            kept.append(env[ctx_slot].saved_inputs[0])  # what the probabilities' matmul kept from forward
+            restored(env)
+        steps[backward_index] = watch
+
+    monkeypatch.setattr(executor, "_recompute_probabilities", recording)
+    _attention_run(True, steps=3)
+    assert len(kept) == 2 and kept == [None, None]  # two replays (the first call captures eagerly)

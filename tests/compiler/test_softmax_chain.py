@@ -67,3 +67,37 @@ def test_inference_chain_without_backward():
     compiled(x)
     np.testing.assert_allclose(float(compiled(x)), float(infer(x)), rtol=1e-6)
     assert "1 scale/mask/softmax chains" in compiled.last_entry.pass_log[2]
+
+
+def _sliced_mask_step():
+    # GPT-style: the mask is sliced between the scale and the masked fill, so the members are not adjacent
+    full_mask = ember.triu(ember.ones(8, 8, dtype=ember.bool), diagonal=1)
+    ember.manual_seed(0)
+    layer = ember.nn.Linear(8, 16)
+    optimizer = ember.optim.SGD(layer.parameters(), lr=0.1)
+
+    def step(x):
+        q, k = layer(x).reshape(2, 2, 5, 8).unbind(1)
+        scores = (q @ k.transpose(-2, -1)) * 0.35
+        scores = scores.masked_fill(full_mask[:5, :5], float("-inf"))
+        loss = (ember.softmax(scores, dim=-1) * ember.arange(5.0)).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    return step, layer
+
+
+def test_an_op_between_the_members_keeps_the_chain_whole():
+    x = ember.randn(10, 8)
+    runs = []
+    for compiled in (False, True):
+        step, layer = _sliced_mask_step()
+        run = ember.compile(step) if compiled else step
+        runs.append(([float(run(x)) for _ in range(3)], layer.weight.detach().numpy().copy(), run))
+    (eager_losses, eager_weight, _), (losses, weight, run) = runs
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    np.testing.assert_allclose(weight, eager_weight, rtol=1e-6, atol=1e-7)
+    assert "1 scale/mask/softmax chains" in run.last_entry.pass_log[2]
+    chain = run.last_entry.graph.softmax_chains[0]
+    assert chain.scale is not None and chain.mask is not None and chain.mask - chain.scale > 1

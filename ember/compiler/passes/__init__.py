@@ -5,7 +5,7 @@ them in order and returns what each did (printed by ``explain``).
 >>> from ember.compiler.graph import Graph
 >>> run_passes(Graph())  # doctest: +NORMALIZE_WHITESPACE
 ['dce: removed 0 nodes', 'cse: merged 0 nodes', 'fusion: 0 groups, 0 scale/mask/softmax chains',
- 'remat: 0 saved values recomputed in backward',
+ 'remat: 0 saved values recomputed in backward, 0 attention probabilities',
  'fold: 0 batch norms folded into convolutions']
 """
 
@@ -15,11 +15,11 @@ from ember.compiler.passes.cse import eliminate_common_subexpressions
 from ember.compiler.passes.dce import eliminate_dead_code
 from ember.compiler.passes.fold_batchnorm import conv_batchnorm_pairs
 from ember.compiler.passes.fusion import fusion_groups
-from ember.compiler.passes.remat import recomputed_inputs
+from ember.compiler.passes.remat import recomputed_attention, recomputed_inputs
 from ember.compiler.passes.softmax_chain import softmax_chains
 
 __all__ = ["run_passes", "eliminate_dead_code", "eliminate_common_subexpressions", "fusion_groups", "recomputed_inputs",
-           "conv_batchnorm_pairs", "softmax_chains"]
+           "recomputed_attention", "conv_batchnorm_pairs", "softmax_chains"]
 
 
 def run_passes(graph) -> list:
@@ -31,7 +31,10 @@ def run_passes(graph) -> list:
     graph.recompute = recomputed_inputs(graph)
     graph.folded = conv_batchnorm_pairs(graph)
     graph.softmax_chains = softmax_chains(graph)
+    from ember.compiler import config
+    graph.recomputed_attention = recomputed_attention(graph, graph.softmax_chains) if config.recompute_attention else {}
     return [f"dce: removed {removed} nodes", f"cse: merged {merged} nodes",
             f"fusion: {len(groups)} groups, {len(graph.softmax_chains)} scale/mask/softmax chains",
-            f"remat: {len(graph.recompute)} saved values recomputed in backward",
+            f"remat: {len(graph.recompute)} saved values recomputed in backward, "
+            f"{len(graph.recomputed_attention)} attention probabilities",
             f"fold: {len(graph.folded)} batch norms folded into convolutions"]

@@ -5,7 +5,9 @@ transformer, and in training three more for their backward. This pass finds such
 number and/or a masked fill with a number, then a softmax over the last dim, each intermediate read only by
 the next op) and, when the graph holds their backward, the matching chain of backward nodes. The executor then
 runs each chain as one C pass forward (``rowwise.scaled_masked_softmax``) and one backward, performing the
-unfused ops' float32 operations in order, and runs the ops one by one whenever the arrays do not fit.
+unfused ops' float32 operations in order, and runs the ops one by one whenever the arrays do not fit. Other ops
+may sit between the members (the mask's slicing): the fused pass runs at the softmax's place, and the memory
+plan keeps the members' operands until then.
 
 >>> import ember
 >>> from ember.compiler.capture import capture
@@ -46,6 +48,12 @@ def _mask_with_number(node) -> bool:
             and node.inputs[2] is None and isinstance(node.scalars[2], (int, float)) and node.casts[0] is None)
 
 
+def _independent(node) -> bool:
+    """Whether ``node`` may sit between two chain members (the mask's slicing, say): an op writing nothing in
+    place (it cannot read the chain's intermediate, which only the next member reads)."""
+    return node.kind == "op" and node.inplace_target is None
+
+
 def softmax_chains(graph) -> list:
     """The :class:`SoftmaxChain` s of ``graph`` (at least two ops each)."""
     readers: dict = {}
@@ -53,6 +61,7 @@ def softmax_chains(graph) -> list:
         for s in node.reads():
             readers.setdefault(s, []).append(i)
     backward_of = {n.forward_index: i for i, n in enumerate(graph.nodes) if n.kind == "backward"}
+    producer = {n.outputs[0]: i for i, n in enumerate(graph.nodes) if n.kind == "op" and n.outputs}
     outputs = graph.output_slots()
     chains = []
     for i, node in enumerate(graph.nodes):
@@ -63,11 +72,13 @@ def softmax_chains(graph) -> list:
             continue
         chain = [i]
         for test in (_mask_with_number, _scale_by_number):
-            previous = chain[0] - 1
-            if previous < 0:
+            previous = producer.get(graph.nodes[chain[0]].inputs[0])
+            if previous is None:
                 break
             candidate = graph.nodes[previous]
             if candidate.kind != "op" or not test(candidate) or candidate.inplace_target is not None:
+                continue
+            if not all(_independent(graph.nodes[j]) for j in range(previous + 1, chain[0])):
                 continue
             link = candidate.outputs[0]
             if link != graph.nodes[chain[0]].inputs[0] or readers.get(link) != [chain[0]] or link in outputs:
