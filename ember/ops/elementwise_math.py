@@ -25,7 +25,7 @@ from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.elementwise import Cast, Mul, Pow, Where, _maybe_out, cast, exp, log, sign, sqrt, where
-from ember.ops.registry import _torch_type_name, apply_inplace, check_inplace_allowed, register_op, write_result_into
+from ember.ops.registry import _Scratch, _torch_type_name, apply_inplace, check_inplace_allowed, register_op, write_result_into
 from ember.tensor import Tensor, _make
 
 __all__ = [
@@ -418,10 +418,6 @@ class Polygamma:
     def backward(ctx, grad):
         (a,) = ctx.inputs
         return grad * Polygamma(a, n=ctx.n + 1)
-
-
-class _Scratch:
-    pass
 
 
 _SCRATCH = _Scratch()

@@ -29,7 +29,7 @@ from numpy.lib.stride_tricks import as_strided
 from ember import dtypes as _dt
 from ember.autograd.engine import Node
 from ember.errors import op_error
-from ember.ops.registry import register_op
+from ember.ops.registry import recording, register_op
 from ember.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -583,8 +583,9 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" or dtype in _HALF else np.iinfo(dtype).min
 
 
-def _max_pool_arrays(x, kernel, stride, dilation, pads, out):
-    """Max over windows, and ``which``: the kernel offset (in row-major order) of each maximum, as PyTorch picks it."""
+def _max_pool_windows(x, kernel, stride, dilation, pads, out):
+    """``(work, lowest, offsets, views)``: one strided view of the padded input per kernel offset, and the max of
+    them (in ``work``'s dtype: float32 for bfloat16)."""
     work = x.astype(np.float32) if x.dtype == _dt.bfloat16.numpy_dtype else x
     lowest = _lowest(work.dtype)
     xp = _pad(work, pads, lowest)
@@ -593,7 +594,18 @@ def _max_pool_arrays(x, kernel, stride, dilation, pads, out):
     views = [xp[keep + _offset_slices(offset, stride, dilation, out)] for offset in offsets]
     best = views[0].copy()
     for view in views[1:]:
-        np.maximum(best, view, out=best)
+        np.maximum(best, view, out=best)  # propagates NaN, as PyTorch does
+    return best, lowest, offsets, views
+
+
+def _max_pool_values(x, kernel, stride, dilation, pads, out):
+    """Max over windows only (no gradient will ask which element won)."""
+    return _round(_max_pool_windows(x, kernel, stride, dilation, pads, out)[0], x.dtype)
+
+
+def _max_pool_arrays(x, kernel, stride, dilation, pads, out):
+    """Max over windows, and ``which``: the kernel offset (in row-major order) of each maximum, as PyTorch picks it."""
+    best, lowest, offsets, views = _max_pool_windows(x, kernel, stride, dilation, pads, out)
     # The first offset holding the maximum wins ties: count the leading offsets that don't hold it.
     index_dtype = np.int8 if len(views) < 128 else np.int32
     not_yet = views[0] != best
@@ -601,7 +613,7 @@ def _max_pool_arrays(x, kernel, stride, dilation, pads, out):
     for view in views[1:-1]:
         not_yet &= view != best
         which += not_yet
-    if work.dtype.kind == "f":
+    if best.dtype.kind == "f":
         nan = np.isnan(best)
         if nan.any():  # PyTorch keeps scanning and reports the last NaN of the window
             for i, view in enumerate(views):
@@ -648,6 +660,8 @@ class MaxPool:
     promote = "none"
 
     def forward(ctx, x, kernel, stride, dilation, pads, out, return_indices):
+        if not return_indices and not recording(ctx):  # nothing reads which window element won
+            return _max_pool_values(x, kernel, stride, dilation, pads, out)
         values, which = _max_pool_arrays(x, kernel, stride, dilation, pads, out)
         ctx.which = which
         ctx.geometry = (x.shape[2:], kernel, stride, dilation, pads, out)

@@ -22,16 +22,13 @@ from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
 from ember.ops.nn_norm import _LOW_PRECISION, _compute_dtype, _sum_to_shape, _vector_norm, _wrap
-from ember.ops.registry import _Scratch, register_op
+from ember.ops.registry import recording as _recording
+from ember.ops.registry import register_op
 from ember.tensor import Tensor, _make
 
 __all__ = ["bilinear", "embedding", "embedding_bag", "cosine_similarity", "pairwise_distance", "pdist", "cdist"]
 FUNCTIONAL = ["linear", "bilinear", "embedding", "embedding_bag", "one_hot", "cosine_similarity",
               "pairwise_distance", "pdist", "scaled_dot_product_attention"]
-
-
-def _recording(ctx) -> bool:
-    return ctx.__class__ is not _Scratch
 
 
 def _as(arr, dtype):

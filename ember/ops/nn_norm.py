@@ -22,7 +22,8 @@ from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.nn_activation import _BLAS_FLOATS, _ones
-from ember.ops.registry import _Scratch, register_op
+from ember.ops.registry import recording as _recording
+from ember.ops.registry import register_op
 from ember.tensor import Tensor, _make
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"]
@@ -39,10 +40,6 @@ def _compute_dtype(dtype):
 
 def _as_compute(arr, dtype):
     return arr if arr is None or arr.dtype == dtype else arr.astype(dtype)
-
-
-def _recording(ctx) -> bool:
-    return ctx.__class__ is not _Scratch
 
 
 def _wrap(arr, dtype):

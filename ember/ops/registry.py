@@ -53,6 +53,12 @@ class _Scratch:
     """Holds what forward stashes on ``ctx`` when no graph is recorded."""
 
 
+def recording(ctx) -> bool:
+    """Whether a forward's ``ctx`` is kept for a backward (not the scratch ctx of untracked work), so the
+    forward may skip what only backward reads."""
+    return ctx.__class__ is not _Scratch
+
+
 def _first_parameter(function):
     """The name of ``function``'s first parameter, or None (read from its code object: ``inspect.signature``
     on every op would cost milliseconds at ``import ember``)."""
