@@ -710,7 +710,9 @@ def _output_spec(rec, value, inputs_by_id):
         if id(value) in inputs_by_id:
             return ("object", value)
         slot = rec.array_slot.get(id(value._data))
-        if slot is None or rec.graph.slots[slot].kind != "value":
+        if slot is None and id(value._data) in rec.created:
+            slot = rec.tensor_slot(value)  # made in the call: a new tensor per call, as in eager mode
+        if slot is None or rec.graph.slots[slot].kind not in ("value", "const"):
             return ("object", value)
         return ("slot", slot, value._requires_grad)
     if isinstance(value, (tuple, list)):

@@ -21,17 +21,15 @@ from ember.autograd import engine as _engine
 from ember.autograd.engine import Node, accumulator_of
 from ember.autograd.grad_mode import STATE
 from ember.compiler.codegen import fused_group_kernel
+from ember.compiler.memory_plan import _root
 from ember.compiler.pointwise import gelu_tanh, gelu_tanh_backward
 from ember.ops.nn_activation import _gelu_np
 from ember.ops import registry as _registry
 from ember.ops.nn_conv import _conv_forward
+from ember.ops.registry import _Scratch
 from ember.tensor import Tensor, _make
 
 __all__ = ["ArrayExecutor", "AutogradExecutor", "build_output"]
-
-
-class _Scratch:
-    """The ctx a forward writes into when nothing reads it later."""
 
 
 def _scalar_as(value, npdt):
@@ -209,14 +207,27 @@ def _recomputed_gelu(x):
     return fused[0] if fused is not None else _gelu_np(x, "tanh")  # what the forward ran, so the same bits
 
 
-def _recomputed_forward(node, ctx):
-    """``node``'s output again, from the inputs its ctx keeps: its op's forward on the same arrays."""
-    arrays = [t._data if isinstance(t, Tensor) else t for t in ctx.saved_inputs]
+def forward_on(node, arrays):
+    """The output of op ``node`` on ``arrays`` (its operands, casts applied): the forward the executor runs for
+    it, so the same bits (remat recomputes with it, constant folding evaluates with it)."""
     op = node.op
-    if op.name == "gelu":  # the executor's fused forward (see _op_step), not the op's
+    if op.name == "gelu" and node.attrs.get("approximate") == "tanh":  # the executor's fused forward (_op_step)
         return _recomputed_gelu(arrays[0])
     out = op.forward(_Scratch(), *arrays, **node.attrs) if op.takes_ctx else op.forward(*arrays, **node.attrs)
     return _as_array(out)
+
+
+def operand_values(node, value_of):
+    """``node``'s operands as its forward receives them: ``value_of(slot)`` for tensors, cast as recorded, and
+    Python values converted as the executor does."""
+    return [_scalar_as(value, cast) if slot is None else
+            (value_of(slot) if cast is None else value_of(slot).astype(cast))
+            for slot, value, cast in zip(node.inputs, node.scalars, node.casts)]
+
+
+def _recomputed_forward(node, ctx):
+    """``node``'s output again, from the inputs its ctx keeps: its op's forward on the same arrays."""
+    return forward_on(node, [t._data if isinstance(t, Tensor) else t for t in ctx.saved_inputs])
 
 
 def _restore_dropped(ctx, env, recompute, graph, consumer):
@@ -540,10 +551,11 @@ class ArrayExecutor:
         self.size = len(graph.slots)
         self.outputs_spec = graph.outputs_spec
         targets = {n.inplace_target for n in graph.nodes if getattr(n, "inplace_target", None) is not None}
+        returned = {_root(graph, s) for s in graph.output_slots()}
         self.template = [None] * self.size
-        self.fresh_constants = []  # constants written in place: a new copy per call
+        self.fresh_constants = []  # constants written in place or returned (or a view of them): a copy per call
         for slot in graph.constants:
-            if slot in targets:
+            if slot in targets or slot in returned:
                 self.fresh_constants.append((slot, graph.slots[slot].owner))
             else:
                 self.template[slot] = graph.slots[slot].owner

@@ -268,6 +268,21 @@ def test_outputs_are_not_reused_between_calls():
     assert (first.item(), second.item(), third.item()) == (2.0, 10.0, 14.0)
 
 
+def test_tensors_made_in_the_call_are_new_each_call():
+    def f(x):
+        made = ember.ones(3)
+        scale = ember.full((3,), 2.0)
+        return x + 1, made, made.view(3, 1), scale * 3
+
+    compiled = ember.compile(f)
+    for _ in range(3):
+        _, made, view, scaled = compiled(ember.zeros(3))
+        assert made.tolist() == [1.0, 1.0, 1.0] and view.tolist() == [[1.0], [1.0], [1.0]]
+        assert scaled.tolist() == [6.0, 6.0, 6.0]
+        made.add_(10)  # the caller owns what it got back: the next call must not see this
+        scaled.add_(10)
+
+
 def test_aliased_inputs_recompile():
     @ember.compile
     def f(a, b):
