@@ -13,6 +13,8 @@ parameters and inputs count only when the graph has no host work (``optimizer.st
 
 from __future__ import annotations
 
+from ember.compiler.passes.dce import _reindex_backward
+
 __all__ = ["eliminate_common_subexpressions"]
 
 
@@ -59,10 +61,7 @@ def eliminate_common_subexpressions(graph) -> int:
                 seen[key] = node
         kept.append(node)
     if merged:
-        position = {id(n): i for i, n in enumerate(kept)}
-        for node in kept:
-            if node.kind == "backward":
-                node.forward_index = position[id(graph.nodes[node.forward_index])]
+        _reindex_backward(graph, kept)
         graph.nodes = kept
     return merged
 

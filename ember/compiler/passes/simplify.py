@@ -1,0 +1,82 @@
+"""Algebraic simplification: ops that give back their operand unchanged are dropped, and their readers read
+the operand.
+
+Rules, each exact in floating point (every bit, NaN included): ``x * 1``, ``1 * x``, ``x / 1``, ``x - 0``,
+``x ** 1`` and ``-(-x)``. (``x + 0`` is not one: it turns ``-0.0`` into ``0.0``.) A rule applies only where the
+result has the operand's dtype and shape, no autograd ctx records the op, the result is not returned (the
+caller must get a new tensor, not the operand), and the graph writes nothing in place (a write to the result
+would then reach the operand).
+
+>>> import ember
+>>> from ember.compiler.capture import capture
+>>> from ember.compiler.passes.dce import eliminate_dead_code
+>>> def f(x):
+...     with ember.no_grad():
+...         return (-(-(x * 1.0)) / 1).exp()
+>>> graph = capture(f, (ember.ones(2),), {}).graph
+>>> simplify(graph), eliminate_dead_code(graph), [n.op.name for n in graph.nodes]
+(3, 1, ['exp'])
+"""
+
+from __future__ import annotations
+
+from ember.compiler.passes.cse import _apply_rename
+from ember.compiler.passes.dce import _reindex_backward
+
+__all__ = ["simplify"]
+
+# op name -> (position of the operand passed through, position of the Python number, the number)
+_IDENTITIES = {"mul": ((0, 1, 1), (1, 0, 1)), "div": ((0, 1, 1),), "sub": ((0, 1, 0),), "pow": ((0, 1, 1),)}
+
+
+def _plain(node) -> bool:
+    return (node.kind == "op" and node.pure and node.ctx_slot is None and node.inplace_target is None
+            and not node.attr_slots and not node.attrs and len(node.outputs) == 1 and node.outputs[0] is not None)
+
+
+def _same_value(graph, node, slot) -> bool:
+    mine, theirs = graph.slots[node.outputs[0]], graph.slots[slot]
+    return mine.dtype == theirs.dtype and mine.shape is not None and tuple(mine.shape) == tuple(theirs.shape)
+
+
+def _passed_through(graph, node, producer):
+    """The slot ``node`` gives back unchanged, or None."""
+    if not _plain(node):
+        return None
+    if node.op.name in _IDENTITIES and len(node.inputs) == 2:
+        for keep, number, value in _IDENTITIES[node.op.name]:
+            slot, scalar = node.inputs[keep], node.scalars[number]
+            if (slot is not None and node.inputs[number] is None and type(scalar) in (int, float)
+                    and scalar == value and node.casts[keep] is None and _same_value(graph, node, slot)):
+                return slot
+    if node.op.name == "neg" and len(node.inputs) == 1 and node.inputs[0] is not None and node.casts[0] is None:
+        inner = producer.get(node.inputs[0])
+        if inner is not None and _plain(inner) and inner.op.name == "neg" and inner.casts[0] is None \
+                and inner.inputs[0] is not None and _same_value(graph, node, inner.inputs[0]):
+            return inner.inputs[0]
+    return None
+
+
+def simplify(graph) -> int:
+    """Apply the rules to ``graph`` in place; returns how many ops were dropped (their operands now read)."""
+    if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
+        return 0
+    returned = {graph.slots[s].alias if graph.slots[s].alias is not None else s for s in graph.output_slots()}
+    producer, rename, kept = {}, {}, []
+    for node in graph.nodes:
+        _apply_rename(node, rename)
+        source = _passed_through(graph, node, producer)
+        out = node.outputs[0] if node.kind == "op" and node.outputs else None
+        if source is not None and out not in returned:  # (nor the memory of a returned view)
+            rename[out] = source
+            continue
+        if node.kind == "op":
+            producer.update((s, node) for s in node.outputs if s is not None)
+        kept.append(node)
+    if rename:
+        for info in graph.slots:  # views of a dropped result view its operand's memory
+            while info.alias in rename:
+                info.alias = graph.slots[rename[info.alias]].alias or rename[info.alias]
+        _reindex_backward(graph, kept)
+        graph.nodes = kept
+    return len(rename)
