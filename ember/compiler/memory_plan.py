@@ -27,7 +27,8 @@ class MemoryPlan:
     """``free_after[i]``: slots released after node ``i``; ``buffer_of[i]``: arena buffer index of lowered node ``i``;
     ``buffers``: (shape, dtype name) per arena buffer; byte figures for ``describe``."""
 
-    def __init__(self, free_after, total_bytes, peak_bytes, buffer_of=None, buffers=(), allocations=(0, 0, 0, 0)):
+    def __init__(self, free_after, total_bytes, peak_bytes, buffer_of=None, buffers=(), allocations=(0, 0, 0, 0),
+                 in_place=0):
         self.free_after = free_after
         self.total_bytes = total_bytes
         self.peak_bytes = peak_bytes
@@ -35,6 +36,7 @@ class MemoryPlan:
         self.buffers = list(buffers)
         # (arrays allocated per call before, their bytes, after, their bytes)
         self.allocations = allocations
+        self.in_place = in_place  # op outputs written into the buffer of an operand that dies at that op
 
     @property
     def arena_bytes(self) -> int:
@@ -45,7 +47,8 @@ class MemoryPlan:
         before, before_bytes, after, after_bytes = self.allocations
         return (f"activations: {self.total_bytes / mb:.2f} MB -> {self.peak_bytes / mb:.2f} MB "
                 "(every intermediate kept -> peak, each freed after its last reader or its ctx's)\n"
-                f"arena: {len(self.buffer_of)} op outputs in {len(self.buffers)} reused buffers "
+                f"arena: {len(self.buffer_of)} op outputs in {len(self.buffers)} reused buffers, {self.in_place} "
+                "written in place over their dying operand "
                 f"({self.arena_bytes / mb:.2f} MB, allocated once); arrays allocated per call: {before} "
                 f"({before_bytes / mb:.2f} MB) -> {after} ({after_bytes / mb:.2f} MB)")
 
@@ -145,41 +148,49 @@ def plan_memory(graph, writers=None) -> MemoryPlan:
         peak = max(peak, live)
         for s in released[i]:
             live -= owned[s]
-    buffer_of, buffers = _assign_buffers(graph, writers or {}, extended)
+    buffer_of, buffers, in_place = _assign_buffers(graph, writers or {}, extended)
     allocating = [s for s, size in owned.items() if size and graph.nodes[first_def[s]].kind in ("op", "backward")]
     lowered = {graph.nodes[i].outputs[0] for i in buffer_of}
     after = [s for s in allocating if s not in lowered]
     allocations = (len(allocating), sum(owned[s] for s in allocating), len(after), sum(owned[s] for s in after))
-    return MemoryPlan(free_after, total, peak, buffer_of, buffers, allocations)
+    return MemoryPlan(free_after, total, peak, buffer_of, buffers, allocations, in_place)
 
 
 def _assign_buffers(graph, writers, extended):
     """Greedy interval packing: each lowered output takes a free buffer of its shape and dtype whose last value
-    died before this node, or a new one."""
+    died before this node, or a new one. In-place reuse: an elementwise op may also take the buffer of an
+    operand of its own shape whose value dies at this very op (a ufunc reads and writes each element at the
+    same index), except inside a fusion group, whose generated loop declares its pointers ``restrict``."""
     roots_end = {}
     for s, end in extended.items():
         if graph.slots[s].kind == "value":
             r = _root(graph, s)
             roots_end[r] = max(roots_end.get(r, end), end)
     escaping = _escaping_roots(graph)
-    buffer_of, buffers, busy_until = {}, [], []
+    grouped = {i for group in getattr(graph, "fusion_groups", ()) for i in group}
+    buffer_of, buffers, busy_until, holder, in_place_count = {}, [], [], [], 0
     for i in sorted(writers):
-        s = graph.nodes[i].outputs[0]
+        node = graph.nodes[i]
+        s = node.outputs[0]
         info = graph.slots[s]
         if info.alias is not None or s in escaping:
             continue
         end = roots_end.get(s, i)
         key = (tuple(info.shape), info.dtype)
+        in_place = set(node.inputs) if node.op.kind == "elementwise" and i not in grouped else set()
         chosen = None
         for b, (spec, until) in enumerate(zip(buffers, busy_until)):
-            if spec == key and until < i:
+            if spec == key and (until < i or (until == i and holder[b] in in_place)):
                 chosen = b
                 break
         if chosen is None:
             buffers.append(key)
             busy_until.append(end)
+            holder.append(s)
             chosen = len(buffers) - 1
         else:
+            in_place_count += busy_until[chosen] == i
             busy_until[chosen] = end
+            holder[chosen] = s
         buffer_of[i] = chosen
-    return buffer_of, buffers
+    return buffer_of, buffers, in_place_count

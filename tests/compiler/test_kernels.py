@@ -182,6 +182,29 @@ def test_arena_keeps_what_a_backward_reads_until_that_backward():
     np.testing.assert_allclose(got_grad, w.grad.numpy(), rtol=1e-6)
 
 
+def test_an_elementwise_op_writes_into_its_dying_operands_buffer():
+    # relu keeps its output, not its input: the linear's result dies at the relu, which overwrites it in place
+    model = ember.nn.Sequential(ember.nn.Linear(6, 8), ember.nn.ReLU(), ember.nn.Linear(8, 8), ember.nn.ReLU(),
+                                ember.nn.Linear(8, 2))
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+    x = ember.from_numpy(np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32))
+
+    def step():
+        opt.zero_grad()
+        loss = model(x).square().mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = ember.compile(step)
+    compiled()
+    graph, plan = compiled.last_entry.graph, _arena(compiled)
+    relus = [i for i, n in enumerate(graph.nodes) if n.kind == "op" and n.op.name == "relu"]
+    for i in relus:
+        linear = next(j for j in range(i - 1, -1, -1) if graph.nodes[j].kind == "op" and graph.nodes[j].op.name == "linear")
+        assert plan.buffer_of[i] == plan.buffer_of[linear]
+
+
 def test_arena_outputs_are_not_overwritten_by_the_next_call():
     compiled = ember.compile(lambda x: (x + 1.0).relu())
     first = compiled(ember.ones(3))
