@@ -182,21 +182,22 @@ def test_arena_keeps_what_a_backward_reads_until_that_backward():
     np.testing.assert_allclose(got_grad, w.grad.numpy(), rtol=1e-6)
 
 
-def test_an_elementwise_op_writes_into_its_dying_operands_buffer():
-    # relu keeps its output, not its input: the linear's result dies at the relu, which overwrites it in place
-    model = ember.nn.Sequential(ember.nn.Linear(6, 8), ember.nn.ReLU(), ember.nn.Linear(8, 8), ember.nn.ReLU(),
-                                ember.nn.Linear(8, 2))
-    opt = ember.optim.SGD(model.parameters(), lr=0.1)
-    x = ember.from_numpy(np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32))
-
+def _square_loss_step(model, opt, x):
     def step():
         opt.zero_grad()
         loss = model(x).square().mean()
         loss.backward()
         opt.step()
         return loss
+    return step
 
-    compiled = ember.compile(step)
+
+def test_an_elementwise_op_writes_into_its_dying_operands_buffer():
+    # relu keeps its output, not its input: the linear's result dies at the relu, which overwrites it in place
+    model = ember.nn.Sequential(ember.nn.Linear(6, 8), ember.nn.ReLU(), ember.nn.Linear(8, 8), ember.nn.ReLU(),
+                                ember.nn.Linear(8, 2))
+    x = ember.from_numpy(np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32))
+    compiled = ember.compile(_square_loss_step(model, ember.optim.SGD(model.parameters(), lr=0.1), x))
     compiled()
     graph, plan = compiled.last_entry.graph, _arena(compiled)
     relus = [i for i, n in enumerate(graph.nodes) if n.kind == "op" and n.op.name == "relu"]
@@ -214,16 +215,7 @@ def test_arena_outputs_are_not_overwritten_by_the_next_call():
 
 def test_explain_reports_arena_and_allocations(capsys):
     model = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 2))
-    opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    x = ember.ones(3, 4)
-
-    def step():
-        opt.zero_grad()
-        loss = model(x).square().mean()
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = _square_loss_step(model, ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), ember.ones(3, 4))
     text = ember.compiler.explain(step).text
     assert "arena:" in text and "arrays allocated per call:" in text
 
