@@ -176,6 +176,10 @@ def _index_add_rows(indices, rows, num_rows):
     """``out[indices[i]] += rows[i]`` into zeros of shape (num_rows, D); repeated indices accumulate."""
     dtype = _compute_dtype(rows.dtype)
     rows = _as(rows, dtype)
+    from ember.compiler import scatter_rows  # one C pass (the compile extra), else None
+    fused = scatter_rows.index_add_rows(indices, rows, num_rows)  # sequential sums, as np.add.at
+    if fused is not None:
+        return fused
     if indices.size >= 256:
         # Sort the lookups so equal rows are adjacent, then sum each run at once: several times faster than
         # np.add.at, which handles one row per Python-level index.
