@@ -28,12 +28,12 @@ class GraphBreakError(RuntimeError):
 
 class config:
     """Compiler settings: ``cache_size_limit`` graphs per compiled function (least recently used evicted);
-    ``recompute_attention``: a training step recomputes attention probabilities in backward instead of keeping
-    them (passes/remat.py; measured on the GPT benchmark: 9% less step memory, 4% more time). Settings apply to
-    graphs captured after the change."""
+    ``recompute_attention`` (off by default, as torch.compile recomputes no matmul): a training step recomputes
+    attention probabilities in backward instead of keeping them (passes/remat.py; measured on the GPT benchmark:
+    9% less step memory, 4% more time). Settings apply to graphs captured after the change."""
 
     cache_size_limit = 8
-    recompute_attention = True
+    recompute_attention = False
 
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")

@@ -9,11 +9,12 @@ what sets its peak memory. Three kinds are recomputed instead of kept:
   linear's weight gradient needs its input): the producer's own inputs are kept anyway for the producer's
   backward, so the consumer drops its copy and the executor recomputes the producer's forward (the same code
   on the same inputs, so the same bits) just before the consumer's backward;
-- attention probabilities (``recomputed_attention``): ``softmax(mask(scale * (q @ k^T))) @ v``, where the
-  scale/mask/softmax chain runs fused (passes/softmax_chain.py), keeps neither the scores nor the
-  probabilities (batch x heads x time x time, the largest activation of a transformer). The first matmul keeps
-  q and k for its own backward anyway, so the executor recomputes the scores and the fused chain before the
-  second matmul's backward: one batched GEMM and one row pass per layer, for time^2 floats per head.
+- attention probabilities (``recomputed_attention``, when ``ember.compiler.config.recompute_attention``):
+  ``softmax(mask(scale * (q @ k^T))) @ v``, where the scale/mask/softmax chain runs fused
+  (passes/softmax_chain.py), keeps neither the scores nor the probabilities (batch x heads x time x time, the
+  largest activation of a transformer). The first matmul keeps q and k for its own backward anyway, so the
+  executor recomputes the scores and the fused chain before the second matmul's backward: one batched GEMM
+  and one row pass per layer, for time^2 floats per head.
 
 >>> import ember
 >>> from ember.compiler.capture import capture
