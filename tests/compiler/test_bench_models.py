@@ -68,3 +68,15 @@ def test_compiled_note_measures_compiling_against_eager_first_call_and_traced_me
     assert "0.15 s from the disk cache (target <= 0.3 s)" in note
     assert "Ember compiled 70.0 MB vs eager 100.0 MB, 0.70x (target <= 0.8x, met)" in note
     assert "as RSS" in note and "0.89x" in note
+
+
+@pytest.mark.parametrize("name", ["mlp", "gpt", "lstm"])
+def test_gemm_floor_lists_every_linear_layer_of_the_model(name):
+    from bench.gemm_floor import workload_gemms
+    gemms = workload_gemms(name)
+    forward = [(k, n) for what, _, _, k, n in gemms if what == "x @ W^T"]
+    model = build_step(ember, MODEL_WORKLOADS[name], False, None).model
+    linears = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, ember.nn.Linear)]
+    assert sorted(forward) == sorted(linears)
+    with pytest.raises(ValueError, match="no matrix-product list"):
+        workload_gemms("resnet18")
