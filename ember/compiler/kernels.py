@@ -34,7 +34,8 @@ import tempfile
 import threading
 import warnings
 
-__all__ = ["load_kernels", "pointer", "available", "eager_allowed", "EagerKernels", "cache_dir", "num_threads", "OMP_PARALLEL_FOR"]
+__all__ = ["load_kernels", "pointer", "null_pointer", "available", "eager_allowed", "EagerKernels", "cache_dir",
+           "num_threads", "OMP_PARALLEL_FOR"]
 
 _LOADED: dict = {}
 _LOCK = threading.Lock()
@@ -216,6 +217,11 @@ def _compile(source, flags, directory, path):
         shutil.copyfile(temporary, staged)
         os.replace(staged, path)
     return None
+
+
+def null_pointer():
+    """C's NULL, for an optional array argument a kernel does not get."""
+    return _STATE["ffi"].NULL
 
 
 def pointer(array, ctype: str = "float[]"):

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from ember.compiler.kernels import EagerKernels, pointer
+from ember.compiler.kernels import EagerKernels, null_pointer, pointer
 
 __all__ = ["softmax", "softmax_backward", "scaled_masked_softmax", "scaled_masked_softmax_backward", "layer_norm",
            "layer_norm_backward", "enabled"]
@@ -238,12 +238,7 @@ def _rows_of(x):
 
 
 def _optional(array):
-    return pointer(array) if array is not None else _null()
-
-
-def _null():
-    from ember.compiler.kernels import _STATE as toolchain
-    return toolchain["ffi"].NULL
+    return pointer(array) if array is not None else null_pointer()
 
 
 def softmax(x):
@@ -276,7 +271,7 @@ def _chain_arguments(shape, scale, mask):
     if mask is not None and rows_of_mask is None:
         return None
     return (int(scale is not None), 0.0 if scale is None else scale,
-            _null() if mask is None else pointer(rows_of_mask, "unsigned char[]"),
+            null_pointer() if mask is None else pointer(rows_of_mask, "unsigned char[]"),
             1 if mask is None else rows_of_mask.shape[0])
 
 

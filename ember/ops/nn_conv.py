@@ -600,11 +600,19 @@ def _max_pool_windows(x, kernel, stride, dilation, pads, out):
 
 def _max_pool_values(x, kernel, stride, dilation, pads, out):
     """Max over windows only (no gradient will ask which element won)."""
+    from ember.compiler import pool  # one C scan per window (the compile extra), else None
+    fused = pool.max_pool(x, kernel, stride, dilation, pads, out)
+    if fused is not None:
+        return fused
     return _round(_max_pool_windows(x, kernel, stride, dilation, pads, out)[0], x.dtype)
 
 
 def _max_pool_arrays(x, kernel, stride, dilation, pads, out):
     """Max over windows, and ``which``: the kernel offset (in row-major order) of each maximum, as PyTorch picks it."""
+    from ember.compiler import pool
+    fused = pool.max_pool(x, kernel, stride, dilation, pads, out, with_which=True)
+    if fused is not None:
+        return fused
     best, lowest, offsets, views = _max_pool_windows(x, kernel, stride, dilation, pads, out)
     # The first offset holding the maximum wins ties: count the leading offsets that don't hold it.
     index_dtype = np.int8 if len(views) < 128 else np.int32
@@ -684,6 +692,10 @@ class MaxPoolBackward:
     def forward(ctx, grad, which, geometry):
         ctx.which, ctx.geometry = which, geometry
         sizes, kernel, stride, dilation, pads, out = geometry
+        from ember.compiler import pool  # each gradient added to its window's maximum, in output order (C)
+        fused = pool.max_pool_backward(grad, which, sizes, kernel, stride, dilation, pads, out)
+        if fused is not None:
+            return fused
         work = _as_compute(grad)
         n, c = grad.shape[:2]
         padded = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
