@@ -171,12 +171,19 @@ class Recorder:
         if shared is not None:
             g.slots[slot].alias = g.slots[shared].alias if g.slots[shared].alias is not None else shared
         else:
-            self.root_slot[id(root)] = slot  # later views of the same memory alias this slot
-            if id(root) not in self.layouts_of_root:
-                self.layouts_of_root[id(root)] = []
-                self._watch(root, self._forget_root)
+            self._own_root(array, slot)
         self._register_array(array, slot)
         return slot
+
+    def _own_root(self, array, slot):
+        """``slot`` holds the memory ``array`` lives in: later views of that memory alias it."""
+        root = array if array.base is None else array.base
+        if id(root) in self.root_slot:
+            return
+        self.root_slot[id(root)] = slot
+        if id(root) not in self.layouts_of_root:
+            self.layouts_of_root[id(root)] = []
+            self._watch(root, self._forget_root)
 
     def tensor_slot(self, t: Tensor) -> int:
         array = t._data
@@ -207,6 +214,7 @@ class Recorder:
                                  "in as an argument", line=line)
             slot = self.graph.new_slot("const", array.shape, array.dtype.name, 0, owner=array.copy())
             self.graph.constants.append(slot)
+            self._own_root(array, slot)  # views an op takes of it alias it (an in-place write through one shows)
             self._register_array(array, slot)
             return slot
         slot = self.graph.new_slot("external", array.shape, array.dtype.name, 0, owner=t)
@@ -711,8 +719,10 @@ def _output_spec(rec, value, inputs_by_id):
             return ("object", value)
         slot = rec.array_slot.get(id(value._data))
         if slot is None and id(value._data) in rec.created:
-            slot = rec.tensor_slot(value)  # made in the call: a new tensor per call, as in eager mode
-        if slot is None or rec.graph.slots[slot].kind not in ("value", "const"):
+            slot = rec.tensor_slot(value)
+        if slot is not None and rec.graph.slots[slot].kind == "const":
+            return ("made", slot, value._requires_grad)  # made in the call: a new leaf per call, as in eager mode
+        if slot is None or rec.graph.slots[slot].kind != "value":
             return ("object", value)
         return ("slot", slot, value._requires_grad)
     if isinstance(value, (tuple, list)):

@@ -480,6 +480,11 @@ def build_output(spec, env, tensors_are_values=False):
     if tag == "slot":
         value = env[spec[1]]
         return value if tensors_are_values else _make(value)
+    if tag == "made":  # a tensor made in the call (a fresh copy of the constant each call): a leaf, as made
+        value = env[spec[1]]
+        if tensors_are_values:
+            return value.requires_grad_(True) if spec[2] else value
+        return _make(value, requires_grad=spec[2])
     if tag == "object" or tag == "const":
         return spec[1]
     if tag == "input":
@@ -551,6 +556,7 @@ class ArrayExecutor:
         self.size = len(graph.slots)
         self.outputs_spec = graph.outputs_spec
         targets = {n.inplace_target for n in graph.nodes if getattr(n, "inplace_target", None) is not None}
+        targets |= {_root(graph, t) for t in targets}  # a write through a view writes its root's memory
         returned = {_root(graph, s) for s in graph.output_slots()}
         self.template = [None] * self.size
         self.fresh_constants = []  # constants written in place or returned (or a view of them): a copy per call

@@ -190,7 +190,7 @@ class Graph:
 
         def walk(spec):
             tag = spec[0]
-            if tag == "slot":
+            if tag in ("slot", "made"):
                 found.add(spec[1])
             elif tag in ("tuple", "list"):
                 for item in spec[2]:

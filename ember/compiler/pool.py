@@ -30,16 +30,19 @@ from ember.compiler.kernels import EagerKernels, null_pointer, pointer
 __all__ = ["max_pool", "max_pool_backward"]
 
 _DECLARATIONS = """
-void ember_max_pool(const float* x, float* out, int8_t* which, long planes, long h, long w, long kh, long kw,
-                    long sh, long sw, long ph, long pw, long dh, long dw, long oh, long ow);
+int ember_max_pool(const float* x, float* out, int8_t* which, long planes, long h, long w, long kh, long kw,
+                   long sh, long sw, long ph, long pw, long dh, long dw, long oh, long ow);
 void ember_max_pool_backward(const float* grad, const int8_t* which, float* out, long planes, long h, long w,
                              long kw, long sh, long sw, long ph, long pw, long dh, long dw, long oh, long ow);
 """
 
 _SOURCE = """
-void ember_max_pool(const float* restrict x, float* restrict out, int8_t* restrict which, long planes, long h,
-                    long w, long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw, long oh,
-                    long ow) {
+#include <stdlib.h>
+
+/* 0, or -1 when the row buffers cannot be allocated (the caller then takes the NumPy path) */
+int ember_max_pool(const float* restrict x, float* restrict out, int8_t* restrict which, long planes, long h,
+                   long w, long kh, long kw, long sh, long sw, long ph, long pw, long dh, long dw, long oh,
+                   long ow) {
     /* One output row at a time, kernel offset by offset in row-major order, the output columns innermost (a
        loop the compiler vectorizes). For offset column j the outputs whose input column is inside the image
        are [lo[j], hi[j]). */
@@ -53,7 +56,8 @@ void ember_max_pool(const float* restrict x, float* restrict out, int8_t* restri
     }
     if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && ph == 0 && pw == 0
             && 2 * oh <= h && 2 * ow <= w) {  /* the common 2x2 pool: four loads, three selects per output */
-        int won[ow];
+        int* won = malloc(ow * sizeof(int));
+        if (!won) return -1;
         for (long p = 0; p < planes; p++)
             for (long oy = 0; oy < oh; oy++) {
                 const float* restrict r0 = x + (p * h + 2 * oy) * w;
@@ -81,10 +85,12 @@ void ember_max_pool(const float* restrict x, float* restrict out, int8_t* restri
                             if (v[k] != v[k]) { orow[ox] = v[k]; if (wrow) wrow[ox] = (int8_t)k; }
                     }
             }
-        return;
+        free(won);
+        return 0;
     }
-    float best[ow];
-    int at[ow];
+    float* best = malloc(ow * sizeof(float));
+    int* at = malloc(ow * sizeof(int));
+    if (!best || !at) { free(best); free(at); return -1; }
     for (long p = 0; p < planes; p++) {
         const float* restrict plane = x + p * h * w;
         for (long oy = 0; oy < oh; oy++) {
@@ -95,10 +101,10 @@ void ember_max_pool(const float* restrict x, float* restrict out, int8_t* restri
                 if (iy < 0 || iy >= h) continue;
                 const float* restrict row = plane + iy * w;
                 for (long j = 0; j < kw; j++) {
-                    const float* restrict src = row + j * dw - pw;
+                    long shift = j * dw - pw;
                     int offset = (int)(i * kw + j);
                     for (long ox = lo[j]; ox < hi[j]; ox++) {
-                        float v = src[ox * sw];
+                        float v = row[ox * sw + shift];
                         nan |= v != v;
                         /* a strictly larger value takes over (a tie keeps the first offset); the first
                            element inside the input starts the window, whatever it holds */
@@ -126,6 +132,9 @@ void ember_max_pool(const float* restrict x, float* restrict out, int8_t* restri
             }
         }
     }
+    free(best);
+    free(at);
+    return 0;
 }
 
 void ember_max_pool_backward(const float* restrict grad, const int8_t* restrict which, float* restrict out,
@@ -162,9 +171,11 @@ def max_pool(x, kernel, stride, dilation, pads, out, with_which=False):
     n, c, h, w = x.shape
     values = np.empty((n, c) + tuple(out), _F32)
     which = np.empty((n, c) + tuple(out), np.int8) if with_which else None
-    _STATE["lib"].ember_max_pool(pointer(x), pointer(values), pointer(which, "int8_t[]") if with_which else
-                                 null_pointer(), n * c, h, w, *kernel, *stride,
-                                 pads[0][0], pads[1][0], *dilation, *out)
+    status = _STATE["lib"].ember_max_pool(pointer(x), pointer(values), pointer(which, "int8_t[]") if with_which else
+                                          null_pointer(), n * c, h, w, *kernel, *stride, pads[0][0], pads[1][0],
+                                          *dilation, *out)
+    if status != 0:
+        return None
     return (values, which) if with_which else values
 
 

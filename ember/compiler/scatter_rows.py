@@ -49,6 +49,8 @@ def index_add_rows(indices, rows, num_rows):
     if rows.dtype != _F32 or rows.ndim != 2 or not rows.flags.c_contiguous or _EAGER.library() is None:
         return None
     indices = np.ascontiguousarray(indices, dtype=np.int64)
+    if indices.size != rows.shape[0] or (indices.size and (indices.min() < 0 or indices.max() >= num_rows)):
+        return None  # the C loop writes where the indices say: only valid ones reach it
     out = np.zeros((num_rows, rows.shape[1]), _F32)
     _STATE["lib"].ember_index_add_rows(pointer(indices, "int64_t[]"), pointer(rows), pointer(out), indices.size,
                                        rows.shape[1])

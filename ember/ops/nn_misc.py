@@ -215,6 +215,7 @@ class Embedding:
     promote = "none"
 
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
+        _check_index_range(indices, weight.shape[0], "embedding")  # here too: a compiled replay runs only the op
         if _recording(ctx):
             ctx.indices = indices.reshape(-1).astype(np.int64, copy=False)
             ctx.lookup = (padding_idx, scale_grad_by_freq)

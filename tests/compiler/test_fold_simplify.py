@@ -105,3 +105,48 @@ def test_a_dtype_or_shape_change_is_not_an_identity():
     for got, expected in zip(compiled(x, i), f(x, i)):
         assert got.dtype == expected.dtype and got.shape == expected.shape
         assert np.array_equal(got.numpy(), expected.numpy())
+
+
+def test_a_write_through_a_view_of_a_constant_is_seen():
+    def f(x):
+        m = ember.zeros(4)
+        m[:2].add_(1)
+        return x * m.exp()
+
+    def g(x):
+        m = ember.zeros(4) * 2
+        m[:2].add_(1)
+        return x * m
+
+    for fn in (f, g):
+        compiled = ember.compile(fn)
+        x = ember.ones(4)
+        for _ in range(4):
+            np.testing.assert_allclose(compiled(x).numpy(), fn(x).numpy(), rtol=1e-6)
+
+
+def test_an_identity_on_a_parameter_that_the_step_changes_is_kept():
+    w = ember.nn.Parameter(ember.ones(3))
+    opt = ember.optim.SGD([w], lr=0.5)
+
+    def step():
+        opt.zero_grad()
+        with ember.no_grad():
+            before = w * 1.0
+        (w * 1.0).sum().backward()
+        opt.step()
+        return (w - before).sum()
+
+    compiled = ember.compile(step)
+    assert [round(float(compiled()), 6) for _ in range(3)] == [-1.5, -1.5, -1.5]
+    assert _log(compiled, "simplify") == "simplify: 0 ops dropped"
+
+
+def test_a_returned_tensor_made_in_the_call_keeps_requires_grad():
+    def f(x):
+        return x + 1, ember.zeros(3, requires_grad=True)
+
+    compiled = ember.compile(f)
+    for _ in range(3):
+        _, made = compiled(ember.ones(3))
+        assert made.requires_grad and made.is_leaf and made.tolist() == [0.0, 0.0, 0.0]

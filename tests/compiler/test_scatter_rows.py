@@ -41,3 +41,25 @@ def test_embedding_gradient_matches_torch():
     tw = torch.tensor(weight, requires_grad=True)
     torch.nn.functional.embedding(torch.tensor(tokens), tw).backward(torch.tensor(grad))
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_invalid_indices_never_reach_the_kernel():
+    rows = np.ones((3, 2), np.float32)
+    assert scatter_rows.index_add_rows(np.array([0, -1, 1]), rows, 2) is None
+    assert scatter_rows.index_add_rows(np.array([0, 2, 1]), rows, 2) is None
+
+
+def test_a_compiled_embedding_rejects_out_of_range_indices_as_eager_does():
+    embedding = ember.nn.Embedding(5, 3)
+
+    def step(tokens):
+        embedding.weight.grad = None
+        loss = embedding(tokens).sum()
+        loss.backward()
+        return loss
+
+    compiled = ember.compile(step)
+    compiled(ember.tensor([0, 4]))
+    for bad in ([0, -1], [0, 5]):
+        with pytest.raises(IndexError, match="out of range"):
+            compiled(ember.tensor(bad))

@@ -101,3 +101,29 @@ def test_an_op_between_the_members_keeps_the_chain_whole():
     assert "1 scale/mask/softmax chains" in " ".join(run.last_entry.pass_log)
     chain = run.last_entry.graph.softmax_chains[0]
     assert chain.scale is not None and chain.mask is not None and chain.mask - chain.scale > 1
+
+
+def test_a_scale_in_an_elementwise_group_and_a_chain_runs_once():
+    def f(a, b):
+        with ember.no_grad():
+            return ember.softmax((a + b) * 0.5, dim=-1)
+
+    a, b = ember.randn(4, 6), ember.randn(4, 6)
+    compiled = ember.compile(f)
+    for _ in range(3):
+        np.testing.assert_allclose(compiled(a, b).numpy(), f(a, b).numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_a_chain_with_ops_between_its_members_runs_op_by_op_when_the_kernel_does_not_fit():
+    mask = ember.rand(2, 5, 5) > 0.5  # differs per batch entry: the fused kernel does not take it
+    mask[..., 0] = False
+
+    def f(x):
+        scores = x * 0.5
+        scores = scores.masked_fill(mask[:, :5, :5], float("-inf"))
+        return ember.softmax(scores, dim=-1).sum(-1)
+
+    x = ember.randn(2, 5, 5)
+    compiled = ember.compile(f)
+    for _ in range(2):
+        np.testing.assert_allclose(compiled(x).numpy(), f(x).numpy(), rtol=1e-6)

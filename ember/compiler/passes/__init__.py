@@ -33,10 +33,13 @@ def run_passes(graph) -> list:
     merged = eliminate_common_subexpressions(graph)
     removed = eliminate_dead_code(graph)
     groups = fusion_groups(graph)
-    graph.fusion_groups = groups
     graph.recompute = recomputed_inputs(graph)
     graph.folded = conv_batchnorm_pairs(graph)
     graph.softmax_chains = softmax_chains(graph)
+    # a node runs in one fused step: a chain's scale or mask is not also a member of an elementwise group
+    in_chains = {i for chain in graph.softmax_chains for i in (*chain.forward_nodes(), *(chain.backward or ()))}
+    groups = [group for group in groups if in_chains.isdisjoint(group)]
+    graph.fusion_groups = groups
     from ember.compiler import config
     graph.recomputed_attention = recomputed_attention(graph, graph.softmax_chains) if config.recompute_attention else {}
     return [f"constants: {folded} ops folded", f"simplify: {simplified} ops dropped",

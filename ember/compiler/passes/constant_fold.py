@@ -2,10 +2,11 @@
 functions, such as ``ember.arange`` or ``ember.ones``) computes the same value at every call, so it runs once
 when the graph is compiled and its output becomes a constant.
 
-Folded: pure op nodes with one output, no autograd ctx, no array attributes and no in-place write, whose
-constant operands nothing writes in place. The value is computed by the executor's own forward for the node
-(``executor.forward_on``), so a folded graph gives the bits the unfolded one does. A folded value that the
-function returns is copied at every call, as every returned constant is (the caller may write to it).
+Folded: pure op nodes with one output, no autograd ctx and no array attributes, in graphs that write nothing
+in place (a write through a view of a constant would change it after the fold). The value is computed by the
+executor's own forward for the node (``executor.forward_on``), so a folded graph gives the bits the unfolded
+one does. A folded value that the function returns is copied at every call, as every returned constant is
+(the caller may write to it).
 
 >>> import ember
 >>> from ember.compiler.capture import capture
@@ -33,13 +34,14 @@ def _foldable(node, constant) -> bool:
 def fold_constants(graph) -> int:
     """Evaluate the constant op nodes of ``graph`` now (in place); returns how many were folded."""
     from ember.compiler.executor import forward_on, operand_values
-    written = {n.inplace_target for n in graph.nodes if n.kind == "op" and n.inplace_target is not None}
-    constant = {s for s in graph.constants if s not in written}
+    if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
+        return 0  # a write through a view of a constant would not show as a write to the constant itself
+    constant = set(graph.constants)
     kept = []
     folded = 0
     for node in graph.nodes:
         out = node.outputs[0] if node.kind == "op" and node.outputs else None
-        if _foldable(node, constant) and out not in written:
+        if _foldable(node, constant):
             try:
                 value = forward_on(node, operand_values(node, lambda s: graph.slots[s].owner))
             except Exception:  # let the call raise it, at its own line, as eager mode would

@@ -28,18 +28,25 @@ def _key(node):
     return key
 
 
-def eliminate_common_subexpressions(graph) -> int:
-    """Merge repeated pure computations in ``graph`` in place; returns how many nodes were merged."""
-    if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
-        return 0
-    stable = set()
+def unchanging_slots(graph) -> set:
+    """The slots that hold one value through a call of a graph that writes nothing in place: op and backward
+    results and constants, and inputs and parameters unless host work (``optimizer.step()``, ``zero_grad``) or
+    gradient accumulation may change them."""
+    stable = set(graph.constants)
     for node in graph.nodes:
         if node.kind in ("op", "backward"):
             stable.update(s for s in node.outputs if s is not None)
     if not any(n.kind in ("host", "accumulate") for n in graph.nodes):
-        # Nothing in the graph writes inputs or parameters, so they hold one value throughout.
         stable.update(graph.input_slots)
         stable.update(slot for slot, _ in graph.externals)
+    return stable
+
+
+def eliminate_common_subexpressions(graph) -> int:
+    """Merge repeated pure computations in ``graph`` in place; returns how many nodes were merged."""
+    if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
+        return 0
+    stable = unchanging_slots(graph)
     seen = {}
     rename = {}
     kept = []

@@ -4,8 +4,9 @@ the operand.
 Rules, each exact in floating point (every bit, NaN included): ``x * 1``, ``1 * x``, ``x / 1``, ``x - 0``,
 ``x ** 1`` and ``-(-x)``. (``x + 0`` is not one: it turns ``-0.0`` into ``0.0``.) A rule applies only where the
 result has the operand's dtype and shape, no autograd ctx records the op, the result is not returned (the
-caller must get a new tensor, not the operand), and the graph writes nothing in place (a write to the result
-would then reach the operand).
+caller must get a new tensor, not the operand), the graph writes nothing in place (a write to the result
+would then reach the operand), and the operand keeps its value through the call (not a parameter or input
+that ``optimizer.step()`` changes later in the graph).
 
 >>> import ember
 >>> from ember.compiler.capture import capture
@@ -20,7 +21,7 @@ would then reach the operand).
 
 from __future__ import annotations
 
-from ember.compiler.passes.cse import _apply_rename
+from ember.compiler.passes.cse import _apply_rename, unchanging_slots
 from ember.compiler.passes.dce import _reindex_backward
 
 __all__ = ["simplify"]
@@ -62,12 +63,13 @@ def simplify(graph) -> int:
     if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
         return 0
     returned = {graph.slots[s].alias if graph.slots[s].alias is not None else s for s in graph.output_slots()}
+    stable = unchanging_slots(graph)  # a result may stand for its operand only if the operand keeps its value
     producer, rename, kept = {}, {}, []
     for node in graph.nodes:
         _apply_rename(node, rename)
         source = _passed_through(graph, node, producer)
         out = node.outputs[0] if node.kind == "op" and node.outputs else None
-        if source is not None and out not in returned:  # (nor the memory of a returned view)
+        if source is not None and source in stable and out not in returned:  # (nor a returned view's memory)
             rename[out] = source
             continue
         if node.kind == "op":
@@ -76,7 +78,8 @@ def simplify(graph) -> int:
     if rename:
         for info in graph.slots:  # views of a dropped result view its operand's memory
             while info.alias in rename:
-                info.alias = graph.slots[rename[info.alias]].alias or rename[info.alias]
+                source = rename[info.alias]
+                info.alias = source if graph.slots[source].alias is None else graph.slots[source].alias
         _reindex_backward(graph, kept)
         graph.nodes = kept
     return len(rename)
