@@ -92,7 +92,7 @@ def measure_part(library: str, names: list, steps: int, threads: int) -> dict:
         step = lib.compile(step) if library == "ember" else step
         for _ in range(2):
             step()
-        results[name] = (floor, statistics.median(_median_seconds(step, 1) for _ in range(steps)))
+        results[name] = (floor, _median_seconds(step, steps))
     return results
 
 

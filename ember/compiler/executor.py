@@ -84,9 +84,7 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
         return ctx
 
     # operands the ctx keeps for backward: the op's own choice (keep_inputs), less one a remat pass recomputes
-    kept = op.keep_inputs(ctx_meta[1]) if op.keep_inputs is not None and ctx_meta is not None \
-        else (True,) * len(operands)
-    kept = tuple(k and i != dropped for i, k in enumerate(kept))
+    kept = node.kept_operands(dropped)
 
     def finish_ctx(ctx, raw, results):
         requires = ctx_meta[0]

@@ -75,6 +75,14 @@ class OpNode:
     def writes(self):
         return [s for s in self.outputs if s is not None] + ([self.ctx_slot] if self.ctx_slot is not None else [])
 
+    def kept_operands(self, dropped=None) -> tuple:
+        """One bool per operand: whether the ctx keeps it for backward, by the op's ``keep_inputs`` (all by
+        default), less the operand at position ``dropped`` that a remat pass recomputes instead."""
+        op = self.op
+        kept = op.keep_inputs(self.ctx_meta[1]) if op.keep_inputs is not None and self.ctx_meta is not None \
+            else (True,) * len(self.inputs)
+        return tuple(k and i != dropped for i, k in enumerate(kept))
+
     def label(self) -> str:
         name = self.op.name + ("_" if self.inplace_target is not None else "")
         return f"{name}({_slots(self.inputs, self.scalars)}{_attrs(self.attrs, self.attr_slots)})"

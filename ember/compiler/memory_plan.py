@@ -63,12 +63,8 @@ def _held_by_ctx(graph, i, node):
         return [*node.inputs, *node.outputs, *attr_slots]
     held = list(attr_slots)
     if op.save_inputs:
-        kept = [True] * len(node.inputs)
-        if op.keep_inputs is not None and node.ctx_meta is not None:
-            kept = list(op.keep_inputs(node.ctx_meta[1]))
         dropped = getattr(graph, "recompute", {}).get(i)
-        if dropped is not None:
-            kept[dropped[0]] = False
+        kept = node.kept_operands(dropped[0] if dropped is not None else None)
         held += [s for s, keep in zip(node.inputs, kept) if keep]
     if op.save_output:
         held += node.outputs

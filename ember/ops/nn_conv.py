@@ -584,8 +584,8 @@ def _lowest(dtype):
 
 
 def _max_pool_windows(x, kernel, stride, dilation, pads, out):
-    """``(work, lowest, offsets, views)``: one strided view of the padded input per kernel offset, and the max of
-    them (in ``work``'s dtype: float32 for bfloat16)."""
+    """``(best, lowest, offsets, views)``: one strided view of the padded input per kernel offset and the max of
+    them, ``best`` (in float32 for bfloat16 input), with the padding value ``lowest``."""
     work = x.astype(np.float32) if x.dtype == _dt.bfloat16.numpy_dtype else x
     lowest = _lowest(work.dtype)
     xp = _pad(work, pads, lowest)
