@@ -5,8 +5,8 @@ module ``__getattr__`` that imports a submodule on first access and raises
 :class:`ember.errors.MissingFeatureError` (naming the torch API) for anything Ember lacks.
 
 >>> from ember._namespaces import import_families
->>> [m.__name__ for m in import_families("ember.ops", ("elementwise", "no_such_family"))]
-['ember.ops.elementwise']
+>>> [m.__name__ for m in import_families("ember.ops", ("arithmetic", "no_such_family"))]
+['ember.ops.arithmetic']
 """
 
 from __future__ import annotations

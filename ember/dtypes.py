@@ -85,6 +85,43 @@ def _dtype_by_name(name):
     return _BY_NAME[name]
 
 
+def torch_type_name(dt) -> str:
+    """PyTorch's name for ``dt`` in its messages ("Float", "Long" ...).
+
+    >>> torch_type_name(float32), torch_type_name(int64)
+    ('Float', 'Long')
+    """
+    return dt.torch_name[:-len("Tensor")]
+
+
+# ------------------------------------------------------------------------------------ compute precision
+# The one rule for half precision, read by every op family: float16 and bfloat16 data are computed in
+# float32 and rounded once at the end, as PyTorch's kernels do (its "opmath" type); a chain of half
+# operations would round at every step.
+HALF_NUMPY_DTYPES = frozenset((float16.numpy_dtype, bfloat16.numpy_dtype))
+_OPMATH_NUMPY = np.dtype(np.float32)
+
+
+def opmath(array):
+    """``array`` in the precision ops compute it in: float32 for float16/bfloat16 data, else itself.
+
+    >>> import numpy as np
+    >>> opmath(np.ones(2, np.float16)).dtype, opmath(np.ones(2, np.float64)).dtype
+    (dtype('float32'), dtype('float64'))
+    """
+    return array.astype(_OPMATH_NUMPY) if array.dtype in HALF_NUMPY_DTYPES else array
+
+
+def rounded_like(result, like):
+    """``result`` (computed by :func:`opmath`) rounded back to ``like``'s dtype.
+
+    >>> import numpy as np
+    >>> rounded_like(np.ones(2, np.float32), np.ones(2, np.float16)).dtype
+    dtype('float16')
+    """
+    return result.astype(like.dtype, copy=False) if result.dtype != like.dtype else result
+
+
 def from_numpy_dtype(np_dtype) -> dtype:
     """The ember dtype that stores as ``np_dtype``; NumPy types Ember lacks map to the nearest."""
     found = _BY_NUMPY.get(np_dtype)

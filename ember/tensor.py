@@ -20,7 +20,7 @@ from ember import dtypes as _dtypes
 from ember.autograd.grad_mode import STATE as _GRAD
 from ember.device import CPU, to_device
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "from_array"]
 
 
 class VersionCounter:
@@ -85,7 +85,7 @@ class Tensor:
     @property
     def data(self) -> "Tensor":
         """The same storage, detached from the graph; assigning replaces this tensor's values."""
-        return _make(self._data, version=self._version)
+        return from_array(self._data, version=self._version)
 
     @data.setter
     def data(self, value):
@@ -291,7 +291,7 @@ class Tensor:
         """
         # Like PyTorch, the result is not an autograd view (no _base): writing into it is allowed even when
         # self is a leaf that requires grad; the shared version counter still catches stale saved tensors.
-        return _make(self._data, version=self._version)
+        return from_array(self._data, version=self._version)
 
     def detach_(self) -> "Tensor":
         if self._base is not None and self._base.grad_fn is not None:
@@ -435,8 +435,8 @@ class Tensor:
         dtype = _dtypes.to_dtype(dtype)
         if dtype is self._dtype and not copy:
             return self
-        from ember.ops import elementwise
-        return elementwise.cast(self, dtype)
+        from ember.ops.arithmetic import Cast
+        return Cast(self, dtype=dtype)
 
     def type(self, dtype=None):
         if dtype is None:
@@ -580,7 +580,7 @@ class Tensor:
 
 
 def _rebuild_tensor(data, requires_grad, cls=Tensor):
-    t = _make(np.array(data), cls=cls)
+    t = from_array(np.array(data), cls=cls)
     t._requires_grad = requires_grad
     return t
 
@@ -589,8 +589,15 @@ _new = object.__new__
 _BY_NUMPY = _dtypes._BY_NUMPY
 
 
-def _make(data, requires_grad=False, grad_fn=None, version=None, cls=Tensor) -> Tensor:
-    """Wrap a NumPy array without copying (internal fast path)."""
+def from_array(data: np.ndarray, requires_grad=False, grad_fn=None, version=None, cls=Tensor) -> Tensor:
+    """The Tensor over ``data`` as it is: no copy, no checks. Every op result and every tensor Ember makes
+    internally is built here (users call ``ember.tensor``/``ember.from_numpy``); ``data`` must be a NumPy
+    array of a dtype Ember has.
+
+    >>> import numpy as np
+    >>> from_array(np.arange(3.0)).dtype
+    ember.float64
+    """
     t = _new(cls)
     t._data = data
     t._dtype = _BY_NUMPY[data.dtype]

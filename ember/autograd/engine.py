@@ -107,14 +107,14 @@ class Node:
             raise RuntimeError(_RELEASED_MESSAGE)
         if self.saved_outputs is None:
             raise RuntimeError(f"{self.name()} did not save its outputs (declare save = ('output',))")
-        from ember.tensor import _make
+        from ember.tensor import from_array
         rebuilt = []
         for i, entry in enumerate(self.saved_outputs):
             if entry is None:
                 rebuilt.append(None)
                 continue
             data, counter, version, base = entry
-            t = _make(data, requires_grad=data.dtype.kind == "f" or data.dtype.name == "bfloat16",
+            t = from_array(data, requires_grad=data.dtype.kind == "f" or data.dtype.name == "bfloat16",
                       grad_fn=self, version=counter)
             t._output_nr = i
             t._base = base
@@ -204,18 +204,18 @@ class AccumulateGrad:
                 new = hook(g)
                 if new is not None:
                     g = new
-        from ember.tensor import _make
+        from ember.tensor import from_array
         current = var.grad
         if current is None:
             if create_graph:
                 var.grad = g
             elif _sole_owner(g):
                 # PyTorch's rule: a fresh gradient nothing else refers to becomes .grad without a copy.
-                var.grad = _make(g._data)
+                var.grad = from_array(g._data)
             else:
                 # Copy, so that .grad never shares memory with another tensor (a later in-place clip or
                 # zero_ would write through to it).
-                var.grad = _make(np.array(g._data, copy=True, order="C"))
+                var.grad = from_array(np.array(g._data, copy=True, order="C"))
         elif create_graph or current._requires_grad:
             var.grad = current + g
         else:
@@ -223,7 +223,7 @@ class AccumulateGrad:
                 np.add(current._data, g._data, out=current._data, casting="unsafe")
                 current._version.value += 1
             else:
-                var.grad = _make(current._data + g._data)
+                var.grad = from_array(current._data + g._data)
         if self.post_hooks:
             for hook in list(self.post_hooks.values()):
                 hook(var)
@@ -333,9 +333,9 @@ def retain_grad(t):
         target = ref()
         if target is None:
             return None
-        from ember.tensor import _make
+        from ember.tensor import from_array
         if target.grad is None:
-            target.grad = _make(np.array(grad._data, copy=True)) if not grad._requires_grad else grad
+            target.grad = from_array(np.array(grad._data, copy=True)) if not grad._requires_grad else grad
         else:
             target.grad = target.grad + grad
         return None
@@ -345,11 +345,11 @@ def retain_grad(t):
 
 # ---------------------------------------------------------------------------- running backward
 def _make_grad_seed(t, g):
-    from ember.tensor import Tensor, _make
+    from ember.tensor import Tensor, from_array
     if g is None:
         if t._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return _make(np.ones(t._data.shape, dtype=t._data.dtype))
+        return from_array(np.ones(t._data.shape, dtype=t._data.dtype))
     if not isinstance(g, Tensor):
         from ember.ops.creation import tensor
         g = tensor(g, dtype=t._dtype)
@@ -503,12 +503,12 @@ def _release_children(node, dependencies, ready):
 
 
 def _call_backward(node, grads):
-    from ember.tensor import _make
+    from ember.tensor import from_array
     if len(grads) > 1 and getattr(node, "materialize_grads", True):
         for i, g in enumerate(grads):
             if g is None and node.output_meta[i] is not None:
                 shape, dtype = node.output_meta[i]
-                grads[i] = _make(np.zeros(shape, dtype=dtype.numpy_dtype))
+                grads[i] = from_array(np.zeros(shape, dtype=dtype.numpy_dtype))
     try:
         result = node.op.backward(node, *grads)
     except RuntimeError as e:
@@ -584,7 +584,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     >>> ember.autograd.grad((x * x).sum(), x)
     (tensor([4.]),)
     """
-    from ember.tensor import Tensor, _make
+    from ember.tensor import Tensor, from_array
     if is_grads_batched:
         raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by ember")
     single_output = isinstance(outputs, Tensor)
@@ -612,7 +612,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         g = capture[e]
         if g is None:
             if materialize_grads:
-                g = _make(np.zeros(t._data.shape, dtype=t._data.dtype))
+                g = from_array(np.zeros(t._data.shape, dtype=t._data.dtype))
             elif not allow_unused:
                 raise RuntimeError(f"One of the differentiated Tensors (input {i}) appears to not have been "
                                    "used in the graph. Set allow_unused=True if this is the desired behavior.")
@@ -632,15 +632,15 @@ class _CopySlicesOp:
     @staticmethod
     def backward(ctx, grad):
         from ember.autograd.grad_mode import STATE as _S
-        from ember.tensor import _make
+        from ember.tensor import from_array
         mask_array = np.ones(ctx.base_shape, dtype=grad._data.dtype)
         previous = _S.enabled
         _S.enabled = False
         try:
-            _replay(_make(mask_array), ctx.view_chain)._data[...] = 0
+            _replay(from_array(mask_array), ctx.view_chain)._data[...] = 0
         finally:
             _S.enabled = previous
-        grad_base = grad * _make(mask_array) if ctx.next_edges[0] is not None else None
+        grad_base = grad * from_array(mask_array) if ctx.next_edges[0] is not None else None
         # The incoming gradient may be a broadcast or transposed array that `view` cannot reshape.
         grad_view = _replay(grad, ctx.view_chain, reshape_views=True)
         return grad_base, grad_view

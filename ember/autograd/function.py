@@ -130,7 +130,7 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from ember.tensor import Tensor, _make
+        from ember.tensor import Tensor, from_array
         ctx = FunctionCtx(cls._op)
         record = STATE.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
         previous = STATE.enabled
@@ -159,7 +159,7 @@ class Function(metaclass=_FunctionMeta):
                 metas.append(None)
                 continue
             if id(o) in input_ids and id(o) not in dirty:
-                alias = _make(o._data, version=o._version)
+                alias = from_array(o._data, version=o._version)
                 alias._base = o if o._base is None else o._base
                 o = alias
             metas.append((o._data.shape, o._dtype))

@@ -59,7 +59,7 @@ def _float_outputs(outputs):
 
 def _analytical_jacobian(outputs, inputs):
     from ember.autograd.engine import grad
-    from ember.tensor import _make
+    from ember.tensor import from_array
     outs = _differentiable_outputs(_as_tuple(outputs))
     sizes = [o._data.size for o in outs]
     total = sum(sizes)
@@ -68,7 +68,7 @@ def _analytical_jacobian(outputs, inputs):
     row = 0
     for k, o in enumerate(outs):
         for j in range(o._data.size):
-            seeds = [_make(np.zeros(x._data.shape, dtype=x._data.dtype)) for x in outs]
+            seeds = [from_array(np.zeros(x._data.shape, dtype=x._data.dtype)) for x in outs]
             seeds[k]._data.reshape(-1)[j] = 1
             grads = grad(outs, wrt, grad_outputs=seeds, retain_graph=True, allow_unused=True)
             for col, g in enumerate(grads):
@@ -119,12 +119,12 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     True
     """
     from ember.autograd.engine import grad
-    from ember.tensor import _make
+    from ember.tensor import from_array
     inputs = _as_tuple(inputs)
     outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(_make(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
+        grad_outputs = tuple(from_array(rng.standard_normal(o._data.shape).astype(o._data.dtype)).requires_grad_()
                              for o in outputs)
     grad_outputs = _as_tuple(grad_outputs)
     n_inputs = len(inputs)

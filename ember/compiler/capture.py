@@ -599,7 +599,7 @@ class _Patches:
             return module_call(module, *args, **kwargs)
 
         self._set(Module, "__call__", call)
-        original_make = _tensor_module._make
+        original_make = _tensor_module.from_array
 
         def make(*args, **kwargs):
             t = original_make(*args, **kwargs)
@@ -609,8 +609,8 @@ class _Patches:
 
         for name, module in list(sys.modules.items()):
             if (name == "ember" or name.startswith("ember.")) and module is not None \
-                    and getattr(module, "__dict__", {}).get("_make") is original_make:
-                self._set(module, "_make", make)
+                    and getattr(module, "__dict__", {}).get("from_array") is original_make:
+                self._set(module, "from_array", make)
         from ember.optim import optimizer as optimizer_module
         pending = []
 

@@ -27,7 +27,7 @@ from ember.ops.nn_activation import _gelu_np
 from ember.ops import registry as _registry
 from ember.ops.nn_conv import _conv_forward
 from ember.ops.registry import _Scratch
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["ArrayExecutor", "AutogradExecutor", "build_output"]
 
@@ -89,7 +89,7 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
     def finish_ctx(ctx, raw, results):
         requires = ctx_meta[0]
         if op.save_inputs:
-            ctx.saved_inputs = tuple(_make(a, requires_grad=requires[i]) if slot is not None and kept[i]
+            ctx.saved_inputs = tuple(from_array(a, requires_grad=requires[i]) if slot is not None and kept[i]
                                      else (scalars[i] if kept[i] else None)
                                      for i, (a, (slot, _)) in enumerate(zip(raw, operands)))
             ctx.saved_versions = tuple(0 if slot is not None and kept[i] else None
@@ -236,7 +236,7 @@ def _restore_dropped(ctx, env, recompute, graph, consumer):
     value = _recomputed_forward(producer_node, env[producer_node.ctx_slot])
     saved = ctx.saved_inputs
     requires = consumer.ctx_meta[0][position]
-    ctx.saved_inputs = saved[:position] + (_make(value, requires_grad=requires),) + saved[position + 1:]
+    ctx.saved_inputs = saved[:position] + (from_array(value, requires_grad=requires),) + saved[position + 1:]
 
 
 def _backward_step(node, graph, recompute=None):
@@ -252,7 +252,7 @@ def _backward_step(node, graph, recompute=None):
             ctx = env[ctx_slot]
             fused = gelu_tanh_backward(env[grad_slot], ctx.saved_inputs[0]._data, getattr(ctx, "saved", None))
             if fused is None:
-                env[out_slot] = _engine._call_backward(ctx, [_make(env[grad_slot])])[0]._data
+                env[out_slot] = _engine._call_backward(ctx, [from_array(env[grad_slot])])[0]._data
             else:
                 env[out_slot] = fused
         return gelu_step
@@ -260,7 +260,7 @@ def _backward_step(node, graph, recompute=None):
     restore = getattr(node.op.cls, "restore_saved", None)
 
     def step(env):
-        grads = [None if s is None else _make(env[s]) for s in grad_slots]
+        grads = [None if s is None else from_array(env[s]) for s in grad_slots]
         ctx = env[ctx_slot]
         if restore is not None:
             restore(ctx)
@@ -424,7 +424,7 @@ def _recompute_probabilities(graph, steps, attention, state, chain_ctx_slot, cha
             y = chain_forward(_recomputed_forward(scores_node, env[scores_ctx]), chain_ctx.mask)
             chain_ctx.y = y
             ctx = env[probabilities_ctx]
-            ctx.saved_inputs = (_make(y, requires_grad=requires),) + ctx.saved_inputs[1:]
+            ctx.saved_inputs = (from_array(y, requires_grad=requires),) + ctx.saved_inputs[1:]
         backward_step(env)
 
     steps[attention[1]] = forward
@@ -451,9 +451,9 @@ def _accumulate_step(node, frees_grad):
 
     def step(env):
         if frees_grad:  # a tensor and array only the engine holds: .grad takes them, no copy
-            accumulator_of(leaf).accumulate(_make(_take(env, grad_slot)), False)
+            accumulator_of(leaf).accumulate(from_array(_take(env, grad_slot)), False)
         else:
-            shared = _make(env[grad_slot])  # referenced here too: the engine copies it (the array lives on)
+            shared = from_array(env[grad_slot])  # referenced here too: the engine copies it (the array lives on)
             accumulator_of(leaf).accumulate(shared, False)
         env[out] = leaf.grad._data
     return step
@@ -477,12 +477,12 @@ def build_output(spec, env, tensors_are_values=False):
     tag = spec[0]
     if tag == "slot":
         value = env[spec[1]]
-        return value if tensors_are_values else _make(value)
+        return value if tensors_are_values else from_array(value)
     if tag == "made":  # a tensor made in the call (a fresh copy of the constant each call): a leaf, as made
         value = env[spec[1]]
         if tensors_are_values:
             return value.requires_grad_(True) if spec[2] else value
-        return _make(value, requires_grad=spec[2])
+        return from_array(value, requires_grad=spec[2])
     if tag == "object" or tag == "const":
         return spec[1]
     if tag == "input":
@@ -601,7 +601,7 @@ class AutogradExecutor:
     def __call__(self, flat_inputs):
         env = [None] * self.size
         for slot in self.graph.constants:
-            env[slot] = _make(self.graph.slots[slot].owner.copy())
+            env[slot] = from_array(self.graph.slots[slot].owner.copy())
         for slot, t in zip(self.input_slots, flat_inputs):
             env[slot] = t
         for slot, t in self.externals:

@@ -15,10 +15,14 @@ from ember._namespaces import import_families
 
 _FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention")
 _NAMES = []
+# families not yet on generated forms list their functional names by hand
 for _module in import_families("ember.ops", _FAMILIES):
     for _name in getattr(_module, "FUNCTIONAL", getattr(_module, "__all__", ())):
         globals()[_name] = getattr(_module, _name)
         _NAMES.append(_name)
+for _name, _function in importlib.import_module("ember.ops.registry").FUNCTIONAL.items():
+    globals()[_name] = _function
+    _NAMES.append(_name)
 
 _movement = importlib.import_module("ember.ops.movement")
 for _name in getattr(_movement, "FUNCTIONAL", ()):
@@ -26,9 +30,9 @@ for _name in getattr(_movement, "FUNCTIONAL", ()):
     _NAMES.append(_name)
 
 # torch.nn.functional also exposes a few plain elementwise ops.
-_elementwise_math = importlib.import_module("ember.ops.elementwise_math")
+_ops = importlib.import_module("ember.ops")
 for _name in ("sigmoid", "tanh"):
-    globals()[_name] = getattr(_elementwise_math, _name)
+    globals()[_name] = getattr(_ops, _name)
     _NAMES.append(_name)
 
 __all__ = list(_NAMES)

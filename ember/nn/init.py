@@ -22,7 +22,7 @@ import numpy as np
 from ember.autograd.grad_mode import no_grad
 from ember.errors import op_error
 from ember.ops.random import _require_float, _rng
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
@@ -35,7 +35,7 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv
 def _write(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Copy NumPy ``values`` into ``tensor`` in place (version bump, views honoured), outside autograd."""
     with no_grad():
-        tensor.copy_(_make(np.asarray(values)))
+        tensor.copy_(from_array(np.asarray(values)))
     return tensor
 
 

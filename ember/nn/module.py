@@ -236,8 +236,8 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
         if isinstance(tensor, Buffer):
-            from ember.tensor import _make
-            tensor = _make(tensor._data)
+            from ember.tensor import from_array
+            tensor = from_array(tensor._data)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)

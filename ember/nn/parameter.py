@@ -60,13 +60,13 @@ class Parameter(Tensor):
 
 
 def _copy_tensor(t):
-    from ember.tensor import _make
-    return _make(np.array(t._data, copy=True))
+    from ember.tensor import from_array
+    return from_array(np.array(t._data, copy=True))
 
 
 def _rebuild_parameter(data, requires_grad, cls=Parameter):
-    from ember.tensor import _make
-    return cls(_make(data), requires_grad)
+    from ember.tensor import from_array
+    return cls(from_array(data), requires_grad)
 
 
 class Buffer(Tensor):
@@ -75,8 +75,8 @@ class Buffer(Tensor):
     __slots__ = ("persistent",)
 
     def __new__(cls, data=None, *, persistent=True):
-        from ember.tensor import _make
-        base = data if isinstance(data, Tensor) else _make(np.asarray(data if data is not None else np.empty(0, np.float32)))
+        from ember.tensor import from_array
+        base = data if isinstance(data, Tensor) else from_array(np.asarray(data if data is not None else np.empty(0, np.float32)))
         self = Tensor.__new__(cls)
         self._data = base._data
         self._dtype = base._dtype

@@ -1,7 +1,7 @@
 """The op library: one file per family, each op registered once (see registry.py).
 
-Importing this package registers every op and binds Tensor methods; ``ember`` re-exports the public
-functions.
+Importing this package registers every op, exports the public functions the definitions generate
+(``registry.PUBLIC``) and binds their ``Tensor`` methods; ``ember`` re-exports the public functions.
 """
 
 from __future__ import annotations
@@ -10,22 +10,25 @@ import importlib
 
 from ember import tensor as _tensor_module
 from ember._namespaces import import_families
-from ember.ops.registry import REGISTRY, OpDef, register_op
+from ember.ops import registry as _registry
+from ember.ops.registry import REGISTRY, OpDef, register_function, register_op
 
-# Order matters only for name clashes: a later family's public name wins.
 FAMILIES = (
-    "elementwise", "elementwise_math", "reduce", "movement", "index", "creation", "random", "linalg",
+    "arithmetic", "math_functions", "reduce", "movement", "index", "creation", "random", "linalg",
     "nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention",
 )
 
 PUBLIC = {}
 for _module in import_families("ember.ops", FAMILIES):
+    # families not yet on generated forms list their public names and methods by hand
     for _name in getattr(_module, "__all__", ()):
         PUBLIC[_name] = getattr(_module, _name)
     for _name, _fn in getattr(_module, "TENSOR_METHODS", {}).items():
         setattr(_tensor_module.Tensor, _name, _fn)
 
+PUBLIC.update(_registry.PUBLIC)
+_registry.bind_tensor_methods()
 globals().update(PUBLIC)
 _tensor_module._ops = importlib.import_module("ember.ops")
 
-__all__ = ["REGISTRY", "OpDef", "register_op", *PUBLIC]
+__all__ = ["REGISTRY", "OpDef", "register_op", "register_function", *PUBLIC]

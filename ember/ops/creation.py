@@ -22,7 +22,7 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.device import to_device
 from ember.errors import op_error
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
            "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
@@ -256,7 +256,7 @@ def _cast(arr, dt):
 
 
 def _finish(arr, requires_grad, op_name):
-    t = _make(arr)
+    t = from_array(arr)
     if requires_grad:
         if t._dtype.category != 2:
             raise op_error(RuntimeError, op_name, "Only Tensors of floating point and complex dtype can require "
@@ -303,8 +303,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if target is None or target is data._dtype else data.to(target)
     if isinstance(data, np.ndarray) and data.dtype in _dt._BY_NUMPY:
         if target is None or target.numpy_dtype == data.dtype:
-            return _make(data)
-        return _make(_cast(data, target))
+            return from_array(data)
+        return from_array(_cast(data, target))
     return tensor(data, dtype=target)
 
 
@@ -323,13 +323,13 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
         if copy is False and needs_cast:
             raise op_error(ValueError, "asarray", f"can't alias a {source.dtype} array as {target} with copy=False")
         if needs_cast:
-            out = _make(_cast(source, target))
+            out = from_array(_cast(source, target))
         elif copy:
-            out = _make(source.copy())
+            out = from_array(source.copy())
         elif isinstance(obj, Tensor):
             out = obj
         else:
-            out = _make(source)
+            out = from_array(source)
     else:
         if copy is False:
             raise op_error(ValueError, "asarray", f"can't alias a {type(obj).__name__} with copy=False: only "
@@ -354,7 +354,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
         raise op_error(TypeError, "from_numpy", f"can't convert np.ndarray of type numpy.{ndarray.dtype}. The only "
                        "supported types are: float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, "
                        "and bool.")
-    return _make(ndarray)
+    return from_array(ndarray)
 
 
 # ------------------------------------------------------------------------------------ filled tensors
@@ -605,7 +605,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
         np.empty(shape, dtype=dt.numpy_dtype)
     t = _finish(arr, requires_grad, "empty_strided")
     if extent:
-        t._base = _make(buffer)
+        t._base = from_array(buffer)
     return t
 
 
@@ -880,7 +880,7 @@ def _triangle_indices(row, col, offset, dtype, op_name, lower):
     if dt.category != 1:
         raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for \'{_TORCH_TYPE_NAMES[dt.name]}\'')
     rows, cols = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
-    return _make(np.stack((rows, cols)).astype(dt.numpy_dtype).reshape(2, -1))
+    return from_array(np.stack((rows, cols)).astype(dt.numpy_dtype).reshape(2, -1))
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:

@@ -22,7 +22,7 @@ from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
 from ember.ops.registry import _Scratch, check_inplace_allowed, register_op, write_result_into
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["getitem", "setitem", "nonzero"]
 
@@ -139,8 +139,8 @@ class IndexPut:
         if not ctx.accumulate and ctx.next_edges[0] is not None:
             mask = np.ones(grad._data.shape, dtype=bool)
             mask[ctx.index] = False
-            from ember.tensor import _make
-            grad_self = grad * _make(mask)
+            from ember.tensor import from_array
+            grad_self = grad * from_array(mask)
         grad_values = getitem(grad, ctx.index) if ctx.next_edges[1] is not None else None
         return grad_self, grad_values
 
@@ -223,13 +223,13 @@ def nonzero(input, *, out=None, as_tuple=False):
     data = input._data
     if as_tuple:
         idx = np.nonzero(data) if data.ndim else np.nonzero(data.reshape(1))
-        return tuple(_make(i.astype(np.int64)) for i in idx)
+        return tuple(from_array(i.astype(np.int64)) for i in idx)
     if data.ndim == 0:
-        result = _make(np.zeros((1 if data else 0, 0), np.int64))
+        result = from_array(np.zeros((1 if data else 0, 0), np.int64))
     else:
-        result = _make(np.stack(np.nonzero(data), axis=1).astype(np.int64, copy=False))
+        result = from_array(np.stack(np.nonzero(data), axis=1).astype(np.int64, copy=False))
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -321,8 +321,8 @@ class Gather:
 
     def backward(ctx, grad):
         shape, _ = ctx.input_meta[0]
-        zeros = _make(np.zeros(shape, dtype=grad._data.dtype))
-        return ScatterAdd(zeros, _make(ctx.index), grad, dim=ctx.dim), None
+        zeros = from_array(np.zeros(shape, dtype=grad._data.dtype))
+        return ScatterAdd(zeros, from_array(ctx.index), grad, dim=ctx.dim), None
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
@@ -349,7 +349,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
         index = index.reshape((1,) * ndim)
     result = Gather(input, index, dim=d)
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -374,7 +374,7 @@ class Scatter:
         return out.reshape(a.shape)
 
     def backward(ctx, grad):
-        index = _make(ctx.index)
+        index = from_array(ctx.index)
         grad_self = Scatter(grad, index, 0, dim=ctx.dim) if ctx.next_edges[0] is not None else None
         grad_src = None
         if ctx.src_is_tensor and ctx.next_edges[2] is not None:
@@ -411,7 +411,7 @@ class ScatterAdd:
     def backward(ctx, grad):
         grad_src = None
         if ctx.next_edges[2] is not None:
-            grad_src = Gather(grad, _make(ctx.index), dim=ctx.dim)
+            grad_src = Gather(grad, from_array(ctx.index), dim=ctx.dim)
             src_shape = ctx.input_meta[2][0]
             if grad_src._data.shape != src_shape:
                 grad_src = _pad_to(grad_src, src_shape)
@@ -475,14 +475,14 @@ class ScatterReduce:
         return out.reshape(shape)
 
     def backward(ctx, grad):
-        index, dim = _make(ctx.index), ctx.dim
+        index, dim = from_array(ctx.index), ctx.dim
         self_shape = ctx.input_meta[0][0]
         src_shape = ctx.input_meta[2][0]
         grad_self = grad_src = None
         reduce = ctx.reduce
         if reduce in ("sum", "mean"):
             if reduce == "mean":
-                grad = grad / _make(ctx.counts.reshape(self_shape).astype(grad._data.dtype))
+                grad = grad / from_array(ctx.counts.reshape(self_shape).astype(grad._data.dtype))
             if ctx.next_edges[0] is not None:
                 grad_self = grad if ctx.include_self else Scatter(grad, index, 0, dim=dim)
             if ctx.next_edges[2] is not None:
@@ -490,9 +490,9 @@ class ScatterReduce:
         else:
             factor_self, factor_src = ctx.factors
             if ctx.next_edges[0] is not None:
-                grad_self = grad * _make(factor_self.reshape(self_shape).astype(grad._data.dtype))
+                grad_self = grad * from_array(factor_self.reshape(self_shape).astype(grad._data.dtype))
             if ctx.next_edges[2] is not None:
-                grad_src = Gather(grad, index, dim=dim) * _make(factor_src.astype(grad._data.dtype))
+                grad_src = Gather(grad, index, dim=dim) * from_array(factor_src.astype(grad._data.dtype))
         if grad_src is not None and grad_src._data.shape != src_shape:
             grad_src = _pad_to(grad_src, src_shape)
         return grad_self, None, grad_src
@@ -559,7 +559,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
         if reduce not in ("add", "multiply"):
             raise op_error(RuntimeError, "scatter", "reduce argument must be either add or multiply.")
         if not isinstance(src, Tensor):
-            src = _make(np.full(index._data.shape, src, dtype=input._data.dtype))
+            src = from_array(np.full(index._data.shape, src, dtype=input._data.dtype))
         if reduce == "add":
             result = ScatterAdd(input, index, src, dim=d)
         else:
@@ -569,7 +569,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     else:
         result = Scatter(input, index, src, dim=d)
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -584,7 +584,7 @@ def scatter_add(input, dim, index, src, *, out=None):
     index = index.long()
     result = ScatterAdd(input, index, src, dim=d)
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -602,7 +602,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=Non
     index = index.long()
     result = ScatterReduce(input, index, src, dim=d, reduce=reduce, include_self=bool(include_self))
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -650,8 +650,8 @@ class IndexSelect:
 
     def backward(ctx, grad):
         shape, _ = ctx.input_meta[0]
-        zeros = _make(np.zeros(shape, dtype=grad._data.dtype))
-        return IndexAdd(zeros, _make(ctx.index), grad, dim=ctx.dim, alpha=1), None
+        zeros = from_array(np.zeros(shape, dtype=grad._data.dtype))
+        return IndexAdd(zeros, from_array(ctx.index), grad, dim=ctx.dim, alpha=1), None
 
 
 def index_select(input, dim, index, *, out=None):
@@ -678,7 +678,7 @@ def index_select(input, dim, index, *, out=None):
                        f"id={bad} axis_dim={size}")
     result = IndexSelect(input, index if index._dtype.name == "int64" else index.long(), dim=d)
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -701,7 +701,7 @@ class IndexAdd:
     def backward(ctx, grad):
         grad_source = None
         if ctx.next_edges[2] is not None:
-            grad_source = IndexSelect(grad, _make(ctx.index), dim=ctx.dim)
+            grad_source = IndexSelect(grad, from_array(ctx.index), dim=ctx.dim)
             if ctx.alpha != 1:
                 grad_source = grad_source * ctx.alpha
             grad_source = grad_source.reshape(ctx.input_meta[2][0])
@@ -745,7 +745,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
                        f"({_dtype_name(source)}) must have the same scalar type")
     result = IndexAdd(input, index, source, dim=d, alpha=alpha)
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -764,7 +764,7 @@ class IndexCopy:
         return out
 
     def backward(ctx, grad):
-        index = _make(ctx.index)
+        index = from_array(ctx.index)
         grad_self = IndexFill(grad, index, 0, dim=ctx.dim) if ctx.next_edges[0] is not None else None
         grad_source = None
         if ctx.next_edges[2] is not None:
@@ -800,7 +800,7 @@ class IndexFill:
         return out
 
     def backward(ctx, grad):
-        index = _make(ctx.index)
+        index = from_array(ctx.index)
         grad_self = IndexFill(grad, index, 0, dim=ctx.dim) if ctx.next_edges[0] is not None else None
         grad_value = None
         if ctx.next_edges[2] is not None:
@@ -906,7 +906,7 @@ class MaskedFill:
         return out if out.dtype == a.dtype else out.astype(a.dtype)
 
     def backward(ctx, grad):
-        mask = _make(ctx.mask)
+        mask = from_array(ctx.mask)
         grad_self = MaskedFill(grad, mask, 0) if ctx.next_edges[0] is not None else None
         grad_value = None
         if ctx.next_edges[2] is not None:
@@ -955,7 +955,7 @@ class MaskedScatter:
         return out
 
     def backward(ctx, grad):
-        mask = _make(ctx.mask)
+        mask = from_array(ctx.mask)
         grad_self = MaskedFill(grad, mask, 0) if ctx.next_edges[0] is not None else None
         grad_source = None
         if ctx.next_edges[2] is not None:
@@ -979,8 +979,8 @@ class MaskedScatterBackward:
         return out.reshape(shape)
 
     def backward(ctx, grad):
-        zeros = _make(np.zeros(ctx.mask.shape, dtype=grad._data.dtype))
-        return MaskedScatter(zeros, _make(ctx.mask), grad), None
+        zeros = from_array(np.zeros(ctx.mask.shape, dtype=grad._data.dtype))
+        return MaskedScatter(zeros, from_array(ctx.mask), grad), None
 
 
 def masked_scatter(input, mask, source):
@@ -1022,8 +1022,8 @@ class MaskedSelect:
         return np.broadcast_to(a, shape)[mask]
 
     def backward(ctx, grad):
-        zeros = _make(np.zeros(ctx.mask.shape, dtype=grad._data.dtype))
-        return MaskedScatter(zeros, _make(ctx.mask), grad), None
+        zeros = from_array(np.zeros(ctx.mask.shape, dtype=grad._data.dtype))
+        return MaskedScatter(zeros, from_array(ctx.mask), grad), None
 
 
 def masked_select(input, mask, *, out=None):
@@ -1041,7 +1041,7 @@ def masked_select(input, mask, *, out=None):
         raise op_error(RuntimeError, "masked_select", broadcast_message([input._data.shape, mask._data.shape])) from None
     result = MaskedSelect(input, mask)
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -1099,7 +1099,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         in_target[d], idx_target[d] = input._data.shape[d], indices._data.shape[d]
         result = gather(input.expand(in_target), d, indices.expand(idx_target))
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 

@@ -31,7 +31,7 @@ from ember.autograd.grad_mode import STATE
 from ember.errors import broadcast_message, op_error
 from ember.ops.arguments import wrap_dim
 from ember.ops.registry import _torch_type_name, apply_inplace, register_op
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "einsum", "tensordot", "kron", "cross", "chain_matmul", "det", "inverse", "logdet",
@@ -88,7 +88,7 @@ def _mm_mismatch(a, b):
 def _maybe_out(result, out):
     if out is None:
         return result
-    from ember.ops.elementwise import _maybe_out as copy_to_out
+    from ember.ops.registry import write_out as copy_to_out
     return copy_to_out(result, out)
 
 
@@ -129,12 +129,12 @@ def _triangle_mask(n, m, offset, lower, dtype):
 
 def _tril(x, offset=0):
     n, m = x._data.shape[-2:]
-    return x * _make(_triangle_mask(n, m, offset, True, x._data.dtype))
+    return x * from_array(_triangle_mask(n, m, offset, True, x._data.dtype))
 
 
 def _triu(x, offset=0):
     n, m = x._data.shape[-2:]
-    return x * _make(_triangle_mask(n, m, offset, False, x._data.dtype))
+    return x * from_array(_triangle_mask(n, m, offset, False, x._data.dtype))
 
 
 @functools.lru_cache(maxsize=256)
@@ -145,7 +145,7 @@ def _eye_array(n, m, offset, dtype):
 
 
 def _eye(n, like, m=None, offset=0):
-    return _make(_eye_array(n, n if m is None else m, offset, like._data.dtype))
+    return from_array(_eye_array(n, n if m is None else m, offset, like._data.dtype))
 
 
 def _diag_embed(x):
@@ -1238,14 +1238,14 @@ def inv_ex(A, *, check_errors=False, out=None):
     if check_errors and info.any():
         LinalgInv(A)
     if not info.any():
-        return _rt.linalg_inv_ex((_maybe_out(LinalgInv(A), out), _make(info)))
+        return _rt.linalg_inv_ex((_maybe_out(LinalgInv(A), out), from_array(info)))
     with np.errstate(all="ignore"):
         result = np.full(data.shape, np.inf, dtype=data.dtype)
         ok = info.reshape(-1) == 0
         flat = result.reshape(matrices.shape)
         if ok.any():
             flat[ok] = np.linalg.inv(matrices[ok])
-    return _rt.linalg_inv_ex((_maybe_out(_make(result), out), _make(info)))
+    return _rt.linalg_inv_ex((_maybe_out(from_array(result), out), from_array(info)))
 
 
 @register_op
@@ -1336,12 +1336,12 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
         info = np.array([_first_zero_pivot(m) for m in data.reshape((-1,) + data.shape[-2:])], dtype=np.int32)
         with np.errstate(all="ignore"):
             # What LAPACK leaves for a singular system is unspecified; like inv_ex, report infinities.
-            shape = solve(_make(np.broadcast_to(np.eye(data.shape[-1], dtype=data.dtype), data.shape)), B,
+            shape = solve(from_array(np.broadcast_to(np.eye(data.shape[-1], dtype=data.dtype), data.shape)), B,
                           left=left)._data.shape
-        return _rt.linalg_solve_ex((_maybe_out(_make(np.full(shape, np.inf, dtype=data.dtype)), out),
-                                    _make(info.reshape(data.shape[:-2]))))
+        return _rt.linalg_solve_ex((_maybe_out(from_array(np.full(shape, np.inf, dtype=data.dtype)), out),
+                                    from_array(info.reshape(data.shape[:-2]))))
     info = np.zeros(A._data.shape[:-2], dtype=np.int32)
-    return _rt.linalg_solve_ex((_maybe_out(result, out), _make(info)))
+    return _rt.linalg_solve_ex((_maybe_out(result, out), from_array(info)))
 
 
 @register_op
@@ -1449,7 +1449,7 @@ class LinalgDet:
         if np.all(det._data != 0):
             return (grad * det).unsqueeze(-1).unsqueeze(-1) * LinalgInv(a).mT
         # The inverse does not exist; this gradient is correct but treated as a constant by double backward.
-        return grad.unsqueeze(-1).unsqueeze(-1) * _make(_cofactor(a._data))
+        return grad.unsqueeze(-1).unsqueeze(-1) * from_array(_cofactor(a._data))
 
 
 def det(A, *, out=None):
@@ -1512,9 +1512,9 @@ def logdet(input):
     tensor(1.7918)
     """
     sign, logabsdet = _slogdet("logdet", input, tuple)
-    from ember.ops.elementwise import where
+    from ember.ops.arithmetic import Where
     if (sign._data < 0).any():
-        return where(_make(sign._data >= 0), logabsdet, math.nan)
+        return Where(from_array(sign._data >= 0), logabsdet, math.nan)
     return logabsdet
 
 
@@ -1609,10 +1609,10 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
             except np.linalg.LinAlgError:
                 info[b] = next(k for k in range(1, matrix.shape[-1] + 1)
                                if _cholesky_fails(source[:k, :k]))
-        return _rt.linalg_cholesky_ex((_maybe_out(_make(factors.reshape(data.shape)), out),
-                                       _make(info.reshape(data.shape[:-2]))))
+        return _rt.linalg_cholesky_ex((_maybe_out(from_array(factors.reshape(data.shape)), out),
+                                       from_array(info.reshape(data.shape[:-2]))))
     info = np.zeros(A._data.shape[:-2], dtype=np.int32)
-    return _rt.linalg_cholesky_ex((_maybe_out(factor, out), _make(info)))
+    return _rt.linalg_cholesky_ex((_maybe_out(factor, out), from_array(info)))
 
 
 def _cholesky_fails(matrix):
@@ -1778,8 +1778,8 @@ def svd(input, some=True, compute_uv=True, *, out=None):
         s = svdvals(input)
         m, n = input._data.shape[-2:]
         batch = input._data.shape[:-2]
-        zeros_u = _make(np.zeros(batch + (m, m if not some else min(m, n)), dtype=input._data.dtype))
-        zeros_v = _make(np.zeros(batch + (n, n if not some else min(m, n)), dtype=input._data.dtype))
+        zeros_u = from_array(np.zeros(batch + (m, m if not some else min(m, n)), dtype=input._data.dtype))
+        zeros_v = from_array(np.zeros(batch + (n, n if not some else min(m, n)), dtype=input._data.dtype))
         return _rt.svd((zeros_u, s, zeros_v))
     u, s, vh = LinalgSvd(input, full_matrices=not some)
     return _rt.svd((u, s, vh.mT))
@@ -1805,7 +1805,7 @@ class LinalgSvdvals:
         if STATE.enabled:  # create_graph: the vectors must themselves be differentiable functions of A
             u, _, vh = LinalgSvd(ctx.inputs[0], full_matrices=False)
         else:
-            u, vh = _make(ctx.u), _make(ctx.vh)
+            u, vh = from_array(ctx.u), from_array(ctx.vh)
         return Matmul(u * grad.unsqueeze(-2), vh)
 
 
@@ -1879,7 +1879,7 @@ class LinalgEigvalsh:
         if STATE.enabled:
             _, vectors = LinalgEigh(ctx.inputs[0], UPLO=ctx.uplo)
         else:
-            vectors = _make(ctx.vectors)
+            vectors = from_array(ctx.vectors)
         return Matmul(vectors * grad.unsqueeze(-2), vectors.mT)
 
 
@@ -1910,7 +1910,7 @@ def _tolerances(A, atol, rtol, op_name):
             raise op_error(TypeError, op_name, f"{name} must be a float or a Tensor, got {type(value).__name__}")
     if rtol_value is None:
         atol_array = atol_value._data if isinstance(atol_value, Tensor) else np.asarray(atol_value)
-        rtol_value = _make(np.where(atol_array > 0, 0.0, default_rtol).astype(A._data.dtype))
+        rtol_value = from_array(np.where(atol_array > 0, 0.0, default_rtol).astype(A._data.dtype))
     return atol_value, rtol_value
 
 
@@ -1934,23 +1934,23 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     _check_matrix_input(op_name, A, square=hermitian)
     m, n = A._data.shape[-2:]
     if A._data.size == 0:
-        return _maybe_out(_make(np.zeros(A._data.shape[:-2] + (n, m), dtype=A._data.dtype)), out)
+        return _maybe_out(from_array(np.zeros(A._data.shape[:-2] + (n, m), dtype=A._data.dtype)), out)
     atol, rtol = _tolerances(A, atol, rtol, op_name)
     dtype = A._data.dtype
-    from ember.ops.elementwise import where
+    from ember.ops.arithmetic import Where
     if hermitian:
         values, vectors = LinalgEigh(A, UPLO="L")
         magnitude = values.abs()
         largest = np.max(magnitude._data, axis=-1, keepdims=True)
         cutoff = np.maximum(_as_array(atol, dtype)[..., None], _as_array(rtol, dtype)[..., None] * largest)
         keep = magnitude._data > cutoff
-        inverse_values = where(_make(keep), 1 / where(_make(keep), values, 1.0), 0.0)
+        inverse_values = Where(from_array(keep), 1 / Where(from_array(keep), values, 1.0), 0.0)
         return _maybe_out(Matmul(vectors * inverse_values.unsqueeze(-2), vectors.mT), out)
     u, s, vh = LinalgSvd(A, full_matrices=False)
     largest = s._data[..., :1]
     cutoff = np.maximum(_as_array(atol, dtype)[..., None], _as_array(rtol, dtype)[..., None] * largest)
-    keep = _make(s._data > cutoff)
-    inverse_s = where(keep, 1 / where(keep, s, 1.0), 0.0)
+    keep = from_array(s._data > cutoff)
+    inverse_s = Where(keep, 1 / Where(keep, s, 1.0), 0.0)
     return _maybe_out(Matmul(vh.mT * inverse_s.unsqueeze(-2), u.mT), out)
 
 
@@ -1976,12 +1976,12 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None)
     _check_matrix_input(op_name, A, square=hermitian)
     data = A._data
     if data.size == 0:
-        return _maybe_out(_make(np.zeros(data.shape[:-2], dtype=np.int64)), out)
+        return _maybe_out(from_array(np.zeros(data.shape[:-2], dtype=np.int64)), out)
     atol, rtol = _tolerances(A, atol, rtol, op_name)
     values = np.abs(np.linalg.eigvalsh(data)) if hermitian else np.linalg.svd(data, compute_uv=False)
     largest = np.max(values, axis=-1, keepdims=True)
     cutoff = np.maximum(_as_array(atol, data.dtype)[..., None], _as_array(rtol, data.dtype)[..., None] * largest)
-    return _maybe_out(_make(np.asarray(np.sum(values > cutoff, axis=-1), dtype=np.int64)), out)
+    return _maybe_out(from_array(np.asarray(np.sum(values > cutoff, axis=-1), dtype=np.int64)), out)
 
 
 def matrix_power(A, n, *, out=None):
@@ -2004,8 +2004,8 @@ def matrix_power(A, n, *, out=None):
     if not isinstance(n, int) or isinstance(n, bool):
         raise op_error(TypeError, op_name, f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
-        identity = _make(np.broadcast_to(np.eye(shape[-1], dtype=A._data.dtype), shape))
-        return _maybe_out(A * 0 + identity if A._requires_grad else _make(np.array(identity._data)), out)
+        identity = from_array(np.broadcast_to(np.eye(shape[-1], dtype=A._data.dtype), shape))
+        return _maybe_out(A * 0 + identity if A._requires_grad else from_array(np.array(identity._data)), out)
     if n < 0:
         A = inv(A)
         n = -n
@@ -2081,7 +2081,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         # The solution is pinv(A) @ B; composing it keeps the gradient PyTorch defines for lstsq.
         solution_tensor = Matmul(pinv(A, rtol=cutoff, atol=0.0), matrix_b)
     else:
-        solution_tensor = _make(solution)
+        solution_tensor = from_array(solution)
     if driver != "gelsy" and m > n and (driver == "gels" or np.all(rank == n)):
         if tracked:
             difference = Matmul(A, solution_tensor) - matrix_b
@@ -2089,16 +2089,16 @@ def lstsq(A, B, rcond=None, *, driver=None):
         else:
             difference = np.matmul(np.broadcast_to(A._data, batch + (m, n)), solution) - np.broadcast_to(
                 matrix_b._data, batch + (m, nrhs))
-            residuals = _make(np.sum(difference * difference, axis=-2).astype(dtype))
+            residuals = from_array(np.sum(difference * difference, axis=-2).astype(dtype))
     else:
         # Empty, but part of the graph as in PyTorch (its residuals output always requires grad).
-        residuals = solution_tensor.reshape(-1)[:0] if tracked else _make(empty)
+        residuals = solution_tensor.reshape(-1)[:0] if tracked else from_array(empty)
     rank_out = np.zeros((0,), dtype=np.int64) if driver == "gels" else rank
     singular_out = (np.stack(singular).reshape(batch + (k,)).astype(dtype) if singular else np.zeros(batch + (k,), dtype)
                     ) if driver in ("gelsd", "gelss") else empty
     if vector:
         solution_tensor = solution_tensor.squeeze(-1)
-    return _rt.linalg_lstsq((solution_tensor, residuals, _make(rank_out), _make(singular_out)))
+    return _rt.linalg_lstsq((solution_tensor, residuals, from_array(rank_out), from_array(singular_out)))
 
 
 def vecdot(x, y, *, dim=-1, out=None):

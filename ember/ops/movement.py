@@ -163,8 +163,8 @@ def view(input, *shape):
         target = dtypes.to_dtype(shape[0])
         if target.itemsize != input._dtype.itemsize:
             raise op_error(RuntimeError, "view", "view(dtype) with a different element size is not supported")
-        from ember.tensor import _make
-        out = _make(input._data.view(target.numpy_dtype), version=input._version)
+        from ember.tensor import from_array
+        out = from_array(input._data.view(target.numpy_dtype), version=input._version)
         out._base = input if input._base is None else input._base
         return out
     shape = _infer_shape(as_shape(shape, "view"), input._data.size, "view")
@@ -172,8 +172,8 @@ def view(input, *shape):
 
 
 def _alias(input):
-    from ember.tensor import _make
-    out = _make(input._data.view(), version=input._version)
+    from ember.tensor import from_array
+    out = from_array(input._data.view(), version=input._version)
     out._base = input if input._base is None else input._base
     return out
 
@@ -366,9 +366,9 @@ class Cat:
         return np.concatenate(kept, axis=dim)
 
     def backward(ctx, grad):
-        from ember.tensor import _make
+        from ember.tensor import from_array
         parts = iter(split_with_sizes(grad, ctx.sizes, ctx.dim)) if ctx.sizes else iter(())
-        return tuple(_make(np.zeros((0,), grad._data.dtype)) if skip else next(parts) for skip in ctx.skipped)
+        return tuple(from_array(np.zeros((0,), grad._data.dtype)) if skip else next(parts) for skip in ctx.skipped)
 
 
 def cat(tensors, dim=0, *, out=None):
@@ -404,7 +404,7 @@ def cat(tensors, dim=0, *, out=None):
                                    f"size {ref_shape[k]} but got size {shape[k]} for tensor number {i} in the list.")
         result = Cat(*tensors, dim=d, skipped=skipped)
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -457,7 +457,7 @@ def stack(tensors, dim=0, *, out=None):
                            f"entry 0 and {list(t._data.shape)} at entry {i}")
     result = Stack(*tensors, dim=wrap_dim(dim, len(shape) + 1, "stack"))
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -896,9 +896,9 @@ class RepeatInterleave:
             from ember.ops.reduce import sum as reduce_sum
             return reduce_sum(grad.reshape(split_shape), dim + 1)
         from ember.ops.index import index_add
-        from ember.tensor import _make
-        owners = _make(np.repeat(np.arange(shape[dim], dtype=np.int64), repeats))
-        zeros = _make(np.zeros(shape, dtype=grad._data.dtype))
+        from ember.tensor import from_array
+        owners = from_array(np.repeat(np.arange(shape[dim], dtype=np.int64), repeats))
+        zeros = from_array(np.zeros(shape, dtype=grad._data.dtype))
         return index_add(zeros, dim, owners, grad)
 
 
@@ -913,14 +913,14 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     >>> ember.repeat_interleave(ember.tensor([[1, 2]]), ember.tensor([1, 2]), dim=1)
     tensor([[1, 2, 2]])
     """
-    from ember.tensor import _make
+    from ember.tensor import from_array
     if repeats is None:
         counts = input
         if counts._data.ndim > 1 or counts._dtype.category != 1:
             raise op_error(RuntimeError, "repeat_interleave", "repeat_interleave only accept 1D vector as repeat")
         if (counts._data < 0).any():
             raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
-        return _make(np.repeat(np.arange(counts._data.size, dtype=np.int64), counts._data.reshape(-1)))
+        return from_array(np.repeat(np.arange(counts._data.size, dtype=np.int64), counts._data.reshape(-1)))
     if dim is None:
         input = Reshape(input, shape=(input._data.size,))
         d = 0
@@ -1113,7 +1113,7 @@ def tril(input, diagonal=0, *, out=None):
         raise op_error(RuntimeError, "tril", "tril: input tensor must have at least 2 dimensions")
     result = Tril(input, diagonal=int(diagonal))
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -1129,7 +1129,7 @@ def triu(input, diagonal=0, *, out=None):
         raise op_error(RuntimeError, "triu", "triu: input tensor must have at least 2 dimensions")
     result = Triu(input, diagonal=int(diagonal))
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -1242,7 +1242,7 @@ def diag(input, diagonal=0, *, out=None):
     else:
         raise op_error(RuntimeError, "diag", f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result, out)
     return result
 
@@ -1380,7 +1380,7 @@ class AsStrided:
 
     def backward(ctx, grad):
         from ember.ops.index import index_add
-        from ember.tensor import _make
+        from ember.tensor import from_array
         own, size, stride, offset = ctx.positions
         # Map each storage position read by the output back to the input element that lives there.
         lookup = np.full(max(int(own.max(initial=-1)) + 1, offset + _extent(size, stride)), -1, dtype=np.int64)
@@ -1390,10 +1390,10 @@ class AsStrided:
         flat_grad = grad.reshape(-1)
         keep = read >= 0
         if not keep.all():
-            flat_grad = flat_grad[_make(np.nonzero(keep)[0])]
+            flat_grad = flat_grad[from_array(np.nonzero(keep)[0])]
             read = read[keep]
-        zeros = _make(np.zeros(own.size, dtype=grad._data.dtype))
-        return index_add(zeros, 0, _make(read), flat_grad).reshape(shape)
+        zeros = from_array(np.zeros(own.size, dtype=grad._data.dtype))
+        return index_add(zeros, 0, from_array(read), flat_grad).reshape(shape)
 
 
 def _element_offsets(size, stride):
@@ -1534,7 +1534,7 @@ def pad(input, pad, mode="constant", value=None):
         raise op_error(RuntimeError, "pad", f"Expected {padded + 1}D or {padded + 2}D (batch mode) tensor with possibly "
                        f"0 batch size and other non-zero dimensions for input, but got: {list(shape)}")
     from ember.ops.index import index_select
-    from ember.tensor import _make
+    from ember.tensor import from_array
     result = input
     for i in range(padded):
         d = ndim - 1 - i
@@ -1550,7 +1550,7 @@ def pad(input, pad, mode="constant", value=None):
                            f"{d} of input {list(shape)}")
         if left == 0 and right == 0:
             continue
-        result = index_select(result, d, _make(_pad_index(size, left, right, mode)))
+        result = index_select(result, d, from_array(_pad_index(size, left, right, mode)))
     return result if result is not input else Clone(input)
 
 

@@ -25,9 +25,9 @@ from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.elementwise_math import _erf_kernel, _poly  # one erf kernel serves erf and gelu
+from ember.ops.math_functions import _erf_kernel, _poly  # one erf kernel serves erf and gelu
 from ember.ops.registry import REGISTRY, _Scratch, apply_inplace, check_inplace_allowed, register_op, write_result_into
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["relu", "relu_", "selu", "selu_", "celu", "celu_", "prelu", "rrelu", "rrelu_", "hardshrink",
            "threshold", "threshold_", "softmax", "log_softmax", "dropout", "dropout_", "alpha_dropout",
@@ -59,7 +59,7 @@ def _compute(fn, a, **params):
 
 
 def _const(arr) -> Tensor:
-    return _make(arr)
+    return from_array(arr)
 
 
 def _scalar_like(value, arr):
@@ -474,8 +474,8 @@ def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=
 
 def _nonpositive(x):
     """``min(x, 0)`` as an ember op; keeps ``exp`` finite where the positive branch is taken."""
-    from ember.ops.elementwise import where
-    return where(_const(x._data > 0), 0.0, x)
+    from ember.ops.arithmetic import Where
+    return Where(_const(x._data > 0), 0.0, x)
 
 
 # elu(alpha, scale, input_scale): PyTorch's one kernel behind elu, selu and celu.
@@ -494,9 +494,9 @@ def _elu_derivative_np(x, alpha, scale, input_scale):
 
 
 def _elu_second(x, alpha, scale, input_scale):
-    from ember.ops.elementwise import exp
+    from ember.ops.math_functions import Exp
     negative_part = _const((x._data <= 0).astype(x._data.dtype))
-    return exp(_nonpositive(x) * input_scale) * (scale * alpha * input_scale * input_scale) * negative_part
+    return Exp(_nonpositive(x) * input_scale) * (scale * alpha * input_scale * input_scale) * negative_part
 
 
 Elu, EluBackward = _smooth_op("elu", _elu_np, _elu_derivative_np, _elu_second)
@@ -506,7 +506,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
+    """``x`` for ``x > 0``, else ``alpha * (Exp(x) - 1)``.
 
     >>> import ember.nn.functional as F
     >>> F.elu(ember.tensor([-1.0, 2.0]))
@@ -549,7 +549,7 @@ def selu_(input: Tensor) -> Tensor:
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+    """``max(0, x) + min(0, alpha * (Exp(x / alpha) - 1))``.
 
     >>> ember.celu(ember.tensor([-1.0, 1.0]), alpha=2.0)
     tensor([-0.7869,  1.0000])
@@ -650,14 +650,14 @@ def _gelu_derivative_np(x, approximate, saved=None):
 
 
 def _gelu_second(x, approximate):
-    from ember.ops.elementwise import exp
+    from ember.ops.math_functions import Exp
     x_sq = x * x
     if approximate == "tanh":
         t = _tanh((x + x_sq * x * _GELU_KAPPA) * _SQRT_2_OVER_PI)
         inner_d1 = (x_sq * (3 * _GELU_KAPPA) + 1) * _SQRT_2_OVER_PI
         inner_d2 = x * (6 * _GELU_KAPPA * _SQRT_2_OVER_PI)
         return (1 - t * t) * (inner_d1 - x * t * inner_d1 * inner_d1 + x * inner_d2 * 0.5)
-    return exp(x_sq * -0.5) * (2 - x_sq) * _INV_SQRT_2PI
+    return Exp(x_sq * -0.5) * (2 - x_sq) * _INV_SQRT_2PI
 
 
 Gelu, GeluBackward = _smooth_op("gelu", _gelu_np, _gelu_derivative_np, _gelu_second, saving_forward=_gelu_saving)
@@ -739,7 +739,7 @@ Softplus, SoftplusBackward = _smooth_op("softplus", _softplus_np, _softplus_deri
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``.
+    """``log(1 + Exp(beta * x)) / beta``, linear where ``beta * x > threshold``.
 
     >>> import ember.nn.functional as F
     >>> F.softplus(ember.tensor([0.0, 30.0]))
@@ -826,9 +826,9 @@ def _softsign_derivative_np(x):
 
 
 def _softsign_second(x):
-    from ember.ops.elementwise import abs as abs_
-    from ember.ops.elementwise import sign
-    return sign(x) * -2 / (abs_(x) + 1) ** 3
+    from ember.ops.arithmetic import Abs
+    from ember.ops.math_functions import Sign
+    return Sign(x) * -2 / (Abs(x) + 1) ** 3
 
 
 Softsign, SoftsignBackward = _smooth_op("softsign", _softsign_np, _softsign_derivative_np, _softsign_second)
@@ -913,11 +913,11 @@ class Prelu:
         return np.where(a > 0, a, a * weight)
 
     def backward(ctx, grad):
-        from ember.ops.elementwise import where
+        from ember.ops.arithmetic import Where
         x, weight = ctx.inputs
         positive = _const(x._data > 0)
-        grad_x = grad * where(positive, 1.0, weight) if ctx.next_edges[0] is not None else None
-        grad_weight = grad * where(positive, 0.0, x) if ctx.next_edges[1] is not None else None
+        grad_x = grad * Where(positive, 1.0, weight) if ctx.next_edges[0] is not None else None
+        grad_weight = grad * Where(positive, 0.0, x) if ctx.next_edges[1] is not None else None
         return grad_x, grad_weight
 
 
@@ -1051,7 +1051,7 @@ def _softmax_np(x, axis):
 
 
 def _log_softmax_parts(x, axis):
-    """``(log_softmax(x), exp(x - max), sums)``: softmax is ``exp(x - max) / sums``, so a backward that
+    """``(log_softmax(x), Exp(x - max), sums)``: softmax is ``Exp(x - max) / sums``, so a backward that
     needs the probabilities does not evaluate ``exp`` again."""
     out = np.subtract(x, x.max(axis=axis, keepdims=True))
     shifted_exp = np.exp(out)
@@ -1160,11 +1160,11 @@ class LogSoftmaxBackward:
         return _along(lambda o, g, axis: _log_softmax_grad_np(g, o, axis), out, dim, grad)
 
     def backward(ctx, grad_grad):
-        from ember.ops.elementwise import exp
+        from ember.ops.math_functions import Exp
         grad, out = ctx.inputs
         dim = ctx.dim
         keep = out._data.ndim > 0
-        probabilities = exp(out)
+        probabilities = Exp(out)
         grad_of_grad = grad_of_out = None
         if ctx.next_edges[0] is not None:
             weighted = grad_grad * probabilities
@@ -1188,10 +1188,10 @@ def _softmax_input(input, dtype, op_name):
     if not isinstance(input, Tensor):
         raise op_error(TypeError, op_name, f"{op_name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if dtype is not None:
-        from ember.ops.elementwise import cast
+        from ember.ops.arithmetic import Cast
         target = _dt.to_dtype(dtype)
         if target is not input._dtype:
-            input = cast(input, target)
+            input = Cast(input, dtype=target)
     if input._dtype.category < 2:
         raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for '
                        f"'{_torch_name(input._dtype)}'; pass a floating point tensor or dtype=")
@@ -1199,7 +1199,7 @@ def _softmax_input(input, dtype, op_name):
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first.
+    """``Exp(x) / Exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first.
 
     >>> ember.softmax(ember.tensor([1.0, 1.0, 1.0, 1.0]), dim=0)
     tensor([0.2500, 0.2500, 0.2500, 0.2500])

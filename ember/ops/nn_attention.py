@@ -27,7 +27,7 @@ import numpy as np
 
 from ember import dtypes as _dt
 from ember.errors import _PACKAGE_DIR, op_error
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = []
 # _canonical_mask and _none_or_dtype are private in torch too, but code copied from torch's transformer
@@ -61,7 +61,7 @@ def _canonical_mask(mask: Tensor | None, mask_name: str, other_type, other_name:
     numpy_dtype = _dt.to_dtype(target_type).numpy_dtype
     additive = np.zeros(mask._data.shape, dtype=numpy_dtype)
     additive[mask._data] = -np.inf
-    return _make(additive)
+    return from_array(additive)
 
 
 def _user_stacklevel() -> int:

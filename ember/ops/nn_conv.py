@@ -1011,15 +1011,16 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 
 def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, count, max_pool, avg_pool):
-    from ember.ops import elementwise
+    from ember.ops.arithmetic import Abs, Where
+    from ember.ops.math_functions import Sign
     if isinstance(norm_type, (int, float)) and math.isinf(norm_type):
-        pooled = max_pool(elementwise.abs(input) if norm_type > 0 else -elementwise.abs(input), kernel_size, stride,
+        pooled = max_pool(Abs(input) if norm_type > 0 else -Abs(input), kernel_size, stride,
                           0, 1, ceil_mode)
         return pooled if norm_type > 0 else -pooled
     out = avg_pool(input ** norm_type, kernel_size, stride, 0, ceil_mode)
-    magnitude = elementwise.abs(out)
-    magnitude = elementwise.where(magnitude > 0, magnitude, magnitude * 0)  # PyTorch's relu(|out|)
-    return (elementwise.sign(out) * magnitude * count) ** (1.0 / norm_type)
+    magnitude = Abs(out)
+    magnitude = Where(magnitude > 0, magnitude, magnitude * 0)  # PyTorch's relu(|out|)
+    return (Sign(out) * magnitude * count) ** (1.0 / norm_type)
 
 
 # ------------------------------------------------------------------------------------ adaptive pooling

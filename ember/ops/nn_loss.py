@@ -27,7 +27,7 @@ from ember.errors import op_error
 from ember.ops.nn_activation import (LogSoftmax, Softmax, SoftmaxBackward, Softplus, _const, _log_softmax_parts,
                                      _sigmoid, _up, relu)
 from ember.ops.registry import _Scratch, register_op
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss", "hinge_embedding_loss",
            "triplet_margin_loss", "cosine_embedding_loss", "poisson_nll_loss", "ctc_loss"]
@@ -119,12 +119,12 @@ def _broadcast_shape(op_name, *tensors):
 
 def _float_operands(op_name, *tensors):
     """Promote the operands to one floating dtype (ints promote to the default float dtype)."""
-    from ember.ops.elementwise import cast
+    from ember.ops.arithmetic import Cast
     present = [t for t in tensors if t is not None]
     dt = _dt.result_type_of(present)
     if dt.category < 2:
         dt = _dt.get_default_dtype()
-    return [cast(t, dt) if isinstance(t, Tensor) and t._dtype is not dt else t for t in tensors], dt
+    return [Cast(t, dtype=dt) if isinstance(t, Tensor) and t._dtype is not dt else t for t in tensors], dt
 
 
 def _weight_array(weight, dtype):
@@ -176,8 +176,8 @@ def _mse_derivative(x, y, need_x, need_y):
 
 
 def _l1_derivative(x, y, need_x, need_y):
-    from ember.ops.elementwise import sign
-    s = sign(x - y)
+    from ember.ops.math_functions import Sign
+    s = Sign(x - y)
     return s, (-s if need_y else None)
 
 
@@ -189,12 +189,13 @@ def _smooth_l1_np(x, y, beta):
 
 
 def _smooth_l1_derivative(x, y, need_x, need_y, beta):
-    from ember.ops.elementwise import sign, where
+    from ember.ops.math_functions import Sign
+    from ember.ops.arithmetic import Where
     d = x - y
     if beta == 0:
-        s = sign(d)
+        s = Sign(d)
     else:
-        s = where(_const(np.abs(d._data) < beta), d / beta, sign(d))
+        s = Where(_const(np.abs(d._data) < beta), d / beta, Sign(d))
     return s, (-s if need_y else None)
 
 
@@ -204,9 +205,10 @@ def _huber_np(x, y, delta):
 
 
 def _huber_derivative(x, y, need_x, need_y, delta):
-    from ember.ops.elementwise import sign, where
+    from ember.ops.math_functions import Sign
+    from ember.ops.arithmetic import Where
     d = x - y
-    s = where(_const(np.abs(d._data) < delta), d, sign(d) * delta)
+    s = Where(_const(np.abs(d._data) < delta), d, Sign(d) * delta)
     return s, (-s if need_y else None)
 
 
@@ -305,15 +307,16 @@ def _bce_np(x, y):
 
 
 def _bce_derivative(x, y, need_x, need_y):
-    from ember.ops.elementwise import log, where
+    from ember.ops.math_functions import Log
+    from ember.ops.arithmetic import Where
     d_x = d_y = None
     if need_x:
         denominator = (1 - x) * x
-        clamped = where(_const(denominator._data < _BCE_EPSILON), _BCE_EPSILON, denominator)
+        clamped = Where(_const(denominator._data < _BCE_EPSILON), _BCE_EPSILON, denominator)
         d_x = (x - y) / clamped
     if need_y:
-        log_x = where(_const(x._data <= math.exp(-100)), -100.0, log(x))
-        log_1mx = where(_const(1 - x._data <= math.exp(-100)), -100.0, log(1 - x))
+        log_x = Where(_const(x._data <= math.exp(-100)), -100.0, Log(x))
+        log_1mx = Where(_const(1 - x._data <= math.exp(-100)), -100.0, Log(1 - x))
         d_y = log_1mx - log_x
     return d_x, d_y
 
@@ -323,7 +326,7 @@ BinaryCrossEntropy = _pointwise_loss("binary_cross_entropy", _bce_np, _bce_deriv
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                          reduce=None, reduction: str = "mean") -> Tensor:
-    """``-(t log(x) + (1 - t) log(1 - x))`` for probabilities ``x``; logs are clamped at -100 as in PyTorch.
+    """``-(t Log(x) + (1 - t) Log(1 - x))`` for probabilities ``x``; logs are clamped at -100 as in PyTorch.
 
     >>> import ember.nn.functional as F
     >>> F.binary_cross_entropy(ember.tensor([0.5, 0.5]), ember.tensor([1.0, 0.0]))
@@ -564,7 +567,7 @@ def _cross_entropy_coefficients(spec, target, dtype):
 def _cross_entropy_grad_np(spec, log_probabilities, target, grad, exp_parts=None):
     """``(softmax * sum(q) - q) * grad``, the closed-form gradient of cross entropy w.r.t. the logits.
 
-    ``exp_parts`` is ``(exp(x - max), sums)`` kept by the forward: softmax is their ratio, so ``exp`` is
+    ``exp_parts`` is ``(Exp(x - max), sums)`` kept by the forward: softmax is their ratio, so ``exp`` is
     not evaluated again.
     """
     class_dim, eps = spec.class_dim, spec.smoothing
@@ -771,13 +774,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 # ------------------------------------------------------------------------------------ composite losses
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
-    """Kullback-Leibler divergence with ``input`` log-probabilities: ``target * (log(target) - input)``.
+    """Kullback-Leibler divergence with ``input`` log-probabilities: ``target * (Log(target) - input)``.
 
     >>> import ember.nn.functional as F
     >>> F.kl_div(ember.tensor([[-0.5, -1.0]]), ember.tensor([[0.5, 0.5]]), reduction="batchmean")
     tensor(0.0569)
     """
-    from ember.ops.elementwise import exp, log, where
+    from ember.ops.math_functions import Exp
+    from ember.ops.math_functions import Log
+    from ember.ops.arithmetic import Where
     if size_average is not None or reduce is not None:
         reduction = _reduction(reduction, size_average, reduce, "kl_div")
     else:
@@ -788,11 +793,11 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
                           "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                           UserWarning, stacklevel=2)
     if log_target:
-        values = exp(target) * (target - input)
+        values = Exp(target) * (target - input)
     else:
         positive = _const(target._data > 0)
-        safe = where(positive, target, 1.0)
-        values = where(positive, target * log(safe), 0.0) - target * input
+        safe = Where(positive, target, 1.0)
+        values = Where(positive, target * Log(safe), 0.0) - target * input
     if reduction == "batchmean":
         total = values.sum()
         return total / input._data.shape[0] if input._data.ndim else total
@@ -823,16 +828,16 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     >>> F.hinge_embedding_loss(ember.tensor([0.3, 2.0]), ember.tensor([1.0, -1.0]), reduction="none")
     tensor([0.3000, 0.0000])
     """
-    from ember.ops.elementwise import where
+    from ember.ops.arithmetic import Where
     reduction = _reduction(reduction, size_average, reduce, "hinge_embedding_loss")
     target_data = np.broadcast_to(target._data, _broadcast_shape("hinge_embedding_loss", input, target))
-    margin_part = where(_const(target_data != 1), relu(margin - input), 0.0)
-    self_part = where(_const(target_data != -1), input, 0.0)
+    margin_part = Where(_const(target_data != 1), relu(margin - input), 0.0)
+    self_part = Where(_const(target_data != -1), input, 0.0)
     return _reduce(margin_part + self_part, reduction)
 
 
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """``log(1 + exp(-target * input))``.
+    """``Log(1 + Exp(-target * input))``.
 
     >>> import ember.nn.functional as F
     >>> F.soft_margin_loss(ember.tensor([0.0]), ember.tensor([1.0]))
@@ -933,18 +938,18 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
 
 
 def _pairwise_distance(x1, x2, p, eps):
-    from ember.ops.elementwise import abs as abs_
+    from ember.ops.arithmetic import Abs
     difference = x1 - x2 + eps
     if p == 2:
         return ((difference * difference).sum(-1)) ** 0.5
     if p == 1:
-        return abs_(difference).sum(-1)
-    return (abs_(difference) ** p).sum(-1) ** (1.0 / p)
+        return Abs(difference).sum(-1)
+    return (Abs(difference) ** p).sum(-1) ** (1.0 / p)
 
 
 def _minimum(a, b):
-    from ember.ops.elementwise import where
-    return where(_const(a._data <= b._data), a, b)
+    from ember.ops.arithmetic import Where
+    return Where(_const(a._data <= b._data), a, b)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
@@ -1000,7 +1005,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     >>> F.cosine_embedding_loss(ember.tensor([[1.0, 0.0]]), ember.tensor([[0.0, 1.0]]), ember.tensor([1]))
     tensor(1.)
     """
-    from ember.ops.elementwise import where
+    from ember.ops.arithmetic import Where
     reduction = _reduction(reduction, size_average, reduce, "cosine_embedding_loss")
     if _shape(input1) != _shape(input2) or input1._data.ndim not in (1, 2):
         raise op_error(RuntimeError, "cosine_embedding_loss", f"cosine_embedding_loss expects 1D or 2D inputs of the "
@@ -1014,49 +1019,51 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     magnitude2 = (input2 * input2).sum(dim) + 1e-12
     cosine = product / (magnitude1 * magnitude2) ** 0.5
     target_data = target._data
-    positive = where(_const(target_data == 1), 1 - cosine, 0.0)
-    negative = where(_const(target_data == -1), relu(cosine - margin), 0.0)
+    positive = Where(_const(target_data == 1), 1 - cosine, 0.0)
+    negative = Where(_const(target_data == -1), relu(cosine - margin), 0.0)
     return _reduce(positive + negative, reduction)
 
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
-    """Poisson negative log likelihood: ``exp(x) - t * x`` (``log_input``) or ``x - t * log(x + eps)``.
+    """Poisson negative log likelihood: ``Exp(x) - t * x`` (``log_input``) or ``x - t * Log(x + eps)``.
 
     >>> import ember.nn.functional as F
     >>> F.poisson_nll_loss(ember.tensor([0.0]), ember.tensor([1.0]))
     tensor(1.)
     """
-    from ember.ops.elementwise import exp, log, where
+    from ember.ops.math_functions import Exp
+    from ember.ops.math_functions import Log
+    from ember.ops.arithmetic import Where
     if isinstance(size_average, float) and type(eps) is int:  # torch.poisson_nll_loss(input, target, log_input, full, eps, reduction)
         size_average, eps, reduction = None, size_average, eps
     reduction = _reduction(reduction, size_average, reduce, "poisson_nll_loss")
-    loss = exp(input) - target * input if log_input else input - target * log(input + eps)
+    loss = Exp(input) - target * input if log_input else input - target * Log(input + eps)
     if full:
         t = target._data
         safe = np.where(t > 1, t, 1).astype(np.float64)
         stirling = np.where(t > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe), 0.0)
         stirling_t = _const(stirling.astype(loss._data.dtype))
         if isinstance(target, Tensor) and target._requires_grad and STATE.enabled:
-            stirling_t = where(_const(t > 1), target * log(where(_const(t > 1), target, 1.0)) - target
-                               + log(where(_const(t > 1), target, 1.0) * (2 * math.pi)) * 0.5, 0.0)
+            stirling_t = Where(_const(t > 1), target * Log(Where(_const(t > 1), target, 1.0)) - target
+                               + Log(Where(_const(t > 1), target, 1.0) * (2 * math.pi)) * 0.5, 0.0)
         loss = loss + stirling_t
     return _reduce(loss, reduction)
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
-    """Gaussian negative log likelihood ``0.5 * (log(var) + (input - target) ** 2 / var)``.
+    """Gaussian negative log likelihood ``0.5 * (Log(var) + (input - target) ** 2 / var)``.
 
     >>> import ember.nn.functional as F
     >>> F.gaussian_nll_loss(ember.tensor([1.0]), ember.tensor([1.0]), ember.tensor([1.0]))
     tensor(0.)
     """
-    from ember.ops.elementwise import log
+    from ember.ops.math_functions import Log
     if isinstance(var, (int, float)):
         if var < 0:
             raise op_error(ValueError, "gaussian_nll_loss", "var has negative entry/entries")
-        var = _make(np.full(input._data.shape, var, dtype=input._data.dtype))
+        var = from_array(np.full(input._data.shape, var, dtype=input._data.dtype))
     elif np.any(var._data < 0):
         raise op_error(ValueError, "gaussian_nll_loss", "var has negative entry/entries")
     in_shape, var_shape = _shape(input), _shape(var)
@@ -1073,7 +1080,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     var_data = var._data
     shift = np.maximum(var_data, eps) - var_data
     var = var + _const(shift.astype(var_data.dtype)) if shift.any() else var
-    loss = (log(var) + (input - target) ** 2 / var) * 0.5
+    loss = (Log(var) + (input - target) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
@@ -1123,7 +1130,7 @@ def _ctc_single(log_probs, labels, length, blank):
     log_likelihood = alpha[-1, -1] if states == 1 else _logsumexp_pair(alpha[-1, -1], alpha[-1, -2])
     if not np.isfinite(log_likelihood):
         return np.inf, gradient
-    # d(-log p)/d(log_probs[t, k]) = exp(lp[t, k]) - sum over states s with label k of exp(alpha + beta - lp - log p)
+    # d(-log p)/d(log_probs[t, k]) = Exp(lp[t, k]) - sum over states s with label k of Exp(alpha + beta - lp - log p)
     occupancy = alpha + beta - emissions - log_likelihood
     with np.errstate(under="ignore"):
         per_state = np.exp(occupancy)

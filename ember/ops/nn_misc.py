@@ -24,7 +24,7 @@ from ember.ops.arguments import wrap_dim
 from ember.ops.nn_norm import _LOW_PRECISION, _compute_dtype, _sum_to_shape, _vector_norm, _wrap
 from ember.ops.registry import recording as _recording
 from ember.ops.registry import register_op
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["bilinear", "embedding", "embedding_bag", "cosine_similarity", "pairwise_distance", "pdist", "cdist"]
 FUNCTIONAL = ["linear", "bilinear", "embedding", "embedding_bag", "one_hot", "cosine_similarity",
@@ -245,9 +245,9 @@ class EmbeddingBackward:
         return _as(_index_add_rows(indices, rows, num_weights), grad.dtype)
 
     def backward(ctx, grad):
-        rows = Embedding(grad, _make(ctx.indices), padding_idx=None, scale_grad_by_freq=False)
+        rows = Embedding(grad, from_array(ctx.indices), padding_idx=None, scale_grad_by_freq=False)
         if ctx.factors is not None:
-            rows = rows * _make(ctx.factors.astype(grad._data.dtype)[:, None])
+            rows = rows * from_array(ctx.factors.astype(grad._data.dtype)[:, None])
         return rows.reshape(ctx.grad_shape)
 
 
@@ -441,8 +441,8 @@ class BagReduce:
 
     def backward(ctx, grad):
         if not STATE.enabled:
-            return _make(grad._data[ctx.bag_of] * ctx.factor)
-        return grad[_make(ctx.bag_of)] * _make(ctx.factor)
+            return from_array(grad._data[ctx.bag_of] * ctx.factor)
+        return grad[from_array(ctx.bag_of)] * from_array(ctx.factor)
 
 
 # ------------------------------------------------------------------------------------------ one-hot
@@ -472,7 +472,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                            f"{int(arr.max())} with num_classes={num_classes}).")
     out = np.zeros(arr.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, arr[..., None], 1, axis=-1)
-    return _make(out)
+    return from_array(out)
 
 
 # ------------------------------------------------------------------------------------------ similarity, distance
@@ -500,7 +500,7 @@ def _clamp_value_keep_grad(norm, eps):
     shift = np.maximum(data, np.asarray(eps, dtype=data.dtype)) - data
     if not shift.any():
         return norm
-    return norm + _make(shift)
+    return norm + from_array(shift)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
@@ -543,7 +543,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if p < 0:
         raise op_error(RuntimeError, "pdist", f"pdist only supports non-negative p values, got {p}")
     first, second = np.triu_indices(input._data.shape[0], 1)
-    difference = input[_make(first)] - input[_make(second)]
+    difference = input[from_array(first)] - input[from_array(second)]
     return _vector_norm(difference, p, 1, False)
 
 
@@ -669,7 +669,8 @@ def _softmax_last(scores):
 
 def _attention_backward_graph(ctx, grad, q, k, v, mask):
     """The attention backward with ember ops, recomputing the weights so that they carry the graph."""
-    from ember.ops.elementwise import exp, where
+    from ember.ops.math_functions import Exp
+    from ember.ops.arithmetic import Where
     dropout_p, is_causal, scale = ctx.attention
     need_q, need_k, need_v, need_mask = (e is not None for e in ctx.next_edges)
     low = q._data.dtype in _LOW_PRECISION
@@ -677,17 +678,17 @@ def _attention_backward_graph(ctx, grad, q, k, v, mask):
         q, k, v, grad = q.to(_dt.float32), k.to(_dt.float32), v.to(_dt.float32), grad.to(_dt.float32)
     scores = _matmul(q, k.transpose(-2, -1)) * scale
     if mask is not None:
-        scores = where(mask, scores, -math.inf) if mask._dtype is _dt.bool else scores + mask
+        scores = Where(mask, scores, -math.inf) if mask._dtype is _dt.bool else scores + mask
     if is_causal:
-        scores = where(_make(np.tri(scores._data.shape[-2], scores._data.shape[-1], dtype=bool)), scores, -math.inf)
+        scores = Where(from_array(np.tri(scores._data.shape[-2], scores._data.shape[-1], dtype=bool)), scores, -math.inf)
     peak = scores._data.max(axis=-1, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0)
-    exps = exp(scores - _make(peak))
+    exps = Exp(scores - from_array(peak))
     total = exps.sum(-1, keepdim=True)
-    probs = exps / where(total == 0, 1.0, total)
+    probs = exps / Where(total == 0, 1.0, total)
     keep_scale = None
     if ctx.keep is not None:
-        keep_scale = _make((ctx.keep / (1.0 - dropout_p)).astype(probs._data.dtype) if dropout_p < 1.0
+        keep_scale = from_array((ctx.keep / (1.0 - dropout_p)).astype(probs._data.dtype) if dropout_p < 1.0
                            else np.zeros(ctx.keep.shape, probs._data.dtype))
     weights = probs * keep_scale if keep_scale is not None else probs
     grad_q = grad_k = grad_v = grad_mask = None

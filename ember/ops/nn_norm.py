@@ -24,7 +24,7 @@ from ember.errors import op_error
 from ember.ops.nn_activation import _BLAS_FLOATS, _ones
 from ember.ops.registry import recording as _recording
 from ember.ops.registry import register_op
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"]
 FUNCTIONAL = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
@@ -44,7 +44,7 @@ def _as_compute(arr, dtype):
 
 def _wrap(arr, dtype):
     """A gradient array as a Tensor in the input's dtype (``dtype`` is an ember dtype)."""
-    return _make(arr if arr.dtype == dtype.numpy_dtype else arr.astype(dtype.numpy_dtype))
+    return from_array(arr if arr.dtype == dtype.numpy_dtype else arr.astype(dtype.numpy_dtype))
 
 
 # ------------------------------------------------------------------------------------------ NumPy kernels
@@ -162,9 +162,9 @@ def _sum_to_shape(arr, shape):
 # ------------------------------------------------------------------------------------------ ember-op formulas
 def _normalize_graph(x, dims, eps, center):
     """``(xhat, rstd)`` of ``x`` over ``dims`` written with ember ops (used when backward is recorded)."""
-    from ember.ops.elementwise import sqrt
+    from ember.ops.math_functions import Sqrt
     centered = x - x.mean(dims, keepdim=True) if center else x
-    rstd = 1.0 / sqrt((centered * centered).mean(dims, keepdim=True) + eps)
+    rstd = 1.0 / Sqrt((centered * centered).mean(dims, keepdim=True) + eps)
     return centered * rstd, rstd
 
 
@@ -375,7 +375,7 @@ class RMSNorm:
 
 
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
-    """``input / sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape`` dims;
+    """``input / Sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape`` dims;
     ``eps`` defaults to the machine epsilon of the computation dtype (float32 for float16/bfloat16).
 
     >>> ember.nn.functional.rms_norm(ember.tensor([[3.0, 4.0]]), (2,), eps=0.0)
@@ -562,8 +562,8 @@ def _batch_norm_backward_graph(ctx, grad, x, weight):
     if ctx.training:
         xhat, rstd = _normalize_graph(x3, (0, 2), ctx.eps, True)
     else:
-        rstd = _make(ctx.rstd.reshape(1, c, 1))
-        xhat = (x3 - _make(ctx.mean.reshape(1, c, 1))) * rstd
+        rstd = from_array(ctx.rstd.reshape(1, c, 1))
+        xhat = (x3 - from_array(ctx.mean.reshape(1, c, 1))) * rstd
     grad_x = grad_w = grad_b = None
     if need_w:
         grad_w = (g * xhat).sum((0, 2))
@@ -757,12 +757,12 @@ def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out: Ten
     >>> ember.nn.functional.normalize(ember.tensor([[3.0, 4.0]]))
     tensor([[0.6000, 0.8000]])
     """
-    from ember.ops.elementwise import where
+    from ember.ops.arithmetic import Where
     norm = _vector_norm(input, p, dim, True)
-    denominator = where(norm >= eps, norm, eps).expand_as(input)
+    denominator = Where(norm >= eps, norm, eps).expand_as(input)
     result = input / denominator
     if out is not None:
-        from ember.ops.elementwise import _maybe_out
+        from ember.ops.registry import write_out as _maybe_out
         return _maybe_out(result.detach(), out)
     return result
 

@@ -23,7 +23,7 @@ from ember.device import CPU, to_device
 from ember.errors import op_error
 from ember.ops.creation import _creation_shape, _resolve_dtype, write_out
 from ember.ops.registry import check_inplace_allowed, register_op, write_result_into
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
@@ -84,7 +84,7 @@ class Generator:
         parts = (self._seed.to_bytes(8, "little"), state["state"]["state"].to_bytes(16, "little"),
                  state["state"]["inc"].to_bytes(16, "little"), bytes([state["has_uint32"]]),
                  int(state["uinteger"]).to_bytes(4, "little"))
-        return _make(np.frombuffer(b"".join(parts), dtype=np.uint8).copy())
+        return from_array(np.frombuffer(b"".join(parts), dtype=np.uint8).copy())
 
     def set_state(self, new_state) -> "Generator":
         """Restore a state returned by ``get_state``."""
@@ -196,7 +196,7 @@ def _finish(arr, dt, requires_grad, out, op_name):
     arr = arr.astype(dt.numpy_dtype, copy=False)
     if out is not None:
         return write_out(out, arr, op_name)
-    t = _make(arr)
+    t = from_array(arr)
     if requires_grad:
         if dt.category != 2:
             raise op_error(RuntimeError, op_name, "Only Tensors of floating point and complex dtype can require "
@@ -625,7 +625,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         picks = picks[0]
     if out is not None:
         return write_out(out, picks, "multinomial")
-    return _make(picks)
+    return from_array(picks)
 
 
 # ------------------------------------------------------------------------------------ in-place fills

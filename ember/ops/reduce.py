@@ -31,10 +31,12 @@ import numpy as np
 from ember import dtypes as _dt
 from ember import return_types as _return_types
 from ember.errors import op_error
-from ember.ops import elementwise as _ew
+from ember.ops.arithmetic import Abs, Where
+from ember.ops.math_functions import Exp, Log, Sign
+from ember.ops.registry import write_out as _maybe_out
 from ember.ops.arguments import wrap_dim, wrap_dims
 from ember.ops.registry import _torch_type_name, apply_inplace, register_op
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["sum", "mean", "sum_to_size", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
            "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "logsumexp", "norm", "cumsum",
@@ -126,9 +128,9 @@ def _out(result, out):
         return result
     if isinstance(result, tuple):
         for r, o in zip(result, out):
-            _ew._maybe_out(r, o)
+            _maybe_out(r, o)
         return type(result)(tuple(out)) if hasattr(result, "_fields") else tuple(out)
-    return _ew._maybe_out(result, out)
+    return _maybe_out(result, out)
 
 
 def _take(t, dim, index):
@@ -137,11 +139,11 @@ def _take(t, dim, index):
 
 
 def _const(array):
-    return _make(np.asarray(array))
+    return from_array(np.asarray(array))
 
 
 def _where(condition, a, b):
-    return _ew.Where(_const(condition), a, b)
+    return Where(_const(condition), a, b)
 
 
 # ------------------------------------------------------------------------------------------ sum, mean
@@ -434,7 +436,7 @@ class Std:
     def backward(ctx, grad):
         out = ctx.output
         # d sqrt(v) = dv / (2 sqrt(v)); PyTorch defines it as 0 where the std is 0.
-        scaled = _ew.Where(out == 0, 0, grad / (out * 2))
+        scaled = Where(out == 0, 0, grad / (out * 2))
         return _var_backward(scaled, ctx.inputs[0], ctx.dims, ctx.correction, ctx.keepdim)
 
 
@@ -512,7 +514,7 @@ class ValueSelectingBackward:
         return out.reshape(shape)
 
     def backward(ctx, grad):
-        indices = _make(ctx.indices)
+        indices = from_array(ctx.indices)
         return ValueSelectingGather(grad, indices, dim=ctx.dim, keepdim=ctx.keepdim, accumulate=ctx.accumulate), None
 
 
@@ -533,7 +535,7 @@ class ValueSelectingGather:
         return picked if keepdim else picked.squeeze(dim)
 
     def backward(ctx, grad):
-        return ValueSelectingBackward(grad, _make(ctx.indices), dim=ctx.dim, shape=ctx.input_meta[0][0],
+        return ValueSelectingBackward(grad, from_array(ctx.indices), dim=ctx.dim, shape=ctx.input_meta[0][0],
                                       keepdim=ctx.keepdim, accumulate=ctx.accumulate), None
 
 
@@ -557,7 +559,7 @@ def _selecting_op(op_name, compute, keeps_dim=False, accumulate=False):
     def backward(ctx, grad, grad_indices=None):
         if grad is None:
             return None
-        return ValueSelectingBackward(grad, _make(ctx.indices), dim=ctx.dim, shape=ctx.input_meta[0][0],
+        return ValueSelectingBackward(grad, from_array(ctx.indices), dim=ctx.dim, shape=ctx.input_meta[0][0],
                                       keepdim=ctx.keepdim, accumulate=accumulate)
 
     camel = "".join(part.title() for part in op_name.split("_"))
@@ -746,7 +748,7 @@ def _elementwise_extreme(input, other, op_name, out):
     # Until ember.maximum/minimum exist: the same values, NaN-propagating, without torch's tie split.
     pick_input = (input > other) if op_name == "max" else (input < other)
     pick_input = pick_input | (input != input)
-    return _out(_ew.where(pick_input & (other == other), input, other), out)
+    return _out(Where(pick_input & (other == other), input, other), out)
 
 
 def _max_min(input, dim, keepdim, other, out, op_name):
@@ -910,7 +912,7 @@ class Logsumexp:
         (x,) = ctx.inputs
         shape = x._data.shape
         out = _restore_reduced(ctx.output, shape, ctx.dims, ctx.keepdim)
-        return _restore_reduced(grad, shape, ctx.dims, ctx.keepdim) * _ew.exp(x - out)
+        return _restore_reduced(grad, shape, ctx.dims, ctx.keepdim) * Exp(x - out)
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
@@ -963,17 +965,17 @@ class VectorNorm:
         if p == 0:
             return x * 0
         if p == 1:
-            return grad * _ew.sign(x)
+            return grad * Sign(x)
         if p == 2:
-            return x * _ew.Where(norm == 0, 0, grad / norm)
+            return x * Where(norm == 0, 0, grad / norm)
         if p == math.inf or p == -math.inf:
-            return _share_among_ties(grad, _ew.abs(x), norm, ctx.dims, True, False) * _ew.sign(x)
-        magnitude = _ew.abs(x)
+            return _share_among_ties(grad, Abs(x), norm, ctx.dims, True, False) * Sign(x)
+        magnitude = Abs(x)
         if p < 1:
-            scaled = _ew.Where(x == 0, 0, _ew.sign(x) * magnitude ** (p - 1))
+            scaled = Where(x == 0, 0, Sign(x) * magnitude ** (p - 1))
             return scaled * grad * norm ** (1 - p)
-        scaled = _ew.sign(x) * magnitude ** (p - 1) if p < 2 else x * magnitude ** (p - 2)
-        return scaled * _ew.Where(norm == 0, 0, grad / norm ** (p - 1))
+        scaled = Sign(x) * magnitude ** (p - 1) if p < 2 else x * magnitude ** (p - 2)
+        return scaled * Where(norm == 0, 0, grad / norm ** (p - 1))
 
 
 def _norm_dtype(input, dtype, op_name):
@@ -1237,12 +1239,12 @@ class Logcumsumexp:
         out = ctx.output
         # PyTorch's formula: split the gradient by sign so each part is accumulated in log space.
         lowest = float(_dt.finfo(grad._dtype).min)
-        log_magnitude = _ew.log(_ew.abs(grad))
-        positive = _ew.Where(grad > 0, log_magnitude, lowest)
-        negative = _ew.Where(grad < 0, log_magnitude, lowest)
+        log_magnitude = Log(Abs(grad))
+        positive = Where(grad > 0, log_magnitude, lowest)
+        negative = Where(grad < 0, log_magnitude, lowest)
         flipped = not ctx.reverse
-        from_positive = _ew.exp(Logcumsumexp(positive - out, dim=ctx.dim, reverse=flipped) + x)
-        from_negative = _ew.exp(Logcumsumexp(negative - out, dim=ctx.dim, reverse=flipped) + x)
+        from_positive = Exp(Logcumsumexp(positive - out, dim=ctx.dim, reverse=flipped) + x)
+        from_negative = Exp(Logcumsumexp(negative - out, dim=ctx.dim, reverse=flipped) + x)
         return from_positive - from_negative
 
 
@@ -1450,8 +1452,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
     axis = _single_dim(input, dim, "argsort")
     data = input._data
     if data.ndim == 0:
-        return _make(np.zeros((), dtype=np.int64))
-    return _make(_stable_argsort(data, axis, bool(descending)).astype(np.int64, copy=False))
+        return from_array(np.zeros((), dtype=np.int64))
+    return from_array(_stable_argsort(data, axis, bool(descending)).astype(np.int64, copy=False))
 
 
 def msort(input, *, out=None):
@@ -1533,10 +1535,10 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op_name):
     elif interpolation == "nearest":
         ranks = np.round(ranks)
     below = ranks.astype(np.int64)
-    values = ValueSelectingGather(ordered, _make(below), dim=data.ndim - 1, keepdim=True, accumulate=True)
+    values = ValueSelectingGather(ordered, from_array(below), dim=data.ndim - 1, keepdim=True, accumulate=True)
     if interpolation in ("linear", "midpoint"):
         above = np.ceil(ranks).astype(np.int64)
-        upper = ValueSelectingGather(ordered, _make(above), dim=data.ndim - 1, keepdim=True, accumulate=True)
+        upper = ValueSelectingGather(ordered, from_array(above), dim=data.ndim - 1, keepdim=True, accumulate=True)
         weights = np.full(ranks.shape, 0.5) if interpolation == "midpoint" else ranks - below
         values = values + (upper - values) * _const(weights.astype(data.dtype))
     # values: (*kept, len(q)) -> (len(q), *kept), then drop what the caller did not keep.

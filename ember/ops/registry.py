@@ -1,15 +1,20 @@
 """The op registry: one definition per op that eager mode, autograd, autocast, the compiler and ONNX
 export all read.
 
-An op is a class turned into an :class:`OpDef` by ``@register_op``::
+An op is a class turned into an :class:`OpDef` by ``@register_op``; every fact about the op is an
+attribute of that class, and nothing outside it decides by the op's name how to treat it::
 
     @register_op
     class Mul:
-        name = "mul"                # registry key (and ONNX/compiler lookup)
-        kind = "elementwise"        # elementwise | reduce | movement | matmul | index | opaque
+        '''``input * other``.  (the docstring of ember.mul, with an example that runs)'''
+        name = "mul"                # registry key
+        kind = "elementwise"        # elementwise | reduce | movement | matmul | index | opaque | creation
         promote = "standard"        # dtype rule: standard | float | compare | none | a function
         save = ("inputs",)          # what backward reads: "inputs", "output", or nothing
         ufunc = np.multiply         # optional: lets in-place variants write with out=
+        names = ("mul", "multiply") # the public function ember.mul (and its alias ember.multiply)
+        method = True               # ... which is also Tensor.mul / Tensor.multiply
+        inplace = True              # ... with the in-place forms ember.mul_ / Tensor.mul_ (and multiply_)
 
         def forward(a, b):          # NumPy arrays in, NumPy array(s) out; `ctx` first to stash data
             return np.multiply(a, b)
@@ -17,6 +22,13 @@ An op is a class turned into an :class:`OpDef` by ``@register_op``::
         def backward(ctx, grad):    # ember Tensors in and out, so double backward works
             a, b = ctx.inputs
             return grad * b, grad * a
+
+The user-facing forms are generated from the definition (see :func:`register_op`): the function
+(``names``; ``out=`` added unless ``out = False``; its docstring is the class's), the ``Tensor`` methods
+(``method``), and the in-place forms (``inplace``). A class whose public function must translate its
+arguments defines ``function(...)`` (the body of the public function, calling the op) and, where the
+in-place form needs the same translation, ``inplace(self, ...)``. Functions built from other ops, with
+no forward of their own, are registered with :func:`register_function` and get the same forms.
 
 Positional arguments of an op call are its tensor operands (Python scalars allowed); keyword arguments
 are attributes passed to ``forward`` unchanged. ``OpDef.__call__`` is the eager dispatch path: keep it
@@ -26,6 +38,8 @@ lean, it runs for every op.
 from __future__ import annotations
 
 import inspect
+import sys
+from types import FunctionType
 
 import numpy as np
 
@@ -33,9 +47,10 @@ from ember import dtypes as _dt
 from ember.autograd.engine import Node, edge_of
 from ember.autograd.grad_mode import STATE
 from ember.errors import broadcast_message, op_error
-from ember.tensor import Tensor, VersionCounter, _make
+from ember.tensor import Tensor, VersionCounter, from_array
 
-__all__ = ["register_op", "OpDef", "REGISTRY", "apply_inplace"]
+__all__ = ["register_op", "register_function", "OpDef", "REGISTRY", "PUBLIC", "FUNCTIONAL", "TENSOR_METHODS",
+           "apply_inplace", "write_out"]
 
 REGISTRY: dict = {}
 
@@ -155,15 +170,217 @@ class OpDef:
         return dispatch(self, args, attrs)
 
 
-def _torch_type_name(dt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[dt.name]
+_torch_type_name = _dt.torch_type_name
 
 
 def register_op(cls) -> OpDef:
-    """Register an op class (see the module docstring) and return its callable :class:`OpDef`."""
-    return OpDef(cls)
+    """Register an op class (see the module docstring) and return its callable :class:`OpDef`.
+
+    Besides the op itself, the class's ``names``, ``method``, ``inplace`` and ``out`` attributes (and its
+    ``function``/``inplace``/``method`` bodies, when it defines them) make its user-facing forms: they are
+    collected in :data:`PUBLIC` and :data:`TENSOR_METHODS`, which ``ember.ops`` exports and binds on
+    ``Tensor``, and their docstring examples run with the family module's doctests.
+
+    >>> REGISTRY["mul"] is ember.ops.arithmetic.Mul, PUBLIC["multiply"] is PUBLIC["mul"]
+    (True, True)
+    >>> ember.Tensor.mul_ is PUBLIC["mul_"]
+    True
+    """
+    op = OpDef(cls)
+    facts = cls.__dict__
+    op.function = None  # the public function, for ops that have one
+    if any(form in facts for form in _FORMS):
+        op.function = _make_forms(facts.get("function") or _op_function(op), cls.__doc__, cls.__module__, op,
+                                  **{form: facts[form] for form in _FORMS if form in facts and form != "function"})
+    return op
+
+
+_FORMS = ("names", "function", "method", "inplace", "out", "functional")
+
+
+def register_function(function=None, *, names=None, method=False, inplace=False, out=False, functional=False):
+    """Register ``function``, built from other ops (no forward or backward of its own), as public under
+    ``names`` (default: its own name), with the same forms as an op's: ``method`` (True, a tuple of method
+    names, or a method body), ``inplace`` (True: the result is written into the first argument; or an
+    in-place body), ``out`` and ``functional``. Returns what the module binds: ``function`` itself, or with
+    ``out=`` added.
+
+    >>> @register_function(method=True)
+    ... def double_it(input):
+    ...     \"\"\"``input * 2``.\"\"\"
+    ...     return input * 2
+    >>> ember.ones(2).double_it()
+    tensor([2., 2.])
+    >>> _ = [PUBLIC.pop("double_it"), TENSOR_METHODS.pop("double_it"), delattr(ember.Tensor, "double_it")]
+    """
+
+    def register(body):
+        # the module binds what this returns: its doctests find the function there, not in __test__
+        return _make_forms(body, body.__doc__, body.__module__, None, names=names or (body.__name__,), method=method,
+                           inplace=inplace, out=out, functional=functional, doctest=False)
+
+    return register if function is None else register(function)
+
+
+# ------------------------------------------------------------------------------------ user-facing forms
+PUBLIC: dict = {}          # name -> function: every family's public functions (ember.<name>)
+FUNCTIONAL: dict = {}      # name -> function: the ones ember.nn.functional has (torch.nn.functional's)
+TENSOR_METHODS: dict = {}  # name -> function: Tensor.<name>, bound by ember.ops (and at once once it is bound)
+_METHODS_BOUND = [False]
+
+
+def _op_function(op):
+    """The public function of an op that takes its operands and attributes as they are."""
+    def function(*operands, **attrs):
+        return op(*operands, **attrs)
+    return function
+
+
+def _with_out(body):
+    """``body`` with PyTorch's ``out=``: the result is copied into ``out`` (resized if it is empty)."""
+    def function(*args, out=None, **kwargs):
+        result = body(*args, **kwargs)
+        return result if out is None else write_out(result, out)
+    function.__wrapped__ = body
+    return function
+
+
+def _op_inplace(op):
+    def inplace(self, *args, **attrs):
+        return apply_inplace(op, self, *args, **attrs)
+    return inplace
+
+
+def _composite_inplace(function, name):
+    def inplace(self, *args, **kwargs):
+        check_inplace_allowed(self, name)
+        write_result_into(self, function(self, *args, **kwargs), name)
+        return self
+    return inplace
+
+
+def _make_forms(body, doc, module_name, op, names=None, method=False, inplace=False, out=True, functional=False,
+                doctest=True):
+    """Build and export the function, method and in-place forms of ``body`` (see :func:`register_op`);
+    ``functional``: True when ``ember.nn.functional`` has the function too, ``"only"`` when only it has it.
+    Returns the public function."""
+    names = (op.name,) if names is None else (names,) if isinstance(names, str) else tuple(names)
+    function = _with_out(body) if out else body
+    prefix = "ember.nn.functional." if functional == "only" else "ember."
+    _describe(function, names[0], doc, module_name, doctest)
+    for name in names:
+        _export(name, function, method is True, functional)
+    if isinstance(method, FunctionType):  # a method body of its own (e.g. argument order differs)
+        _describe(method, names[0], method.__doc__ or doc, module_name)
+        for name in names:
+            _bind_method(name, method)
+    elif isinstance(method, (tuple, str)):
+        for name in (method,) if isinstance(method, str) else method:
+            _bind_method(name, function)
+    if inplace:
+        name = names[0] + "_"
+        if inplace is not True:
+            form = inplace
+        elif op is not None:
+            form = _op_inplace(op)
+        else:
+            form = _composite_inplace(function, name)
+        own_doc = inplace is not True and form.__doc__
+        _describe(form, name, form.__doc__ if own_doc else _inplace_doc(prefix, names[0], doc), module_name)
+        for alias in names:
+            _export(alias + "_", form, bool(method), functional)
+    return function
+
+
+def _describe(function, name, doc, module_name, doctest=True):
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    function.__module__ = module_name
+    if doctest and doc and ">>>" in doc:  # the example runs with its family module's doctests
+        module = sys.modules[module_name]
+        tests = module.__dict__.setdefault("__test__", {})
+        tests.setdefault(name, function)
+
+
+def _export(name, function, method, functional):
+    for table, wanted in ((PUBLIC, functional != "only"), (FUNCTIONAL, bool(functional))):
+        if not wanted:
+            continue
+        if name in table and table[name].__module__ != function.__module__:
+            raise ValueError(f"public name {name!r} is defined twice ({table[name].__module__} and "
+                             f"{function.__module__})")
+        table[name] = function
+    if method:
+        _bind_method(name, function)
+
+
+def _bind_method(name, function):
+    TENSOR_METHODS[name] = function
+    if _METHODS_BOUND[0]:
+        setattr(Tensor, name, function)
+
+
+def _inplace_doc(prefix, name, doc):
+    """The in-place form's docstring: what it does, and the function's first example run in place."""
+    text = f"In-place :func:`{prefix}{name}`: writes the result into ``input`` (which it returns)."
+    example = _inplace_example(prefix, name, doc or "")
+    return text + ("\n\n" + example if example else "\n")
+
+
+def _inplace_example(prefix, name, doc):
+    """The first ``>>> <prefix>name(FIRST, REST)`` of ``doc`` whose ``FIRST`` is an ``ember.tensor(...)``, run
+    in place as ``x = FIRST; <prefix>name_(x, REST) is x`` (None when there is none)."""
+    call = f">>> {prefix}{name}(ember.tensor("
+    for line in doc.splitlines():
+        start = line.find(call)
+        if start < 0:
+            continue
+        text = line[start + len(call) - len("ember.tensor("):]
+        depth, cut = 0, None
+        for end, ch in enumerate(text):
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                depth -= 1
+                if depth < 0:
+                    break
+            elif ch == "," and depth == 0 and cut is None:
+                cut = end
+        else:
+            continue
+        if text[end + 1:].strip():  # the call is part of a larger expression
+            continue
+        first, rest = (text[:cut], ", " + text[cut + 1:end].strip()) if cut is not None else (text[:end], "")
+        return f"    >>> x = {first}\n    >>> {prefix}{name}_(x{rest}) is x\n    True\n"
+    return None
+
+
+def write_out(result: Tensor, out: Tensor | None) -> Tensor:
+    """PyTorch's ``out=``: copy ``result`` into ``out`` (resized when it is empty) and return ``out``; with no
+    ``out``, ``result`` itself.
+
+    >>> out = ember.empty(0)
+    >>> write_out(ember.tensor([1.0, 2.0]), out) is out, out
+    (True, tensor([1., 2.]))
+    """
+    if out is None:
+        return result
+    check_inplace_allowed(out, "out=")
+    if out._data.shape != result._data.shape:
+        if out._data.size != 0 and out._data.shape != ():
+            raise op_error(RuntimeError, "out=", f"out has shape {tuple(out._data.shape)} but the result has shape "
+                           f"{tuple(result._data.shape)}")
+        out._data = np.empty(result._data.shape, dtype=out._data.dtype)
+    np.copyto(out._data, result._data, casting="unsafe")
+    out._version.value += 1
+    return out
+
+
+def bind_tensor_methods():
+    """Bind every registered method on ``Tensor`` (ember.ops calls this once every family is imported)."""
+    for name, function in TENSOR_METHODS.items():
+        setattr(Tensor, name, function)
+    _METHODS_BOUND[0] = True
 
 
 def _scalar_as(npdt, value):
@@ -271,7 +488,7 @@ def dispatch(op: OpDef, args, attrs):
         if out.__class__ is tuple or out.__class__ is list:
             return _wrap_many(op, ctx, args, out, record, attrs)
         out = np.asarray(out)
-    result = _make(out)
+    result = from_array(out)
     if op.view and args and isinstance(args[0], Tensor):
         _link_view(result, args[0], op, args, attrs, None)
     if record and result._dtype.category == 2:
@@ -287,7 +504,7 @@ def _wrap_many(op, ctx, args, outs, record, attrs):
             continue
         if o.__class__ is not np.ndarray:
             o = np.asarray(o)
-        results.append(_make(o))
+        results.append(from_array(o))
     if op.view and args and isinstance(args[0], Tensor):
         for i, r in enumerate(results):
             if r is not None:
@@ -415,7 +632,7 @@ def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
                 return self
     if needs_graph and (op.save_inputs or op.takes_ctx):
         # The op's backward may read self's old value, which the write below overwrites: give it a copy.
-        snapshot = _make(self._data.copy(), requires_grad=self._requires_grad, grad_fn=self.grad_fn)
+        snapshot = from_array(self._data.copy(), requires_grad=self._requires_grad, grad_fn=self.grad_fn)
         snapshot._output_nr = self._output_nr
         operands = (snapshot,) + tuple(snapshot if a is self else a for a in args)
     result = op(*operands, **attrs)

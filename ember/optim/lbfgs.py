@@ -24,7 +24,7 @@ import numpy as np
 
 from ember.autograd.grad_mode import STATE as _GRAD_STATE
 from ember.optim.optimizer import Optimizer, _check_lr, _value
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["LBFGS"]
 
@@ -150,9 +150,9 @@ def _to_state(value):
     if isinstance(value, list):
         return [_to_state(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _make(value)
+        return from_array(value)
     if isinstance(value, np.generic):
-        return _make(np.array(value))
+        return from_array(np.array(value))
     return value
 
 

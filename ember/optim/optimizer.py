@@ -32,7 +32,7 @@ import numpy as np
 from ember import dtypes as _dtypes
 from ember.autograd.engine import RemovableHandle
 from ember.autograd.grad_mode import STATE as _GRAD_STATE
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -132,15 +132,15 @@ def _get_scalar_dtype(is_fused=None):
 
 
 def _new_step_tensor(value=0.0, is_fused=None) -> Tensor:
-    return _make(np.array(value, dtype=_get_scalar_dtype(is_fused).numpy_dtype))
+    return from_array(np.array(value, dtype=_get_scalar_dtype(is_fused).numpy_dtype))
 
 
 def _zeros_like(param) -> Tensor:
-    return _make(np.zeros_like(param._data))
+    return from_array(np.zeros_like(param._data))
 
 
 def _full_like(param, value) -> Tensor:
-    return _make(np.full_like(param._data, value))
+    return from_array(np.full_like(param._data, value))
 
 
 def _check_lr(lr, name="learning rate"):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ember.optim.optimizer import (Optimizer, _check_fused_foreach, _check_lr, _evaluate_closure, _new_step_tensor,
                                    _use_grad_for_differentiable, _value, _zeros_like)
-from ember.tensor import _make
+from ember.tensor import from_array
 
 __all__ = ["Rprop"]
 
@@ -63,7 +63,7 @@ class Rprop(Optimizer):
                 if len(state) == 0:
                     state["step"] = _new_step_tensor()
                     state["prev"] = _zeros_like(p)
-                    state["step_size"] = _make(np.full_like(grad, _value(group["lr"])))
+                    state["step_size"] = from_array(np.full_like(grad, _value(group["lr"])))
                 state["step"]._data += 1
                 prev = state["prev"]._data
                 step_size = state["step_size"]._data

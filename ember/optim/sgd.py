@@ -18,7 +18,7 @@ import numpy as np
 
 from ember.optim.optimizer import (_fused_update, Optimizer, _check_floating_params_for_fused, _check_fused_foreach, _check_lr,
                                    _evaluate_closure, _use_grad_for_differentiable, _value)
-from ember.tensor import _make
+from ember.tensor import from_array
 
 __all__ = ["SGD"]
 
@@ -95,7 +95,7 @@ class SGD(Optimizer):
                     param_state = state[p]
                     buffer = param_state.get("momentum_buffer")
                     if buffer is None:
-                        buffer = _make(np.array(grad))
+                        buffer = from_array(np.array(grad))
                         param_state["momentum_buffer"] = buffer
                     else:
                         buffer_data = buffer._data

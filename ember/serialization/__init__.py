@@ -250,8 +250,8 @@ def _load_safetensors(stream, size, source, path, mapper, weights_only, mmap, pi
     arrays = safetensors_format.read_arrays(stream, entries, data_start, source, mapped)
     description = (metadata or {}).get(METADATA_KEY)
     if description is None:
-        from ember.tensor import _make
-        return {name: mapper(_make(array), "cpu") for name, array in arrays.items()}
+        from ember.tensor import from_array
+        return {name: mapper(from_array(array), "cpu") for name, array in arrays.items()}
     try:
         description = json.loads(description)
     except (ValueError, RecursionError) as error:

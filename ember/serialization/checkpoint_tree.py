@@ -221,8 +221,8 @@ class _Decoder:
         if array is None:
             if name not in self.arrays:
                 raise self.bad(f"it names tensor {name!r}, which the file does not hold")
-            from ember.tensor import _make
-            array = self.location_mapper(_make(self.arrays[name]), "cpu")._data
+            from ember.tensor import from_array
+            array = self.location_mapper(from_array(self.arrays[name]), "cpu")._data
             self.mapped_arrays[name] = array
             return array
         return array.view()
@@ -237,9 +237,9 @@ class _Decoder:
         if not isinstance(row, list) or len(row) != 3 or not isinstance(row[0], str) \
                 or row[2] not in ("tensor", "parameter"):
             raise self.bad(f"tensor row {row!r:.100} is malformed")
-        from ember.tensor import _make
+        from ember.tensor import from_array
         name, requires_grad, kind = row
-        tensor = _make(self.storage(name))
+        tensor = from_array(self.storage(name))
         requires_grad = bool(requires_grad) and tensor.dtype.is_floating_point
         if kind == "parameter":
             from ember.nn.parameter import Parameter

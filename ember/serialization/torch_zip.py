@@ -109,7 +109,7 @@ def _as_ints(values, what):
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
                        metadata=None, dtype=None):
-    from ember.tensor import Tensor, _make
+    from ember.tensor import Tensor, from_array
     if not isinstance(storage, Tensor) or storage._data.ndim != 1:
         raise UnpicklingError(f"a tensor must be rebuilt from a storage, got {type(storage).__name__}")
     size, stride = _as_ints(size, "size"), _as_ints(stride, "stride")
@@ -131,7 +131,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
         itemsize = base.itemsize
         array = np.ndarray(size, base.dtype, buffer=base, offset=storage_offset * itemsize,
                            strides=tuple(s * itemsize for s in stride))
-    tensor = _make(array)
+    tensor = from_array(array)
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor
@@ -311,7 +311,7 @@ def load_torch_zip(file, source: str, location_mapper, weights_only: bool, mappe
     >>> load_torch_zip(buffer, "<bytes>", lambda storage, location: storage, weights_only=True)
     {'epoch': 3}
     """
-    from ember.tensor import _make
+    from ember.tensor import from_array
     archive_size = file.seek(0, io.SEEK_END)
     file.seek(0)
     try:
@@ -373,7 +373,7 @@ def load_torch_zip(file, source: str, location_mapper, weights_only: bool, mappe
             if storage.dtype is not dtype:
                 raise UnpicklingError(f"storage {key!r} is used with two dtypes ({storage.dtype}, {dtype})")
             return storage
-        storage = location_mapper(_make(read_storage(key, dtype, numel)), location)
+        storage = location_mapper(from_array(read_storage(key, dtype, numel)), location)
         storages[key] = storage
         return storage
 

@@ -42,7 +42,7 @@ from ember import dtypes as _dtypes
 from ember.errors import MissingFeatureError
 from ember.nn.module import Module
 from ember.ops.random import default_generator
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad",
            "Lambda", "RandomApply", "RandomChoice", "RandomOrder", "RandomCrop", "RandomHorizontalFlip",
@@ -101,8 +101,8 @@ def _unpack(img, name: str):
             raise ValueError(f"{name}: a tensor image must have at least 2 dimensions (..., C, H, W) or (H, W), got "
                              f"shape {tuple(data.shape)}")
         if data.ndim == 2:
-            return data[None], lambda out: _make(np.ascontiguousarray(out[0]))
-        return data, lambda out: _make(np.ascontiguousarray(out))
+            return data[None], lambda out: from_array(np.ascontiguousarray(out[0]))
+        return data, lambda out: from_array(np.ascontiguousarray(out))
     if isinstance(img, np.ndarray):
         if img.ndim == 2:
             return img[None], lambda out: np.ascontiguousarray(out[0]) if out.shape[0] == 1 else \
@@ -211,8 +211,8 @@ def to_tensor(pic) -> Tensor:
     if pic.dtype == np.uint8 or pic.dtype == np.bool_:
         default = ember.get_default_dtype().numpy_dtype
         scale = 255 if pic.dtype == np.uint8 else 1
-        return _make(np.ascontiguousarray(chw, dtype=default) / default.type(scale))
-    return _make(np.array(chw, order="C"))
+        return from_array(np.ascontiguousarray(chw, dtype=default) / default.type(scale))
+    return from_array(np.array(chw, order="C"))
 
 
 def pil_to_tensor(pic) -> Tensor:
@@ -227,7 +227,7 @@ def pil_to_tensor(pic) -> Tensor:
     if not isinstance(pic, np.ndarray) or pic.ndim not in (2, 3):
         raise TypeError(f"pil_to_tensor: pic should be a NumPy array (H, W[, C]) or a PIL Image, got {_describe(pic)}")
     chw = (pic[:, :, None] if pic.ndim == 2 else pic).transpose(2, 0, 1)
-    return _make(np.array(chw, order="C"))
+    return from_array(np.array(chw, order="C"))
 
 
 def convert_image_dtype(image, dtype=None):
@@ -245,7 +245,7 @@ def convert_image_dtype(image, dtype=None):
     if isinstance(image, Tensor):
         values = image._data
         target = dtype.numpy_dtype if isinstance(dtype, _dtypes.dtype) else np.dtype(dtype)
-        wrap = _make
+        wrap = from_array
     elif isinstance(image, np.ndarray) or _is_pil(image):
         values = np.asarray(image)
         target = dtype.numpy_dtype if isinstance(dtype, _dtypes.dtype) else np.dtype(dtype)
@@ -314,10 +314,10 @@ def normalize(tensor, mean, std, inplace=False) -> Tensor:
                            f"channel of the image of shape {tuple(tensor.shape)} (..., C, H, W)")
     if inplace or tensor.requires_grad:
         # Through ember ops: autograd records them and in-place writes bump the tensor's version.
-        mean, std = _make(mean), _make(std)
+        mean, std = from_array(mean), from_array(std)
         return tensor.sub_(mean).div_(std) if inplace else (tensor - mean) / std
     # Data-pipeline fast path: the same float arithmetic without per-op dispatch.
-    return _make((tensor._data - mean) / std)
+    return from_array((tensor._data - mean) / std)
 
 
 # ------------------------------------------------------------------------------------------------- geometry
@@ -544,7 +544,7 @@ def _resize_values(chw: np.ndarray, output_size, mode: InterpolationMode, antial
     flat = chw.reshape((-1,) + chw.shape[-3:])
     out_shape = chw.shape[:-2] + tuple(output_size)
     if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
-        resized = ember.nn.functional.interpolate(_make(np.ascontiguousarray(flat)), size=list(output_size),
+        resized = ember.nn.functional.interpolate(from_array(np.ascontiguousarray(flat)), size=list(output_size),
                                                   mode=mode.value)
         return resized._data.reshape(out_shape)
     compute = dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
@@ -558,7 +558,7 @@ def _resize_values(chw: np.ndarray, output_size, mode: InterpolationMode, antial
         across = (flat.reshape(-1, flat.shape[-1]) @ np.ascontiguousarray(cols.T, dtype=compute))
         values = np.matmul(rows.astype(compute), across.reshape(flat.shape[:-1] + (output_size[1],)))
     else:
-        values = ember.nn.functional.interpolate(_make(np.ascontiguousarray(flat, dtype=compute)),
+        values = ember.nn.functional.interpolate(from_array(np.ascontiguousarray(flat, dtype=compute)),
                                                  size=list(output_size), mode=mode.value, align_corners=False)._data
     if dtype.kind in "iu":
         values = np.round(values)
@@ -1052,7 +1052,7 @@ class RandomCrop(Module):
         if self.pad_if_needed and chw.shape[-2] < self.size[0]:
             shortfall = self.size[0] - chw.shape[-2]
             chw = _pad_chw(chw, (0, shortfall, 0, shortfall), self.fill, self.padding_mode, "RandomCrop")
-        top, left, height, width = self.get_params(_make(chw), self.size)
+        top, left, height, width = self.get_params(from_array(chw), self.size)
         return rebuild(_crop_chw(chw, top, left, height, width))
 
     def __repr__(self):

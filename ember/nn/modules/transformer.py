@@ -37,7 +37,7 @@ from ember.nn.modules.linear import Linear, NonDynamicallyQuantizableLinear
 from ember.nn.modules.normalization import LayerNorm
 from ember.nn.parameter import Parameter
 from ember.ops.nn_attention import _canonical_mask, _none_or_dtype
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
            "TransformerDecoderLayer"]
@@ -389,7 +389,7 @@ class TransformerEncoder(Module):
         padding = key_padding_mask._data != 0
         if self.mask_check and (padding[:, :-1] & ~padding[:, 1:]).any():
             return None
-        return _make(padding[:, :, None])
+        return from_array(padding[:, :, None])
 
 
 def _why_not_nested(encoder_layer) -> str:

@@ -25,7 +25,7 @@ from ember.autograd.grad_mode import no_grad
 from ember.nn.module import Module
 from ember.nn.utils import parametrize
 from ember.nn.utils.weight_norm import _weight_norm, norm_except_dim
-from ember.tensor import Tensor, _make
+from ember.tensor import Tensor, from_array
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
 
@@ -66,7 +66,7 @@ class _MatrixExp(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return _make(_expm_numpy(a._data))
+        return from_array(_expm_numpy(a._data))
 
     @staticmethod
     def backward(ctx, grad):
@@ -92,8 +92,8 @@ def _householder_product(reflectors: Tensor, tau: Tensor) -> Tensor:
     rows = np.arange(m)
     q = ops.eye(m, dtype=dtype).expand(*reflectors.shape[:-2], m, m)
     for i in range(k):
-        below = _make((rows > i).astype(dtype.numpy_dtype))
-        unit = _make((rows == i).astype(dtype.numpy_dtype))
+        below = from_array((rows > i).astype(dtype.numpy_dtype))
+        unit = from_array((rows == i).astype(dtype.numpy_dtype))
         v = reflectors[..., :, i] * below + unit
         qv = q @ v.unsqueeze(-1)
         q = q - (qv * tau[..., i:i + 1].unsqueeze(-1)) @ v.unsqueeze(-2)
@@ -197,21 +197,21 @@ class _Orthogonal(Module):
             # diag(R) > 0 picks one of the QR decompositions (Q R = (-Q)(-R)); LAPACK's tau == 0 marks an unused
             # reflection, whose sign is flipped.
             A[..., idx, idx] = np.sign(A[..., idx, idx]) * np.where(tau == 0.0, -1, 1)
-            A = _make(A)
+            A = from_array(A)
             return A.mT if transpose else A
         if n == k:
             q = Q._data
-            Q = _make(np.array(q) if _is_orthogonal(q) else _make_orthogonal(q))
+            Q = from_array(np.array(q) if _is_orthogonal(q) else _make_orthogonal(q))
         else:
             # Complete Q into a full n x n orthogonal matrix.
             N = ops.randn(*(tuple(Q.size()[:-2]) + (n, n - k)), dtype=Q.dtype)
-            Q = _make(_make_orthogonal(ops.cat([Q, N], dim=-1)._data))
+            Q = from_array(_make_orthogonal(ops.cat([Q, N], dim=-1)._data))
         self.base = Q
         # Returning -Id makes householder(zeros) == eye, since the Householder map reads the diagonal's signs.
         neg_Id = np.zeros(tuple(Q_init.shape), dtype=Q_init.dtype.numpy_dtype)
         diag = np.arange(min(Q_init.shape[-2], Q_init.shape[-1]))
         neg_Id[..., diag, diag] = -1.0
-        return _make(neg_Id)
+        return from_array(neg_Id)
 
 
 def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None, *,

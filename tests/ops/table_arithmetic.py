@@ -1,6 +1,8 @@
-"""Op table entries: elementwise arithmetic, comparisons and logic (ember/ops/elementwise.py)."""
+"""Op table entries: operators (ember/ops/arithmetic.py): arithmetic, comparisons, bitwise and logical ops,
+``where``, and the assignments ``fill``/``copy_``."""
 
 from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, INTS, T, ErrorInput, NonContig, OpInfo, Sample
+from tests.ops.table_math_functions import UNARY_SAMPLES
 
 BINARY_SAMPLES = [
     Sample((3, 4), (3, 4)),
@@ -22,13 +24,11 @@ OPS = [
     OpInfo("mul", samples=BINARY_SAMPLES, dtypes=ALL, gradgradcheck=True, errors=BROADCAST_ERROR),
     OpInfo("div", samples=BINARY_SAMPLES, dtypes=FLOATS + ("int64",), low=0.5, high=3, gradgradcheck=True),
     OpInfo("neg", samples=[Sample((3, 4)), Sample(()), Sample(NonContig((2, 5)))], dtypes=FLOATS + INTS[:-1]),
-    OpInfo("exp", samples=[Sample((3, 4)), Sample(()), Sample((0,))], dtypes=ALL_FLOATS + ("int64",),
-           gradgradcheck=True),
-    OpInfo("log", samples=[Sample((3, 4)), Sample(())], low=0.1, high=3, dtypes=FLOATS),
+    OpInfo("positive", samples=UNARY_SAMPLES, dtypes=ALL_FLOATS + INTS,
+           errors=[ErrorInput(Sample(T((3,), "bool")), RuntimeError, "bool tensor is not supported", dtype="bool")]),
     OpInfo("abs", samples=[Sample((3, 4)), Sample(())], dtypes=FLOATS + ("int32",)),
     OpInfo("pow", samples=[Sample((3, 4), (3, 4)), Sample((3,), 2), Sample((3,), 0.5), Sample(2.0, (3,)),
                            Sample((2, 3), (3,))], low=0.5, high=2, dtypes=FLOATS, gradgradcheck=True),
-    OpInfo("sqrt", samples=[Sample((3, 4))], low=0.1, high=4, dtypes=FLOATS),
     OpInfo("where", fn=lambda lib, c, a, b: lib.where(c > 0, a, b),
            samples=[Sample(T((3, 4), "float32", grad=False), (3, 4), (3, 4)),
                     Sample(T((3, 1), "float32", grad=False), (4,), 0.0)]),
@@ -62,5 +62,8 @@ OPS = [
         Sample((3, 4), 3, rounding_mode="trunc").named("trunc_scalar"),
     ], dtypes=FLOATS + ("int64",), low=-5.0, high=5.0, grad=False, errors=[
         ErrorInput(Sample((3,), (3,), rounding_mode="round"), RuntimeError, "rounding_mode")]),
-    OpInfo("square", samples=[Sample((3, 4)), Sample(()), Sample(NonContig((2, 3)))], dtypes=ALL, gradgradcheck=True),
+    OpInfo("fill", samples=[Sample((3, 4), 2.5), Sample((), -1), Sample((2,), True)], dtypes=ALL_FLOATS + ("int64", "bool")),
+    OpInfo("fill_tensor_value", fn=lambda lib, x, v: lib.fill(x, v),
+           samples=[Sample((3, 4), T((), "float64")), Sample((), ())], dtypes=ALL_FLOATS, gradgradcheck=True,
+           errors=[ErrorInput(Sample((3,), (2,)), RuntimeError, "only supports 0-dimension value tensor")]),
 ]

@@ -1,4 +1,4 @@
-"""Op table entries: elementwise math (ember/ops/elementwise_math.py).
+"""Op table entries: mathematical functions (ember/ops/math_functions.py).
 
 Unary float functions run over every float dtype plus integer/bool inputs (which promote to float);
 domain-restricted functions draw their inputs from ``low``/``high``.
@@ -39,6 +39,12 @@ def not_for(dtype_name):
 
 
 OPS = [
+    # ------------------------------------------------------------------ powers, exponentials and logarithms
+    OpInfo("exp", samples=[Sample((3, 4)), Sample(()), Sample((0,))], dtypes=ALL_FLOATS + ("int64",),
+           gradgradcheck=True),
+    OpInfo("log", samples=[Sample((3, 4)), Sample(())], low=0.1, high=3, dtypes=FLOATS),
+    OpInfo("sqrt", samples=[Sample((3, 4))], low=0.1, high=4, dtypes=FLOATS),
+    OpInfo("square", samples=[Sample((3, 4)), Sample(()), Sample(NonContig((2, 3)))], dtypes=ALL, gradgradcheck=True),
     # ------------------------------------------------------------------ exponentials and logarithms
     unary("reciprocal", low=0.5, high=2.0, extra=[Sample(T((3, 4), low=-2.0, high=-0.5)).named("negative")],
           gradgradcheck=True),
@@ -108,8 +114,6 @@ OPS = [
            samples=[Sample((3, 4), decimals=2), Sample(T((3, 4), low=-500.0, high=500.0), decimals=-2),
                     Sample(NonContig((3, 4)), decimals=1)], dtypes=ALL_FLOATS, low=-5.0, high=5.0),
     unary("sgn", dtypes=ALL_FLOATS + INTS + ("bool",)),
-    OpInfo("positive", samples=UNARY_SAMPLES, dtypes=ALL_FLOATS + INTS,
-           errors=[ErrorInput(Sample(T((3,), "bool")), RuntimeError, "bool tensor is not supported", dtype="bool")]),
     OpInfo("signbit", samples=[Sample((3, 4)), Sample(SPECIALS), Sample(())], dtypes=ALL, grad=False),
     # ------------------------------------------------------------------ NaN handling
     OpInfo("nan_to_num", samples=[Sample((3, 4)), Sample(SPECIALS), Sample(SPECIALS, nan=1.0, posinf=2.0, neginf=-3.0),
@@ -214,10 +218,6 @@ OPS = [
                                  Sample(SPECIALS, SPECIALS[::-1].copy()).named("zeros")],
            dtypes=FLOATS + ("int64",), grad=False, errors=[
                ErrorInput(Sample(T((3,), "float32"), T((3,), "float64")), RuntimeError, "different dtypes")]),
-    OpInfo("fill", samples=[Sample((3, 4), 2.5), Sample((), -1), Sample((2,), True)], dtypes=ALL_FLOATS + ("int64", "bool")),
-    OpInfo("fill_tensor_value", fn=lambda lib, x, v: lib.fill(x, v),
-           samples=[Sample((3, 4), T((), "float64")), Sample((), ())], dtypes=ALL_FLOATS, gradgradcheck=True,
-           errors=[ErrorInput(Sample((3,), (2,)), RuntimeError, "only supports 0-dimension value tensor")]),
 ]
 
 
