@@ -39,7 +39,7 @@ __all__ = ["register_op", "OpDef", "REGISTRY", "apply_inplace"]
 
 REGISTRY: dict = {}
 
-# Set by ember.compiler while it captures a function: every op call and in-place op call goes through it.
+# Set by ember.compile's capture while it records a function: every op call and in-place op call goes through it.
 _RECORDER = None
 
 KINDS = ("elementwise", "reduce", "movement", "matmul", "index", "opaque", "creation")

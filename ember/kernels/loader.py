@@ -1,25 +1,31 @@
-"""Fused C kernels: generated C source compiled once with the system C compiler, loaded through cffi.
+"""The one loader of Ember's C kernels: compiled once with the system C compiler, cached on disk, called through cffi.
 
-``load_kernels(source, declarations)`` compiles ``source`` into a shared library (``-O3``, OpenMP when
-``-fopenmp`` works) cached on disk under ``$EMBER_CACHE_DIR`` (default ``~/.cache/ember/kernels``), named by
-a hash of the source, the flags and the CPU, so a later process loads it without compiling; it returns a
-cffi library whose functions take NumPy arrays through :func:`pointer`. With no C compiler or no cffi it
-returns ``None`` and warns once; callers then run their NumPy code.
+A kernel family is a C file in this folder (``rowwise.c``) with its declarations next to it (``rowwise.h``, the
+prototypes cffi parses) and the helpers several families share in ``ember_kernels.h``. ``load_library("rowwise")``
+returns the family's cffi library; :func:`load_kernels` does the same for C source made at run time (the
+compiler's fusion loops, filled in from the ``fused_group.c`` template). Eager ops take a family through
+:class:`EagerLibrary`, which also honours the family's opt-out switch.
+
+The source is compiled into a shared library (``-O3``, OpenMP when ``-fopenmp`` works) cached on disk under
+``$EMBER_CACHE_DIR`` (default ``~/.cache/ember/kernels``), named by a hash of the source, the headers it
+includes from this folder, the flags and the CPU, so a later process loads it without compiling; its functions
+take NumPy arrays through :func:`pointer`. With no C compiler or no cffi a load returns ``None`` and warns once;
+callers then run their NumPy code.
 
 Floating-point contraction is off (``-ffp-contract=off``, no ``-ffast-math``), so a kernel that performs the
 same float32 operations in the same order as the NumPy code gives the same bits; ``-fno-trapping-math`` only
 lets the compiler turn selects (``a > b ? a : b``) into vector blends.
 
->>> lib = load_kernels("void twice(float* x, long n) { for (long i = 0; i < n; i++) x[i] *= 2; }",
-...                    "void twice(float* x, long n);")
 >>> import numpy as np
->>> x = np.ones(3, np.float32)
+>>> lib = load_library("scatter_rows")  # out[indices[i]] += rows[i]
+>>> indices, rows, out = np.array([1, 1]), np.ones((2, 3), np.float32), np.zeros((2, 3), np.float32)
 >>> if lib is not None:
-...     lib.twice(pointer(x), x.size)
+...     lib.ember_index_add_rows(pointer(indices, "int64_t[]"), pointer(rows), pointer(out), 2, 3)
 ... else:
-...     x *= 2
->>> x
-array([2., 2., 2.], dtype=float32)
+...     np.add.at(out, indices, rows)
+>>> out
+array([[0., 0., 0.],
+       [2., 2., 2.]], dtype=float32)
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,18 +41,18 @@ import tempfile
 import threading
 import warnings
 
-__all__ = ["load_kernels", "pointer", "null_pointer", "available", "eager_allowed", "EagerKernels", "cache_dir",
-           "num_threads", "OMP_PARALLEL_FOR"]
+__all__ = ["load_library", "load_kernels", "read_source", "EagerLibrary", "pointer", "null_pointer", "ffi",
+           "available", "eager_allowed", "cache_dir", "num_threads", "KERNELS_DIR"]
+
+# Where the .c and .h files are (shipped as package data).
+KERNELS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 _LOADED: dict = {}
 _LOCK = threading.Lock()
 _STATE = {"checked": False, "compiler": None, "openmp": False, "warned": False, "ffi": None, "reason": None}
 
-# The pragma kernels put before a loop over ``n`` elements; splitting small loops across threads costs more
-# than it saves.
-OMP_PARALLEL_FOR = "#pragma omp parallel for num_threads(threads) schedule(static) if (n > 65536)"
-
 _BASE_FLAGS = ["-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math", "-shared", "-fPIC", "-std=c99"]
+_LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 
 
 def cache_dir() -> str:
@@ -101,9 +108,7 @@ def _check_toolchain():
     _STATE["compiler"] = compiler
     _STATE["ffi"] = cffi.FFI()
     with tempfile.TemporaryDirectory(prefix="ember-omp-") as scratch:
-        probe = os.path.join(scratch, "probe.c")
-        with open(probe, "w") as handle:
-            handle.write("#include <omp.h>\nint probe(void) { return omp_get_max_threads(); }\n")
+        probe = os.path.join(KERNELS_DIR, "openmp_probe.c")
         done = subprocess.run([compiler, "-fopenmp", "-shared", "-fPIC", probe, "-o", os.path.join(scratch, "p.so")],
                               capture_output=True)
         _STATE["openmp"] = done.returncode == 0
@@ -132,28 +137,59 @@ def eager_allowed(switch: str | None = None) -> bool:
     return available()
 
 
-class EagerKernels:
-    """A kernel library that eager-mode ops use: compiled or loaded on first use when :func:`eager_allowed`
-    (``switch`` is the family's opt-out variable), else None. ``state`` (``lib``, ``checked``) is the module's cache.
+@functools.lru_cache(maxsize=None)
+def read_source(name: str) -> str:
+    """The text of ``name`` (a ``.c``, ``.h`` or template file) in this folder.
 
-    >>> lib = EagerKernels("int seven(void) { return 7; }", "int seven(void);", "EMBER_FUSED_DOCTEST").library()
-    >>> lib is None or lib.seven() == 7
+    >>> "ember_dot" in read_source("ember_kernels.h")
+    True
+    """
+    with open(os.path.join(KERNELS_DIR, name)) as handle:
+        return handle.read()
+
+
+def load_library(family: str):
+    """The cffi library of kernel family ``family``: ``family.c`` compiled once and cached on disk, its functions
+    declared by ``family.h``; ``None`` (with one warning per process) when no compiler or cffi is available.
+
+    >>> lib = load_library("scatter_rows")
+    >>> lib is None or hasattr(lib, "ember_index_add_rows")
+    True
+    """
+    return load_kernels(read_source(family + ".c"), read_source(family + ".h"))
+
+
+class EagerLibrary:
+    """Kernel family ``family`` as eager-mode ops use it: compiled or loaded on first use when
+    :func:`eager_allowed` (``switch`` is the family's opt-out variable), else None. ``state`` (``lib``,
+    ``checked``) is the family module's cache; tests set ``state["lib"] = None`` to run the NumPy path.
+
+    >>> lib = EagerLibrary("scatter_rows", "EMBER_FUSED_INDEX").library()
+    >>> lib is None or hasattr(lib, "ember_index_add_rows")
     True
     """
 
-    def __init__(self, source: str, declarations: str, switch: str):
-        self.source = source
-        self.declarations = declarations
+    def __init__(self, family: str, switch: str):
+        self.family = family
         self.switch = switch
         self.state = {"lib": None, "checked": False}
 
     def library(self):
+        """The cffi library, or None (no toolchain, or the family is switched off)."""
         state = self.state
         if not state["checked"]:
             state["checked"] = True
             if eager_allowed(self.switch):
-                state["lib"] = load_kernels(self.source, self.declarations)
+                state["lib"] = load_library(self.family)
         return state["lib"]
+
+    def enabled(self) -> bool:
+        """Whether the family's kernels run here (the ``compile`` extra works and the family is not switched off).
+
+        >>> isinstance(EagerLibrary("im2col", "EMBER_FUSED_CONV").enabled(), bool)
+        True
+        """
+        return self.library() is not None
 
 
 def _warn_once(reason):
@@ -163,9 +199,25 @@ def _warn_once(reason):
                       RuntimeWarning, stacklevel=4)
 
 
+def _included_headers(source: str) -> list:
+    """The texts of the headers from this folder that ``source`` includes (in quotes), theirs included, once
+    each: part of the cache key, so editing a header recompiles what uses it."""
+    texts, seen, pending = [], set(), _LOCAL_INCLUDE.findall(source)
+    while pending:
+        name = pending.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        text = read_source(name)
+        texts.append(text)
+        pending.extend(_LOCAL_INCLUDE.findall(text))
+    return texts
+
+
 def load_kernels(source: str, declarations: str):
-    """The cffi library of ``source`` (functions declared in ``declarations``), compiled once and cached on disk;
-    ``None`` (with one warning per process) when no compiler or cffi is available or compiling fails."""
+    """The cffi library of C ``source`` (functions declared in ``declarations``), compiled once and cached on disk;
+    ``None`` (with one warning per process) when no compiler or cffi is available or compiling fails. ``source``
+    may include this folder's headers (ember_kernels.h)."""
     loaded = _LOADED.get((source, declarations))
     if loaded is not None:
         return loaded
@@ -174,9 +226,8 @@ def load_kernels(source: str, declarations: str):
         _warn_once(_STATE["reason"])
         return None
     flags = _BASE_FLAGS + (["-fopenmp"] if _STATE["openmp"] else [])
-    header = "#include <math.h>\n#include <stdint.h>\n" + ("#include <omp.h>\n" if _STATE["openmp"] else "")
-    full_source = header + source
-    digest = hashlib.sha256("\0".join([full_source, " ".join(flags), _cpu_tag(), sys.platform]).encode()).hexdigest()[:24]
+    key = "\0".join([source, *_included_headers(source), " ".join(flags), _cpu_tag(), sys.platform])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     with _LOCK:
         lib = _LOADED.get(digest)
         if lib is not None:
@@ -184,16 +235,16 @@ def load_kernels(source: str, declarations: str):
         directory = cache_dir()
         path = os.path.join(directory, f"ember_{digest}.so")
         if not os.path.exists(path):
-            error = _compile(full_source, flags, directory, path)
+            error = _compile(source, flags, directory, path)
             if error is not None:
                 _warn_once(error)
                 return None
-        ffi = _STATE["ffi"]
+        ffi_ = _STATE["ffi"]
         try:
-            ffi.cdef(declarations, override=True)
+            ffi_.cdef(declarations, override=True)
         except Exception as error:  # a malformed declaration is a bug in the caller's generated code
             raise RuntimeError(f"ember.compile: bad kernel declarations ({error}):\n{declarations}") from None
-        lib = ffi.dlopen(path)
+        lib = ffi_.dlopen(path)
         _LOADED[digest] = _LOADED[(source, declarations)] = lib
         return lib
 
@@ -209,7 +260,8 @@ def _compile(source, flags, directory, path):
         with open(c_file, "w") as handle:
             handle.write(source)
         temporary = os.path.join(scratch, "kernel.so")
-        done = subprocess.run([_STATE["compiler"], *flags, c_file, "-o", temporary, "-lm"], capture_output=True, text=True)
+        done = subprocess.run([_STATE["compiler"], *flags, "-I", KERNELS_DIR, c_file, "-o", temporary, "-lm"],
+                              capture_output=True, text=True)
         if done.returncode != 0:
             return f"the C compiler failed: {done.stderr.strip()[-500:]}"
         fd, staged = tempfile.mkstemp(dir=directory, suffix=".so.tmp")
@@ -219,11 +271,31 @@ def _compile(source, flags, directory, path):
     return None
 
 
+def ffi():
+    """The cffi ``FFI`` the libraries were loaded with (for casts), or None before any load.
+
+    >>> f = ffi()
+    >>> f is None or f.sizeof("float") == 4
+    True
+    """
+    return _STATE["ffi"]
+
+
 def null_pointer():
-    """C's NULL, for an optional array argument a kernel does not get."""
+    """C's NULL, for an optional array argument a kernel does not get.
+
+    >>> available() and null_pointer() == ffi().NULL or not available()
+    True
+    """
     return _STATE["ffi"].NULL
 
 
 def pointer(array, ctype: str = "float[]"):
-    """A C pointer to the first element of a C-contiguous NumPy ``array`` (no copy; keep the array alive)."""
+    """A C pointer to the first element of a C-contiguous NumPy ``array`` (no copy; keep the array alive).
+
+    >>> import numpy as np
+    >>> x = np.zeros(2, np.float32)
+    >>> not available() or ffi().typeof(pointer(x)).cname == "float[]"
+    True
+    """
     return _STATE["ffi"].from_buffer(ctype, array)
