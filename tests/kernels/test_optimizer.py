@@ -73,3 +73,12 @@ def test_float64_parameters_run_the_eager_step():
             b.step()
     np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 
+
+def test_the_kernel_is_the_one_the_class_itself_declares():
+    class ScaledSGD(ember.optim.SGD):  # may change what step() computes: runs its own NumPy update
+        pass
+
+    p = [ember.nn.Parameter(ember.ones(2))]
+    assert fused_optimizer.supported(ember.optim.SGD(p, lr=0.1))
+    assert fused_optimizer.supported(ember.optim.AdamW(p))
+    assert not fused_optimizer.supported(ScaledSGD(p, lr=0.1))
