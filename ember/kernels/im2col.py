@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import flags
 from ember.kernels.loader import EagerLibrary, pointer
 
 __all__ = ["columns", "enabled"]
 
 _F32 = np.dtype(np.float32)
-_EAGER = EagerLibrary("im2col", "EMBER_FUSED_CONV")
+_EAGER = EagerLibrary("im2col", flags.FUSED_CONV)
 _STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 
 enabled = _EAGER.enabled  # whether the kernels run here (the compile extra works, not switched off)

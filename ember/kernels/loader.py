@@ -41,6 +41,8 @@ import tempfile
 import threading
 import warnings
 
+from ember import flags
+
 __all__ = ["load_library", "load_kernels", "read_source", "EagerLibrary", "pointer", "null_pointer", "ffi",
            "available", "eager_allowed", "cache_dir", "num_threads", "KERNELS_DIR"]
 
@@ -58,13 +60,10 @@ _LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 def cache_dir() -> str:
     """Where compiled kernels are kept: ``$EMBER_CACHE_DIR`` or ``~/.cache/ember/kernels``.
 
-    >>> cache_dir().endswith("kernels") or "EMBER_CACHE_DIR" in __import__("os").environ
+    >>> cache_dir().endswith("kernels") or flags.CACHE_DIR.name in os.environ
     True
     """
-    override = os.environ.get("EMBER_CACHE_DIR")
-    if override:
-        return override
-    return os.path.join(os.path.expanduser("~"), ".cache", "ember", "kernels")
+    return os.path.expanduser(flags.CACHE_DIR.value())
 
 
 def num_threads() -> int:
@@ -124,15 +123,15 @@ def available() -> bool:
     return _STATE["compiler"] is not None
 
 
-def eager_allowed(switch: str | None = None) -> bool:
+def eager_allowed(switch: flags.Flag | None = None) -> bool:
     """Whether eager-mode ops may run fused C kernels: the ``compile`` extra works here (quietly checked: no
     warning without it), ``EMBER_FUSED_KERNELS`` is not ``0``, and neither is the op family's own ``switch``
-    variable (``EMBER_FUSED_OPTIM``, ``EMBER_FUSED_RNN``, ``EMBER_FUSED_GELU``).
+    (``flags.FUSED_OPTIM``, ``flags.FUSED_RNN``, ``flags.FUSED_GELU`` ...).
 
-    >>> isinstance(eager_allowed("EMBER_FUSED_GELU"), bool)
+    >>> isinstance(eager_allowed(flags.FUSED_GELU), bool)
     True
     """
-    if os.environ.get("EMBER_FUSED_KERNELS", "1") == "0" or (switch and os.environ.get(switch, "1") == "0"):
+    if not flags.FUSED_KERNELS.enabled() or (switch is not None and not switch.enabled()):
         return False
     return available()
 
@@ -164,12 +163,12 @@ class EagerLibrary:
     :func:`eager_allowed` (``switch`` is the family's opt-out variable), else None. ``state`` (``lib``,
     ``checked``) is the family module's cache; tests set ``state["lib"] = None`` to run the NumPy path.
 
-    >>> lib = EagerLibrary("scatter_rows", "EMBER_FUSED_INDEX").library()
+    >>> lib = EagerLibrary("scatter_rows", flags.FUSED_INDEX).library()
     >>> lib is None or hasattr(lib, "ember_index_add_rows")
     True
     """
 
-    def __init__(self, family: str, switch: str):
+    def __init__(self, family: str, switch: flags.Flag):
         self.family = family
         self.switch = switch
         self.state = {"lib": None, "checked": False}
@@ -186,7 +185,7 @@ class EagerLibrary:
     def enabled(self) -> bool:
         """Whether the family's kernels run here (the ``compile`` extra works and the family is not switched off).
 
-        >>> isinstance(EagerLibrary("im2col", "EMBER_FUSED_CONV").enabled(), bool)
+        >>> isinstance(EagerLibrary("im2col", flags.FUSED_CONV).enabled(), bool)
         True
         """
         return self.library() is not None

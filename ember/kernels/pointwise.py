@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import flags
 from ember.kernels.loader import eager_allowed, load_library, pointer
 
 __all__ = ["gelu_tanh", "gelu_tanh_backward", "eager_gelu_tanh", "eager_gelu_tanh_slope", "library"]
@@ -74,7 +75,7 @@ def eager_gelu_tanh_slope(x):
 
 def _eager():
     if _STATE.get("eager") is None:
-        _STATE["eager"] = eager_allowed("EMBER_FUSED_GELU")
+        _STATE["eager"] = eager_allowed(flags.FUSED_GELU)
     return _STATE["eager"]
 
 

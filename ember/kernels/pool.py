@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import flags
 from ember.kernels.loader import EagerLibrary, null_pointer, pointer
 
 __all__ = ["max_pool", "max_pool_backward"]
 
-_EAGER = EagerLibrary("pool", "EMBER_FUSED_POOL")
+_EAGER = EagerLibrary("pool", flags.FUSED_POOL)
 _STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 _F32 = np.dtype(np.float32)
 

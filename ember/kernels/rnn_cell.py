@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import flags
 from ember.kernels import loader
 from ember.kernels.loader import EagerLibrary
 
 __all__ = ["lstm_forward", "lstm_backward", "LstmForward", "LstmBackward", "enabled"]
 
 _F32 = np.dtype(np.float32)
-_EAGER = EagerLibrary("rnn_cell", "EMBER_FUSED_RNN")
+_EAGER = EagerLibrary("rnn_cell", flags.FUSED_RNN)
 _STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 
 enabled = _EAGER.enabled  # whether the kernels run here (the compile extra works, not switched off)

@@ -23,13 +23,14 @@ import math
 
 import numpy as np
 
+from ember import flags
 from ember.kernels.loader import EagerLibrary, null_pointer, pointer
 
 __all__ = ["softmax", "softmax_backward", "scaled_masked_softmax", "scaled_masked_softmax_backward", "layer_norm",
            "layer_norm_backward", "enabled"]
 
 _F32 = np.dtype(np.float32)
-_EAGER = EagerLibrary("rowwise", "EMBER_FUSED_ROWWISE")
+_EAGER = EagerLibrary("rowwise", flags.FUSED_ROWWISE)
 _STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 
 enabled = _EAGER.enabled  # whether the kernels run here (the compile extra works, not switched off)

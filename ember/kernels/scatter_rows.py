@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import flags
 from ember.kernels.loader import EagerLibrary, pointer
 
 __all__ = ["index_add_rows"]
 
-_EAGER = EagerLibrary("scatter_rows", "EMBER_FUSED_INDEX")
+_EAGER = EagerLibrary("scatter_rows", flags.FUSED_INDEX)
 _STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 _F32 = np.dtype(np.float32)
 

@@ -655,8 +655,9 @@ def _fused_update(optimizer) -> bool:
     ``EMBER_FUSED_OPTIM=0``; the caller then runs its NumPy update.
     """
     if _FUSED["enabled"] is None:  # checked quietly once: without the extra, eager mode says nothing
+        from ember import flags
         from ember.kernels import loader
-        _FUSED["enabled"] = loader.eager_allowed("EMBER_FUSED_OPTIM")
+        _FUSED["enabled"] = loader.eager_allowed(flags.FUSED_OPTIM)
     if not _FUSED["enabled"]:
         return False
     from ember.kernels.optimizer import fused_update
