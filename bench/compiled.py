@@ -62,12 +62,13 @@ def measure(lib_name: str, mode: str, name: str, quick: bool, weights_dir: str |
     ``cold_cache`` points Ember's kernel cache at an empty directory, so the first call compiles every C kernel.
     ``trace_memory`` times nothing: it measures the step's arrays with ``tracemalloc`` (see ``traced_memory``)."""
     from bench.workloads import MODEL_WORKLOADS
-    if cold_cache:
-        import tempfile
-        os.environ["EMBER_CACHE_DIR"] = tempfile.mkdtemp(prefix="ember-bench-kernels-")
     import_start = time.perf_counter()
     lib = _import_library(lib_name, threads)
     result = {"import_seconds": time.perf_counter() - import_start, "rss_after_import_mb": _rss_mb()}
+    if cold_cache:  # set after the timed import: Ember reads its cache directory when it first compiles a kernel
+        import tempfile
+        from ember import flags
+        os.environ[flags.CACHE_DIR.name] = tempfile.mkdtemp(prefix="ember-bench-kernels-")
     lib.manual_seed(MODEL_SEED)
     state_dict = _load_state_dict(weights_dir, name, quick)
     if trace_memory:  # from before the model exists: arrays a step frees must have been traced to be subtracted

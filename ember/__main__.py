@@ -1,4 +1,5 @@
-"""The ``ember`` command line (also ``python -m ember``): ``train``, ``eval``, ``predict``, ``info``, ``version``.
+"""The ``ember`` command line (also ``python -m ember``): ``train``, ``eval``, ``predict``, ``info``, ``flags``,
+``version``.
 
 User errors (a missing or corrupt checkpoint, a wrong data path, inputs of the wrong shape) print one line on
 stderr and exit with code 2; ``--debug`` shows the traceback instead.
@@ -24,7 +25,8 @@ _EPILOG = """examples:
   ember train --resume runs/mlp.safetensors --epochs 8
   ember eval ember-digits.safetensors           loss, accuracy, per-class accuracy and confusion matrix
   ember predict ember-digits.safetensors samples.npy --top-k 3
-  ember info                                    versions, BLAS, threads, optional extras"""
+  ember info                                    versions, BLAS, threads, optional extras
+  ember flags                                   the EMBER_* environment switches, their values and defaults"""
 
 
 def _run_version(args) -> int:
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["eval", "model.safetensors"]).command
     'eval'
     """
-    from ember.cli import evaluate, info, predict, train
+    from ember.cli import evaluate, flags, info, predict, train
 
     debug = argparse.ArgumentParser(add_help=False)
     # SUPPRESS keeps a subcommand's unset --debug from overriding `ember --debug <command>`.
@@ -49,11 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print Ember's version and exit")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    subcommands = parser.add_subparsers(dest="command", metavar="{train,eval,predict,info,version}")
+    subcommands = parser.add_subparsers(dest="command", metavar="{train,eval,predict,info,flags,version}")
     commands = [("train", train, "train a model on the shipped digits, an MNIST folder or an array file"),
                 ("eval", evaluate, "evaluate a checkpoint: loss, accuracy, per-class accuracy, confusion matrix"),
                 ("predict", predict, "predict the classes of samples (.npy/.npz/.csv) or images with a checkpoint"),
-                ("info", info, "Ember, Python, NumPy/BLAS versions, threads, optional extras, CPU")]
+                ("info", info, "Ember, Python, NumPy/BLAS versions, threads, optional extras, CPU"),
+                ("flags", flags, "the EMBER_* environment switches: value here, default, effect")]
     for name, module, summary in commands:
         command = subcommands.add_parser(name, parents=[debug], help=summary, description=module.__doc__.split("\n\n")[0])
         module.add_arguments(command)

@@ -15,8 +15,9 @@ True
 
 from __future__ import annotations
 
-import os
 import sys
+
+from ember import flags
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -26,7 +27,7 @@ _TRIM_THRESHOLD = 256 << 20  # up to 256 MiB of freed heap stays mapped for the 
 
 def tune() -> bool:
     """Apply the thresholds once per process; returns whether glibc accepted them."""
-    if os.environ.get("EMBER_MALLOC_TUNING", "1") == "0" or not sys.platform.startswith("linux"):
+    if not flags.MALLOC_TUNING.enabled() or not sys.platform.startswith("linux"):
         return False
     try:
         import ctypes

@@ -19,6 +19,7 @@ import time
 import ember as torch
 import ember.nn as nn
 import ember.nn.functional as F
+from ember import flags
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "coriolanus.txt")
 
@@ -107,7 +108,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a short run (also: EMBER_EXAMPLES_QUICK=1)")
     parser.add_argument("--steps", type=int, default=500)
     args = parser.parse_args()
-    quick = args.quick or os.environ.get("EMBER_EXAMPLES_QUICK") == "1"
+    quick = args.quick or flags.EXAMPLES_QUICK.enabled()
     steps, block_size, batch_size = (40, 32, 16) if quick else (args.steps, 64, 16)
     n_layer, n_head, n_embd = (2, 4, 32) if quick else (2, 4, 64)
 

@@ -9,12 +9,12 @@ examples/finetune_from_checkpoint.py can start from it.
 """
 
 import argparse
-import os
 import time
 
 import ember as torch
 import ember.nn as nn
 import ember.nn.functional as F
+from ember import flags
 from ember.datasets import Digits
 from ember.utils.data import DataLoader
 
@@ -49,7 +49,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--output", default="digits_cnn.safetensors")
     args = parser.parse_args()
-    quick = args.quick or os.environ.get("EMBER_EXAMPLES_QUICK") == "1"
+    quick = args.quick or flags.EXAMPLES_QUICK.enabled()
     epochs = 2 if quick else args.epochs
 
     torch.manual_seed(0)

@@ -17,6 +17,7 @@ import sys
 import ember
 import ember.nn as nn
 import ember.nn.functional as F
+from ember import flags
 from ember.cli.models import build_model
 from ember.datasets import Digits
 from ember.utils.data import DataLoader
@@ -60,7 +61,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a short run (also: EMBER_EXAMPLES_QUICK=1)")
     parser.add_argument("--output", default="finetuned_parity.safetensors")
     args = parser.parse_args()
-    quick = args.quick or os.environ.get("EMBER_EXAMPLES_QUICK") == "1"
+    quick = args.quick or flags.EXAMPLES_QUICK.enabled()
     if not os.path.exists(args.checkpoint):
         sys.exit(f"{args.checkpoint} not found: run `ember train` (or python examples/digits_cnn.py) first")
 

@@ -11,7 +11,6 @@ mean squared error with a naive forecast that repeats the last observed value.
 
 import argparse
 import math
-import os
 import time
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 import ember as torch
 import ember.nn as nn
 import ember.nn.functional as F
+from ember import flags
 
 CONTEXT, HORIZON = 40, 10
 
@@ -58,7 +58,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a short run (also: EMBER_EXAMPLES_QUICK=1)")
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
-    quick = args.quick or os.environ.get("EMBER_EXAMPLES_QUICK") == "1"
+    quick = args.quick or flags.EXAMPLES_QUICK.enabled()
     epochs, train_count, hidden = (4, 512, 32) if quick else (args.epochs, 2048, 64)
 
     torch.manual_seed(0)

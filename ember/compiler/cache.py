@@ -13,11 +13,11 @@ eagerly (one warning per compiled function), or raises with ``fullgraph=True``.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from collections import OrderedDict
 
+from ember import flags
 from ember.compiler import config
 from ember.compiler.capture import capture, module_scalars
 from ember.compiler.executor import ArrayExecutor, AutogradExecutor
@@ -28,10 +28,6 @@ from ember.compiler.passes import run_passes
 from ember.ops import registry as _registry
 
 __all__ = ["CompiledFunction", "Entry"]
-
-
-def debug_enabled() -> bool:
-    return os.environ.get("EMBER_DEBUG", "0") not in ("", "0")
 
 
 class Entry:
@@ -148,7 +144,7 @@ class CompiledFunction:
     def _compile(self, key, reason, args, kwargs, explain=False):
         if reason is not None:
             self.log.append(f"recompile {self.__qualname__}: {reason}")
-            if debug_enabled():
+            if flags.DEBUG.enabled():
                 print(f"[ember.compile] recompiling {self.__qualname__}: {reason}", file=sys.stderr)
         captured = capture(self.fn, args, kwargs, fullgraph=self.fullgraph, module=self.module)
         pass_log = run_passes(captured.graph) if not captured.breaks else []
@@ -169,7 +165,7 @@ class CompiledFunction:
                           f"evicting the least recently used graph. Frequent recompiles ({reason or 'new inputs'}) "
                           "mean the guards keep changing: keep shapes, dtypes and Python scalar arguments fixed, or "
                           "raise ember.compiler.config.cache_size_limit.", stacklevel=3)
-        if debug_enabled() and not explain:
+        if flags.DEBUG.enabled() and not explain:
             print(f"[ember.compile] {self.__qualname__}\n{entry.report()}", file=sys.stderr)
         self.last_entry = entry
         return captured.value

@@ -2,7 +2,8 @@
 
 ``passes/fusion.py`` finds runs of elementwise ops whose intermediates have one reader and are not kept for a
 backward. :func:`fused_group_kernel` turns such a run into one C function over its external operands (float32
-tensors of the output's shape, or Python numbers), compiled through :mod:`ember.compiler.kernels` (cached on
+tensors of the output's shape, or Python numbers): the loop skeleton is the template ember/kernels/fused_group.c
+(its helpers come from the shared ember_kernels.h), compiled through :mod:`ember.kernels.loader` (cached on
 disk by source). Each member becomes one C statement performing the float32 operation NumPy performs, in the
 same order (``-ffp-contract=off``), so the fused result equals the unfused one bit for bit. Ops without an
 exact C form (transcendentals, broadcasting, integer or mixed dtypes, an ``alpha``) make the group stay
@@ -22,9 +23,12 @@ relu(((in0 * 2.0f) + in1))
 
 from __future__ import annotations
 
+import hashlib
+import string
+
 import numpy as np
 
-from ember.compiler.kernels import available, load_kernels, pointer
+from ember.kernels.loader import available, load_kernels, pointer, read_source
 
 __all__ = ["fused_group_kernel", "FusedGroup", "C_FORMS"]
 
@@ -42,13 +46,6 @@ C_FORMS = {
     "maximum": (2, "ember_max({a}, {b})"),
     "minimum": (2, "ember_min({a}, {b})"),
 }
-
-_HELPERS = """
-static inline float ember_relu(float a) { return (a >= 0.0f || a != a) ? a : 0.0f; }
-static inline float ember_max(float a, float b) { return (a >= b || a != a) ? a : b; }
-static inline float ember_min(float a, float b) { return (a <= b || a != a) ? a : b; }
-"""
-
 
 def _literal(value) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -119,14 +116,12 @@ def fused_group_kernel(graph, group):
 
 
 def _compile(input_slots, names, output_slot, shape, expression):
-    import hashlib
     name = "ember_fused_" + hashlib.sha256(f"{len(input_slots)}:{expression}".encode()).hexdigest()[:16]
-    parameters = ", ".join([f"const float* restrict {names[s]}_" for s in input_slots] + ["float* restrict out", "long n"])
-    loads = " ".join(f"float {names[s]} = {names[s]}_[i];" for s in input_slots)
-    source = (_HELPERS + f"void {name}({parameters}) {{\n"
-              f"    for (long i = 0; i < n; i++) {{ {loads} out[i] = {expression}; }}\n}}\n")
-    declaration = f"void {name}({parameters.replace(' restrict', '')});"
-    lib = load_kernels(source, declaration)
+    fields = {"name": name, "expression": expression,
+              "inputs": "".join(f"const float* restrict {names[s]}_, " for s in input_slots),
+              "loads": " ".join(f"float {names[s]} = {names[s]}_[i];" for s in input_slots)}
+    source = string.Template(read_source("fused_group.c")).substitute(fields)
+    lib = load_kernels(source, string.Template(read_source("fused_group.h")).substitute(fields))
     if lib is None:
         return None
     return FusedGroup(lib, name, input_slots, output_slot, shape, _readable(expression))

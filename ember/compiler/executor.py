@@ -22,7 +22,7 @@ from ember.autograd.engine import Node, accumulator_of
 from ember.autograd.grad_mode import STATE
 from ember.compiler.codegen import fused_group_kernel
 from ember.compiler.memory_plan import _root
-from ember.compiler.pointwise import gelu_tanh, gelu_tanh_backward
+from ember.kernels.pointwise import gelu_tanh, gelu_tanh_backward
 from ember.ops.nn_activation import _gelu_np
 from ember.ops import registry as _registry
 from ember.ops.nn_conv import _conv_forward
@@ -333,7 +333,7 @@ def _fuse_softmax_chain(graph, chain, steps, attention=None):
     not fit the kernels in a call, that call runs the original steps. ``attention`` (the scores' and the
     probabilities' matmul nodes, passes/remat.py) makes backward recompute the probabilities instead of keeping
     them."""
-    from ember.compiler import rowwise
+    from ember.kernels import rowwise
     members = chain.forward_nodes()
     softmax = graph.nodes[chain.softmax]
     x_slot = graph.nodes[members[0]].inputs[0]

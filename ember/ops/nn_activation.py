@@ -582,10 +582,10 @@ def _gelu_tanh_inner(x):
 
 
 def _fused_gelu(name, x):
-    """The compile extra's C kernel (``ember.compiler.pointwise``) for float32 tanh-GELU, or None."""
+    """The compile extra's C kernel (``ember.kernels.pointwise``) for float32 tanh-GELU, or None."""
     if x.dtype != np.float32:
         return None
-    from ember.compiler import pointwise
+    from ember.kernels import pointwise
     return getattr(pointwise, name)(x)
 
 
@@ -1031,10 +1031,10 @@ def _dot_along(a, b, axis):
 
 
 def _rowwise_kernel(name, *arrays):
-    """ember.compiler.rowwise's C kernel ``name`` on float32 arrays (the compile extra), or None: NumPy runs."""
+    """ember.kernels.rowwise's C kernel ``name`` on float32 arrays (the compile extra), or None: NumPy runs."""
     if arrays[0].dtype != np.float32:
         return None
-    from ember.compiler import rowwise
+    from ember.kernels import rowwise
     return getattr(rowwise, name)(*arrays)
 
 

@@ -119,7 +119,7 @@ def _out_size(size, kernel, stride, dilation, pad):
 def _conv_columns(x, kernel, stride, dilation, pads, out):
     """im2col in the GEMM layout (C * K, N * L): channel-major rows, batch-major columns."""
     if len(kernel) == 2 and x.dtype == np.float32:
-        from ember.compiler import im2col  # one C pass, padding included (the compile extra), else None
+        from ember.kernels import im2col  # one C pass, padding included (the compile extra), else None
         cols = im2col.columns(x, kernel, stride, dilation, pads, out)
         if cols is not None:
             return cols
@@ -600,7 +600,7 @@ def _max_pool_windows(x, kernel, stride, dilation, pads, out):
 
 def _max_pool_values(x, kernel, stride, dilation, pads, out):
     """Max over windows only (no gradient will ask which element won)."""
-    from ember.compiler import pool  # one C scan per window (the compile extra), else None
+    from ember.kernels import pool  # one C scan per window (the compile extra), else None
     fused = pool.max_pool(x, kernel, stride, dilation, pads, out)
     if fused is not None:
         return fused
@@ -609,7 +609,7 @@ def _max_pool_values(x, kernel, stride, dilation, pads, out):
 
 def _max_pool_arrays(x, kernel, stride, dilation, pads, out):
     """Max over windows, and ``which``: the kernel offset (in row-major order) of each maximum, as PyTorch picks it."""
-    from ember.compiler import pool
+    from ember.kernels import pool
     fused = pool.max_pool(x, kernel, stride, dilation, pads, out, with_which=True)
     if fused is not None:
         return fused
@@ -692,7 +692,7 @@ class MaxPoolBackward:
     def forward(ctx, grad, which, geometry):
         ctx.which, ctx.geometry = which, geometry
         sizes, kernel, stride, dilation, pads, out = geometry
-        from ember.compiler import pool  # each gradient added to its window's maximum, in output order (C)
+        from ember.kernels import pool  # each gradient added to its window's maximum, in output order (C)
         fused = pool.max_pool_backward(grad, which, sizes, kernel, stride, dilation, pads, out)
         if fused is not None:
             return fused

@@ -176,7 +176,7 @@ def _index_add_rows(indices, rows, num_rows):
     """``out[indices[i]] += rows[i]`` into zeros of shape (num_rows, D); repeated indices accumulate."""
     dtype = _compute_dtype(rows.dtype)
     rows = _as(rows, dtype)
-    from ember.compiler import scatter_rows  # one C pass (the compile extra), else None
+    from ember.kernels import scatter_rows  # one C pass (the compile extra), else None
     fused = scatter_rows.index_add_rows(indices, rows, num_rows)  # sequential sums, as np.add.at
     if fused is not None:
         return fused

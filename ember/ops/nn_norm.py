@@ -103,10 +103,10 @@ def _row_backward(g, xhat, rstd, center, owned=False):
 
 
 def _layer_norm_kernel(rows, weight, bias, eps):
-    """ember.compiler.rowwise's layer_norm C kernel for float32 (the compile extra): ``(out, xhat, rstd)``, or None."""
+    """ember.kernels.rowwise's layer_norm C kernel for float32 (the compile extra): ``(out, xhat, rstd)``, or None."""
     if rows.dtype != np.float32 or any(p is not None and p.dtype != np.float32 for p in (weight, bias)):
         return None
-    from ember.compiler import rowwise
+    from ember.kernels import rowwise
     return rowwise.layer_norm(rows, None if weight is None else weight.reshape(-1),
                               None if bias is None else bias.reshape(-1), eps)
 
@@ -118,7 +118,7 @@ def _affine_row_backward(g, xhat, rstd, weight, center, need_x, need_w, need_b):
     the per-row projection of the input gradient, so no ``g * weight`` product has to be reduced.
     """
     if center and g.dtype == np.float32 and (weight is None or weight.dtype == np.float32):
-        from ember.compiler import rowwise
+        from ember.kernels import rowwise
         fused = rowwise.layer_norm_backward(g, xhat, rstd, weight, need_x, need_w, need_b)
         if fused is not None:
             return fused

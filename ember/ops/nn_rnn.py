@@ -85,11 +85,11 @@ def _rows(arr):
 
 # ------------------------------------------------------------------------------------------ NumPy kernels
 def _lstm_kernel(name, *arrays):
-    """ember.compiler.rnn_cell's ``name`` kernel bound to these arrays (one C call per LSTM time step) when the
+    """ember.kernels.rnn_cell's ``name`` kernel bound to these arrays (one C call per LSTM time step) when the
     compile extra works and they are float32, else None (the NumPy loop runs)."""
     if arrays[0].dtype != np.float32:
         return None
-    from ember.compiler import rnn_cell
+    from ember.kernels import rnn_cell
     return getattr(rnn_cell, name)(*arrays)
 
 

@@ -54,7 +54,7 @@ __all__ = ["register_op", "register_function", "OpDef", "REGISTRY", "PUBLIC", "F
 
 REGISTRY: dict = {}
 
-# Set by ember.compiler while it captures a function: every op call and in-place op call goes through it.
+# Set by ember.compile's capture while it records a function: every op call and in-place op call goes through it.
 _RECORDER = None
 
 KINDS = ("elementwise", "reduce", "movement", "matmul", "index", "opaque", "creation")

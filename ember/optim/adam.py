@@ -46,6 +46,9 @@ class Adam(Optimizer):
     ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq', 'step']
     """
 
+    # ember/kernels/optimizer.c's update that mirrors step() (the compile extra); see _fused_update
+    fused_kernel = "adam"
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False) -> None:

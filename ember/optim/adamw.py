@@ -26,6 +26,9 @@ class AdamW(Adam):
     (0.01, True)
     """
 
+    # Adam's fused update (decoupled_weight_decay is in every group); declared again: a subclass does not inherit it
+    fused_kernel = "adam"
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,

@@ -192,6 +192,9 @@ class Optimizer:
     # entries are tensors (torch's per-class __setstate__ does the same).
     _group_defaults_on_unpickle: dict = {}
     _tensor_state_keys = ("step",)
+    # The C update (ember/kernels/optimizer.c) that performs this class's own step() in one pass, "sgd" or
+    # "adam", or None. Read from the class itself, not inherited: a subclass may change what step() computes.
+    fused_kernel: str | None = None
 
     def __init__(self, params, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
@@ -643,7 +646,7 @@ _FUSED = {"enabled": None}
 
 
 def _fused_update(optimizer) -> bool:
-    """Run ``optimizer``'s update through the fused C kernels of ``ember.compile`` when they apply.
+    """Run ``optimizer``'s update through its class's ``fused_kernel`` (ember/kernels/optimizer.c) when it applies.
 
     With the ``compile`` extra (cffi and a C compiler), SGD, Adam and AdamW update each parameter in one C pass
     that performs the same float32 operations in the same order as the NumPy code below them (the same bits),
@@ -652,9 +655,10 @@ def _fused_update(optimizer) -> bool:
     ``EMBER_FUSED_OPTIM=0``; the caller then runs its NumPy update.
     """
     if _FUSED["enabled"] is None:  # checked quietly once: without the extra, eager mode says nothing
-        from ember.compiler import kernels
-        _FUSED["enabled"] = kernels.eager_allowed("EMBER_FUSED_OPTIM")
+        from ember import flags
+        from ember.kernels import loader
+        _FUSED["enabled"] = loader.eager_allowed(flags.FUSED_OPTIM)
     if not _FUSED["enabled"]:
         return False
-    from ember.compiler.fused_optimizer import fused_update
+    from ember.kernels.optimizer import fused_update
     return fused_update(optimizer)

@@ -38,6 +38,9 @@ class SGD(Optimizer):
     tensor([1.2500], requires_grad=True)
     """
 
+    # ember/kernels/optimizer.c's update that mirrors step() (the compile extra); see _fused_update
+    fused_kernel = "sgd"
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize: bool = False, foreach=None, differentiable: bool = False, fused=None) -> None:
         _check_lr(lr)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.compiler import kernels
+from ember.kernels import loader as kernels
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")
 

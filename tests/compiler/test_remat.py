@@ -154,7 +154,7 @@ def test_recomputed_attention_probabilities_train_like_eager(recompute, monkeypa
 
 def test_attention_probabilities_are_not_kept_between_forward_and_backward(monkeypatch):
     monkeypatch.setattr(ember.compiler.config, "recompute_attention", True)
-    from ember.compiler import rowwise
+    from ember.kernels import rowwise
     if not rowwise.enabled():
         pytest.skip("the fused scale/mask/softmax kernel (compile extra) is not available")
     kept = []

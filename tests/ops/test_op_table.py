@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import importlib
-import os
 import pathlib
 
 import pytest
 
+from ember import flags
 from tests.ops.harness import run_error, run_gradcheck, run_sample
 
 TABLE_MODULES = sorted(p.stem for p in pathlib.Path(__file__).parent.glob("table_*.py"))
-if os.environ.get("EMBER_OP_TABLES"):  # e.g. EMBER_OP_TABLES=table_reduce,table_linalg while developing
-    TABLE_MODULES = [m for m in TABLE_MODULES if m in os.environ["EMBER_OP_TABLES"].split(",")]
+if flags.OP_TABLES.value():  # e.g. EMBER_OP_TABLES=table_reduce,table_linalg while developing
+    TABLE_MODULES = [m for m in TABLE_MODULES if m in flags.OP_TABLES.value().split(",")]
 OPS = []
 for _name in TABLE_MODULES:
     OPS.extend(importlib.import_module(f"tests.ops.{_name}").OPS)

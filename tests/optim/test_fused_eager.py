@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.compiler import kernels
+from ember.kernels import loader as kernels
 from ember.optim import optimizer as optimizer_module
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi (the `compile` extra)")

@@ -1,9 +1,11 @@
-"""Fused optimizer updates: one C pass per parameter for SGD (momentum, Nesterov, weight decay), Adam and AdamW.
+"""Fused optimizer updates (optimizer.c): one C pass per parameter for SGD (momentum, Nesterov, weight decay), Adam
+and AdamW.
 
 Eager ``Adam.step()`` in NumPy makes about ten passes over every parameter; the fused kernel reads the parameter,
 gradient and moments once and performs the same float32 operations in the same order, so its results equal
-the NumPy update's bit for bit. SGD, Adam and AdamW call :func:`fused_update` at the start of every ``step()``
-(eager or inside a compiled step) when the ``compile`` extra is installed. Anything the kernels do not cover
+the NumPy update's bit for bit. An optimizer class names its kernel in a class attribute (``SGD.fused_kernel =
+"sgd"``; Adam and AdamW: ``"adam"``), and calls :func:`fused_update` at the start of every ``step()`` (eager or
+inside a compiled step) when the ``compile`` extra is installed. Anything the kernels do not cover
 (amsgrad, maximize, differentiable, non-float32 or non-contiguous parameters, a parameter whose state is not
 created yet) makes it return False, and the optimizer runs its NumPy update for that call.
 
@@ -22,85 +24,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.compiler.kernels import OMP_PARALLEL_FOR, load_kernels, pointer
+from ember.kernels.loader import load_library, pointer
 
 __all__ = ["fused_update", "supported"]
-
-_DECLARATIONS = """
-void ember_sgd(float* p, const float* g, float* buf, long n, float lr, float momentum, float damp, int use_damp,
-               float wd, int nesterov, int threads);
-void ember_sgd_plain(float* p, const float* g, long n, float lr, float wd, int threads);
-void ember_adam(float* p, const float* g, float* m, float* v, long n, float decay, int decoupled, float wd,
-                int coupled, float w1, int lerp_small, float one_minus_w1, float beta2, float one_minus_beta2,
-                float bc2, float eps, float neg_step, int threads);
-"""
-
-# Each line mirrors the NumPy sequence in ember/optim (sgd.py, adam.py, optimizer.py _lerp_/_mul_addcmul_).
-_SOURCE = f"""
-void ember_sgd(float* p, const float* g, float* buf, long n, float lr, float momentum, float damp, int use_damp,
-               float wd, int nesterov, int threads) {{
-    {OMP_PARALLEL_FOR}
-    for (long i = 0; i < n; i++) {{
-        float gi = g[i];
-        if (wd != 0.0f) {{ float w = p[i] * wd; gi = w + gi; }}
-        float b = buf[i] * momentum;
-        if (use_damp) {{ float d = gi * damp; b = b + d; }} else {{ b = b + gi; }}
-        buf[i] = b;
-        float dir = b;
-        if (nesterov) {{ float t = b * momentum; dir = t + gi; }}
-        float step = dir * lr;
-        p[i] = p[i] - step;
-    }}
-}}
-
-void ember_sgd_plain(float* p, const float* g, long n, float lr, float wd, int threads) {{
-    {OMP_PARALLEL_FOR}
-    for (long i = 0; i < n; i++) {{
-        float gi = g[i];
-        if (wd != 0.0f) {{ float w = p[i] * wd; gi = w + gi; }}
-        float step = gi * lr;
-        p[i] = p[i] - step;
-    }}
-}}
-
-void ember_adam(float* p, const float* g, float* m, float* v, long n, float decay, int decoupled, float wd,
-                int coupled, float w1, int lerp_small, float one_minus_w1, float beta2, float one_minus_beta2,
-                float bc2, float eps, float neg_step, int threads) {{
-    {OMP_PARALLEL_FOR}
-    for (long i = 0; i < n; i++) {{
-        float pi = p[i];
-        if (decoupled) pi = pi * decay;
-        float gi = g[i];
-        if (coupled) {{ float w = pi * wd; gi = w + gi; }}
-        float mi = m[i];
-        float diff = gi - mi;
-        if (lerp_small) {{ float t = diff * w1; mi = mi + t; }} else {{ float t = diff * one_minus_w1; mi = gi - t; }}
-        m[i] = mi;
-        float vi = v[i] * beta2;
-        float t2 = gi * one_minus_beta2;
-        t2 = t2 * gi;
-        vi = vi + t2;
-        v[i] = vi;
-        float denom = sqrtf(vi);
-        denom = denom / bc2;
-        denom = denom + eps;
-        float upd = mi * neg_step;
-        upd = upd / denom;
-        p[i] = pi + upd;
-    }}
-}}
-"""
 
 _F32 = np.dtype(np.float32)
 
 
-def _kernels():
-    return load_kernels(_SOURCE, _DECLARATIONS)
-
-
 def _value(x):
-    from ember.optim.optimizer import _value as value
-    return value(x)
+    """A hyper-parameter as a number: ``lr`` and friends may be 1-element tensors, whose value (a NumPy scalar of
+    their dtype) the NumPy update computes with, so the kernel gets the same."""
+    data = getattr(x, "_data", None)
+    return x if data is None else data.reshape(())[()]
+
+
+def _kernel_name(optimizer):
+    """The update kernel ``optimizer``'s class declares (``fused_kernel = "sgd"`` or ``"adam"``), or None. Only
+    the class's own attribute counts: a subclass may change what ``step()`` computes, so it runs its NumPy
+    update unless it declares a kernel itself."""
+    return vars(type(optimizer)).get("fused_kernel")
 
 
 def supported(optimizer) -> bool:
@@ -110,16 +52,13 @@ def supported(optimizer) -> bool:
     >>> supported(ember.optim.Adam([ember.nn.Parameter(ember.ones(2))], amsgrad=True))
     False
     """
-    from ember.optim.adam import Adam
-    from ember.optim.adamw import AdamW
-    from ember.optim.sgd import SGD
-    kind = type(optimizer)
-    if kind not in (SGD, Adam, AdamW):
+    kind = _kernel_name(optimizer)
+    if kind not in _UPDATES:
         return False
     for group in optimizer.param_groups:
         if group.get("differentiable") or group.get("maximize"):
             return False
-        if kind is SGD:
+        if kind == "sgd":
             continue
         if group.get("amsgrad"):
             return False
@@ -138,14 +77,12 @@ def fused_update(optimizer) -> bool:
     runs its NumPy update (eager SGD/Adam/AdamW call this first in every ``step()``, compiled or not)."""
     if not supported(optimizer):
         return False
-    lib = _kernels()
+    lib = load_library("optimizer")
     if lib is None:
         return False
-    from ember.optim.sgd import SGD
     # One thread: the updates are memory-bound (two threads measured no faster on 400k floats), and a parallel
     # region right after a GEMM waits for the cores OpenBLAS's threads still spin on (7 ms instead of 0.1 ms).
-    update = _sgd_step if type(optimizer) is SGD else _adam_step
-    return update(optimizer, lib, 1)
+    return _UPDATES[_kernel_name(optimizer)](optimizer, lib, 1)
 
 
 def _ready(optimizer, state_key):
@@ -230,3 +167,7 @@ def _adam_step(optimizer, lib, threads) -> bool:
                            lerp_small, one_minus_w1, beta2, one_minus_beta2, bc2, eps, -step_size, threads)
             p._version.value += 1
     return True
+
+
+# ``fused_kernel`` names -> the update that runs them; AdamW is Adam with ``decoupled_weight_decay`` in its groups.
+_UPDATES = {"sgd": _sgd_step, "adam": _adam_step}

@@ -1,10 +1,10 @@
-"""2-d max pooling in C (ember/compiler/pool.py) against the NumPy path and PyTorch."""
+"""2-d max pooling in C (ember/kernels/pool.py) against the NumPy path and PyTorch."""
 
 import numpy as np
 import pytest
 
 import ember
-from ember.compiler import pool
+from ember.kernels import pool
 from ember.ops import nn_conv
 
 pytestmark = pytest.mark.skipif(pool._EAGER.library() is None, reason="the compile extra is not available")

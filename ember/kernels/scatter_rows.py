@@ -1,4 +1,4 @@
-"""Row scatter-add in C: ``out[indices[i]] += rows[i]``, the backward of an embedding lookup.
+"""Row scatter-add in C (scatter_rows.c): ``out[indices[i]] += rows[i]``, the backward of an embedding lookup.
 
 NumPy has no fast form of it: ``np.add.at`` handles one row per index, and sorting the indices to sum equal
 rows with ``np.add.reduceat`` still walks the rows along the slow axis (3.8 ms for 2048 rows of 256 floats,
@@ -20,33 +20,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ember.compiler.kernels import EagerKernels, pointer
+from ember import flags
+from ember.kernels.loader import EagerLibrary, pointer
 
 __all__ = ["index_add_rows"]
 
-_DECLARATIONS = """
-void ember_index_add_rows(const int64_t* indices, const float* rows, float* out, long count, long width);
-"""
-
-_SOURCE = """
-void ember_index_add_rows(const int64_t* restrict indices, const float* restrict rows, float* restrict out,
-                          long count, long width) {
-    for (long i = 0; i < count; i++) {
-        float* restrict target = out + indices[i] * width;
-        const float* restrict row = rows + i * width;
-        for (long j = 0; j < width; j++) target[j] += row[j];
-    }
-}
-"""
-
-_EAGER = EagerKernels(_SOURCE, _DECLARATIONS, "EMBER_FUSED_INDEX")
+_EAGER = EagerLibrary("scatter_rows", flags.FUSED_INDEX)
 _STATE = _EAGER.state  # tests set _STATE["lib"] = None to run the NumPy path
 _F32 = np.dtype(np.float32)
 
 
 def index_add_rows(indices, rows, num_rows):
     """A new (num_rows, width) float32 array of the summed ``rows`` (valid int64 ``indices``), or None."""
-    if rows.dtype != _F32 or rows.ndim != 2 or not rows.flags.c_contiguous or _EAGER.library() is None:
+    if rows.dtype != _F32 or rows.ndim != 2 or not rows.flags.c_contiguous or not _EAGER.enabled():
         return None
     indices = np.ascontiguousarray(indices, dtype=np.int64)
     if indices.size != rows.shape[0] or (indices.size and (indices.min() < 0 or indices.max() >= num_rows)):

@@ -1,4 +1,4 @@
-"""The LSTM cell C kernels (ember/compiler/rnn_cell.py) against the NumPy time-step loop they replace, and
+"""The LSTM cell C kernels (ember/kernels/rnn_cell.py) against the NumPy time-step loop they replace, and
 against torch, for every layout the layer takes."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from ember.compiler import kernels, rnn_cell
+from ember.kernels import rnn_cell, loader as kernels
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")
 

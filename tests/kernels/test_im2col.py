@@ -1,4 +1,4 @@
-"""The C im2col (ember/compiler/im2col.py) writes exactly the columns of the NumPy path, for every stride,
+"""The C im2col (ember/kernels/im2col.py) writes exactly the columns of the NumPy path, for every stride,
 padding and dilation; convolutions through it match torch."""
 
 import itertools
@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from ember.compiler import im2col, kernels
+from ember.kernels import im2col, loader as kernels
 from ember.ops import nn_conv
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")

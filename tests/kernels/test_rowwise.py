@@ -1,4 +1,4 @@
-"""Row-wise C kernels (ember/compiler/rowwise.py): softmax and layer_norm forward and backward against torch,
+"""Row-wise C kernels (ember/kernels/rowwise.py): softmax and layer_norm forward and backward against torch,
 including the edge values a softmax meets in attention (masked -inf, all-masked rows, NaN, large scores)."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from ember.compiler import kernels, rowwise
+from ember.kernels import rowwise, loader as kernels
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")
 

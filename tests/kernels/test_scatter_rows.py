@@ -1,10 +1,10 @@
-"""The embedding backward's row scatter-add in C (ember/compiler/scatter_rows.py)."""
+"""The embedding backward's row scatter-add in C (ember/kernels/scatter_rows.py)."""
 
 import numpy as np
 import pytest
 
 import ember
-from ember.compiler import scatter_rows
+from ember.kernels import scatter_rows
 from ember.ops.nn_misc import _index_add_rows
 
 pytestmark = pytest.mark.skipif(scatter_rows._EAGER.library() is None, reason="the compile extra is not available")

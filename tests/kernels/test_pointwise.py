@@ -1,10 +1,12 @@
 """Pointwise C kernels of the compiled executor (tanh-GELU forward and backward) against eager NumPy."""
 
+import re
+
 import numpy as np
 import pytest
 
 import ember
-from ember.compiler import kernels, pointwise
+from ember.kernels import pointwise, loader as kernels
 from ember.ops.nn_activation import _gelu_derivative_np, _gelu_saving
 from tests.compiler.training import train
 
@@ -154,3 +156,12 @@ def test_capture_frees_intermediates_as_eager_does():
     compiled(ember.ones(1000))
     assert seen[0]() is None  # a dead intermediate is not kept alive by the recorder
     assert float(compiled(ember.ones(1000))) == 2000.0
+
+
+def test_the_c_constants_are_nn_activations_rounded_to_float32():
+    from ember.ops.nn_activation import _GELU_KAPPA, _SQRT_2_OVER_PI
+    defined = dict(re.findall(r"#define EMBER_GELU_(\w+) (\S+)f\n", kernels.read_source("pointwise.c")))
+    expected = {"KAPPA": _GELU_KAPPA, "SQRT_2_OVER_PI": _SQRT_2_OVER_PI, "D_CUBIC": 1.5 * _GELU_KAPPA * _SQRT_2_OVER_PI,
+                "D_LINEAR": 0.5 * _SQRT_2_OVER_PI}
+    assert {name: np.float32(value) for name, value in defined.items()} == {
+        name: np.float32(value) for name, value in expected.items()}
