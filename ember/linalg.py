@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ember.ops import linalg as _family
 from ember.ops import reduce as _reduce
+from ember.ops import registry as _registry
 
 LinAlgError = _family.LinAlgError
 matmul = _family.matmul
@@ -51,6 +52,9 @@ __all__ = ["LinAlgError", "matmul", "inv", "inv_ex", "solve", "solve_triangular"
 # The norms are written with the other reductions; take whichever of them that family provides.
 globals().update(getattr(_reduce, "LINALG", {}))
 __all__ += [name for name in getattr(_reduce, "LINALG", {}) if name not in __all__]
+# ... and every function an op definition places in the linalg namespace ("linalg.inv" in its names)
+globals().update(_registry.NAMESPACES["linalg"])
+__all__ += [name for name in _registry.NAMESPACES["linalg"] if name not in __all__]
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):

@@ -223,8 +223,11 @@ def register_function(function=None, *, names=None, method=False, inplace=False,
 
 
 # ------------------------------------------------------------------------------------ user-facing forms
-PUBLIC: dict = {}          # name -> function: every family's public functions (ember.<name>)
-FUNCTIONAL: dict = {}      # name -> function: the ones ember.nn.functional has (torch.nn.functional's)
+# Public functions by namespace: "" is ember itself (ember.<name>); a dotted name in ``names``
+# ("linalg.inv", "nn.functional.relu") puts the function in that namespace (ember.linalg.inv ...).
+NAMESPACES: dict = {"": {}, "nn.functional": {}, "linalg": {}}
+PUBLIC: dict = NAMESPACES[""]                  # name -> function: every family's public functions (ember.<name>)
+FUNCTIONAL: dict = NAMESPACES["nn.functional"]  # ... the ones ember.nn.functional has (torch.nn.functional's)
 TENSOR_METHODS: dict = {}  # name -> function: Tensor.<name>, bound by ember.ops (and at once once it is bound)
 _METHODS_BOUND = [False]
 
@@ -261,35 +264,56 @@ def _composite_inplace(function, name):
 
 def _make_forms(body, doc, module_name, op, names=None, method=False, inplace=False, out=True, functional=False,
                 doctest=True):
-    """Build and export the function, method and in-place forms of ``body`` (see :func:`register_op`);
-    ``functional``: True when ``ember.nn.functional`` has the function too, ``"only"`` when only it has it.
-    Returns the public function."""
+    """Build and export the function, method and in-place forms of ``body`` (see :func:`register_op`).
+
+    ``names``: the function's names, the first canonical; a dotted name ("linalg.inv") is in that namespace.
+    ``functional``: True when ``ember.nn.functional`` has each plain name too, ``"only"`` when only it has
+    them. Returns the public function."""
     names = (op.name,) if names is None else (names,) if isinstance(names, str) else tuple(names)
+    qualified = [_qualified(name, functional) for name in names]
+    first_space, first_name = qualified[0][0]
     function = _with_out(body) if out else body
-    prefix = "ember.nn.functional." if functional == "only" else "ember."
-    _describe(function, names[0], doc, module_name, doctest)
-    for name in names:
-        _export(name, function, method is True, functional)
-    if isinstance(method, FunctionType):  # a method body of its own (e.g. argument order differs)
-        _describe(method, names[0], method.__doc__ or doc, module_name)
-        for name in names:
+    prefix = f"ember.{first_space}." if first_space else "ember."
+    _describe(function, first_name, doc, module_name, doctest)
+    for places in qualified:
+        _export(places, function)
+    plain = [name for name in names if "." not in name]  # the names a Tensor method may take
+    if method is True:
+        for name in plain:
+            _bind_method(name, function)
+    elif isinstance(method, FunctionType):  # a method body of its own (e.g. argument order differs)
+        _describe(method, first_name, method.__doc__ or doc, module_name)
+        for name in plain:
             _bind_method(name, method)
     elif isinstance(method, (tuple, str)):
         for name in (method,) if isinstance(method, str) else method:
             _bind_method(name, function)
     if inplace:
-        name = names[0] + "_"
         if inplace is not True:
             form = inplace
         elif op is not None:
             form = _op_inplace(op)
         else:
-            form = _composite_inplace(function, name)
+            form = _composite_inplace(function, first_name + "_")
         own_doc = inplace is not True and form.__doc__
-        _describe(form, name, form.__doc__ if own_doc else _inplace_doc(prefix, names[0], doc), module_name)
-        for alias in names:
-            _export(alias + "_", form, bool(method), functional)
+        _describe(form, first_name + "_", form.__doc__ if own_doc else _inplace_doc(prefix, first_name, doc),
+                  module_name)
+        for places in qualified:
+            _export([(space, name + "_") for space, name in places], form)
+        if method:
+            for name in plain:
+                _bind_method(name + "_", form)
     return function
+
+
+def _qualified(name, functional):
+    """The (namespace, name) places a public name goes to."""
+    space, _, short = name.rpartition(".")
+    if space:
+        return [(space, short)]
+    if functional == "only":
+        return [("nn.functional", name)]
+    return [("", name), ("nn.functional", name)] if functional else [("", name)]
 
 
 def _describe(function, name, doc, module_name, doctest=True):
@@ -302,16 +326,13 @@ def _describe(function, name, doc, module_name, doctest=True):
         tests.setdefault(name, function)
 
 
-def _export(name, function, method, functional):
-    for table, wanted in ((PUBLIC, functional != "only"), (FUNCTIONAL, bool(functional))):
-        if not wanted:
-            continue
+def _export(places, function):
+    for space, name in places:
+        table = NAMESPACES.setdefault(space, {})
         if name in table and table[name].__module__ != function.__module__:
-            raise ValueError(f"public name {name!r} is defined twice ({table[name].__module__} and "
-                             f"{function.__module__})")
+            raise ValueError(f"public name {(space + '.' if space else '') + name!r} is defined twice "
+                             f"({table[name].__module__} and {function.__module__})")
         table[name] = function
-    if method:
-        _bind_method(name, function)
 
 
 def _bind_method(name, function):
