@@ -1,6 +1,6 @@
 """``ember.linalg``: PyTorch's ``torch.linalg`` namespace.
 
-The functions live in their op families (``ember/ops/linalg.py``; the norms in ``ember/ops/reduce.py``);
+The functions live in their op families (``ember/ops/decompositions.py``; the norms in ``ember/ops/reduce.py``);
 this module gathers them under the names ``torch.linalg`` uses.
 
 >>> import ember
@@ -15,7 +15,7 @@ tensor(5.)
 
 from __future__ import annotations
 
-from ember.ops import linalg as _family
+from ember.ops import decompositions as _family
 from ember.ops import reduce as _reduce
 from ember.ops import registry as _registry
 

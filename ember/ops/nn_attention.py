@@ -197,7 +197,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             [0.5000, 0.5000]])
     """
     from ember.ops.creation import zeros
-    from ember.ops.linalg import matmul
+    from ember.ops.decompositions import matmul
     from ember.ops.movement import cat, pad
     from ember.ops.nn_activation import dropout, softmax
     from ember.ops.nn_misc import linear, scaled_dot_product_attention

@@ -570,7 +570,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
 
 # ------------------------------------------------------------------------------------------ attention
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
-    from ember.ops.linalg import matmul
+    from ember.ops.decompositions import matmul
     return matmul(a, b)
 
 

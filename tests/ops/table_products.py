@@ -1,4 +1,4 @@
-"""Op table entries: matrix products and ``linalg`` (ember/ops/linalg.py, ember/linalg.py).
+"""Op table entries: matrix products and ``linalg`` (ember/ops/decompositions.py, ember/linalg.py).
 
 Decompositions run on well-conditioned matrices built inside ``fn`` (``A + n*I``, ``A @ A^T + n*I``,
 ``A + A^T``), so gradients flow through the construction and gradcheck sees a smooth function. Where the
