@@ -14,7 +14,7 @@ from ember.ops import registry as _registry
 from ember.ops.registry import REGISTRY, OpDef, register_function, register_op
 
 FAMILIES = (
-    "arithmetic", "math_functions", "reduce", "movement", "index", "creation", "random", "decompositions",
+    "arithmetic", "math_functions", "reduce", "movement", "index", "creation", "random", "products", "decompositions",
     "nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention",
 )
 

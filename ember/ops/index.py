@@ -805,8 +805,8 @@ class IndexFill:
         grad_value = None
         if ctx.next_edges[2] is not None:
             # Each filled position counts once, however often the index repeats it.
-            from ember.ops.reduce import sum as reduce_sum
-            grad_value = reduce_sum(grad - IndexFill(grad, index, 0, dim=ctx.dim))
+            from ember.ops.reduce import Sum
+            grad_value = Sum.function(grad - IndexFill(grad, index, 0, dim=ctx.dim))
         return grad_self, None, grad_value
 
 
@@ -910,8 +910,8 @@ class MaskedFill:
         grad_self = MaskedFill(grad, mask, 0) if ctx.next_edges[0] is not None else None
         grad_value = None
         if ctx.next_edges[2] is not None:
-            from ember.ops.reduce import sum as reduce_sum
-            grad_value = reduce_sum(MaskedFill(grad, ~mask, 0))
+            from ember.ops.reduce import Sum
+            grad_value = Sum.function(MaskedFill(grad, ~mask, 0))
         return grad_self, None, grad_value
 
 

@@ -837,8 +837,8 @@ class Repeat:
         interleaved = []
         for r, s in zip(repeats, full):
             interleaved += [r, s]
-        from ember.ops.reduce import sum as reduce_sum
-        summed = reduce_sum(grad.reshape(interleaved), tuple(range(0, 2 * len(full), 2)))
+        from ember.ops.reduce import Sum
+        summed = Sum.function(grad.reshape(interleaved), tuple(range(0, 2 * len(full), 2)))
         return summed.reshape(shape)
 
 
@@ -893,8 +893,8 @@ class RepeatInterleave:
         if isinstance(repeats, int):
             grad_shape = grad._data.shape
             split_shape = grad_shape[:dim] + (shape[dim], repeats) + grad_shape[dim + 1:]
-            from ember.ops.reduce import sum as reduce_sum
-            return reduce_sum(grad.reshape(split_shape), dim + 1)
+            from ember.ops.reduce import Sum
+            return Sum.function(grad.reshape(split_shape), dim + 1)
         from ember.ops.index import index_add
         from ember.tensor import from_array
         owners = from_array(np.repeat(np.arange(shape[dim], dtype=np.int64), repeats))

@@ -197,7 +197,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             [0.5000, 0.5000]])
     """
     from ember.ops.creation import zeros
-    from ember.ops.decompositions import matmul
+    from ember.ops.products import Matmul
     from ember.ops.movement import cat, pad
     from ember.ops.nn_activation import dropout, softmax
     from ember.ops.nn_misc import linear, scaled_dot_product_attention
@@ -310,13 +310,13 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         dropout_p = 0.0
 
     if need_weights:
-        scores = matmul(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
+        scores = Matmul.function(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
         if attn_mask is not None:
             scores = scores + attn_mask
         weights = softmax(scores, -1)
         if dropout_p > 0.0:
             weights = dropout(weights, p=dropout_p)
-        attended = matmul(weights, v)
+        attended = Matmul.function(weights, v)
     else:
         weights = None
         attended = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)

@@ -570,8 +570,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
 
 # ------------------------------------------------------------------------------------------ attention
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
-    from ember.ops.decompositions import matmul
-    return matmul(a, b)
+    from ember.ops.products import Matmul
+    return Matmul.function(a, b)
 
 
 def _dropout_keep(shape, p):

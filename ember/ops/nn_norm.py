@@ -746,8 +746,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
 
 # ------------------------------------------------------------------------------------------ normalize
 def _vector_norm(x: Tensor, p, dim, keepdim: bool) -> Tensor:
-    """``torch.linalg.vector_norm`` (the reduce family's op, whose gradient is 0 at a zero vector)."""
-    from ember.ops.reduce import vector_norm
+    """``torch.linalg.vector_norm`` (the decompositions family's op, whose gradient is 0 at a zero vector)."""
+    from ember.linalg import vector_norm
     return vector_norm(x, p, dim, keepdim)
 
 

@@ -1,4 +1,11 @@
-"""Reductions, scans and sorting: sum, mean, prod, var/std, max/min, norms, cumsum, median, sort, topk, unique ...
+"""Reductions, scans and sorting: sum, mean, prod, var/std, max/min, argmax, logsumexp, cumsum, median, mode,
+quantile, sort, topk, unique, all/any, count_nonzero ...
+
+The rule for what lives here: an op that reduces a tensor over dims, or scans, sorts or picks along one,
+treating its elements as values with no matrix structure. Vector and matrix norms are linear algebra and live
+in ``decompositions.py``, products of matrices in ``products.py``. Each op is registered once with its function,
+method and ``out=`` forms (see ``registry.py``); functions that choose among several ops (``max`` takes the full,
+per-dim or elementwise one; ``median``, ``quantile``, ``var_mean`` ...) are registered with ``register_function``.
 
 Every op follows PyTorch: ``dim`` as an int or a tuple, negative dims, ``keepdim``, ``dtype=`` where torch
 has it, the same result dtypes (bool and integer sums are int64), errors on empty reductions that have no
@@ -30,33 +37,20 @@ import numpy as np
 
 from ember import dtypes as _dt
 from ember import return_types as _return_types
+from ember.dtypes import opmath as _opmath
+from ember.dtypes import rounded_like as _back
 from ember.errors import op_error
-from ember.ops.arithmetic import Abs, Where
-from ember.ops.math_functions import Exp, Log, Sign
-from ember.ops.registry import write_out as _maybe_out
 from ember.ops.arguments import wrap_dim, wrap_dims
-from ember.ops.registry import _torch_type_name, apply_inplace, register_op
+from ember.ops.arithmetic import Abs, Where
+from ember.ops.math_functions import Exp, Log
+from ember.ops.registry import _torch_type_name, apply_inplace, register_function, register_op, write_out
 from ember.tensor import Tensor, from_array
 
-__all__ = ["sum", "mean", "sum_to_size", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean",
-           "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "logsumexp", "norm", "cumsum",
-           "cumprod", "cummax", "cummin", "logcumsumexp", "all", "any", "median", "nanmedian", "mode",
-           "kthvalue", "quantile", "nanquantile", "topk", "sort", "argsort", "msort", "unique",
-           "unique_consecutive", "count_nonzero"]
-
-_FLOAT16 = np.dtype(np.float16)
 _BFLOAT16 = np.dtype(_dt.bfloat16.numpy_dtype)
 _FLOAT32 = np.dtype(np.float32)
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def _upcast(a):
-    """float16/bfloat16 data as float32: PyTorch accumulates these in float32."""
-    if a.dtype == _FLOAT16 or a.dtype == _BFLOAT16:
-        return a.astype(_FLOAT32)
-    return a
-
-
 def _is_float(a) -> bool:
     return a.dtype.kind == "f" or a.dtype == _BFLOAT16
 
@@ -124,13 +118,12 @@ def _result_dtype(input, dtype, promote_integers):
 
 
 def _out(result, out):
-    if out is None:
-        return result
-    if isinstance(result, tuple):
-        for r, o in zip(result, out):
-            _maybe_out(r, o)
-        return type(result)(tuple(out)) if hasattr(result, "_fields") else tuple(out)
-    return _maybe_out(result, out)
+    """``out=`` for functions whose result may be a (named) tuple of tensors, written one by one."""
+    if out is None or not isinstance(result, tuple):
+        return write_out(result, out)
+    for r, o in zip(result, out):
+        write_out(r, o)
+    return type(result)(tuple(out)) if hasattr(result, "_fields") else tuple(out)
 
 
 def _take(t, dim, index):
@@ -149,9 +142,22 @@ def _where(condition, a, b):
 # ------------------------------------------------------------------------------------------ sum, mean
 @register_op
 class Sum:
+    """Sum of all elements, or over ``dim`` (an int or tuple of ints); bool and integer inputs give int64.
+
+    >>> ember.sum(ember.tensor([True, True, False]))
+    tensor(2)
+    >>> ember.sum(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), (0, 1), keepdim=True)
+    tensor([[10.]])
+    """
+
     name = "sum"
     kind = "reduce"
     promote = "none"
+    method = True
+
+    def function(input, dim=None, keepdim=False, *, dtype=None):
+        dims = _reduction_dims(input, dim, "sum")
+        return Sum(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True))
 
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape = a.shape
@@ -171,9 +177,26 @@ class Sum:
 
 @register_op
 class Mean:
+    """Arithmetic mean; integer inputs need ``dtype=`` as in PyTorch. The mean over no elements is nan.
+
+    >>> ember.mean(ember.tensor([1.0, 2.0, 6.0]))
+    tensor(3.)
+    >>> ember.mean(ember.tensor([1, 2]), dtype=ember.float64).item()
+    1.5
+    """
+
     name = "mean"
     kind = "reduce"
     promote = "none"
+    method = True
+
+    def function(input, dim=None, keepdim=False, *, dtype=None):
+        dt = input._dtype if dtype is None else _dt.to_dtype(dtype)
+        if dt.category < 2:
+            raise op_error(RuntimeError, "mean", "mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {_torch_type_name(dt)}")
+        dims = _reduction_dims(input, dim, "mean")
+        return Mean(input, dims=dims, keepdim=keepdim, dtype=dt)
 
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape = a.shape
@@ -199,34 +222,7 @@ class Mean:
         return grad.expand(ctx.shape) / ctx.count if ctx.count else grad.expand(ctx.shape)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Sum of all elements, or over ``dim`` (an int or tuple of ints); bool and integer inputs give int64.
-
-    >>> ember.sum(ember.tensor([True, True, False]))
-    tensor(2)
-    >>> ember.sum(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), (0, 1), keepdim=True)
-    tensor([[10.]])
-    """
-    dims = _reduction_dims(input, dim, "sum")
-    return _out(Sum(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True)), out)
-
-
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Arithmetic mean; integer inputs need ``dtype=`` as in PyTorch. The mean over no elements is nan.
-
-    >>> ember.mean(ember.tensor([1.0, 2.0, 6.0]))
-    tensor(3.)
-    >>> ember.mean(ember.tensor([1, 2]), dtype=ember.float64).item()
-    1.5
-    """
-    dt = input._dtype if dtype is None else _dt.to_dtype(dtype)
-    if dt.category < 2:
-        raise op_error(RuntimeError, "mean", "mean(): could not infer output dtype. Input dtype must be either a "
-                       f"floating point or complex dtype. Got: {_torch_type_name(dt)}")
-    dims = _reduction_dims(input, dim, "mean")
-    return _out(Mean(input, dims=dims, keepdim=keepdim, dtype=dt), out)
-
-
+@register_function(method=True)
 def sum_to_size(input, *size):
     """Sum ``input`` down to ``size``, which it must broadcast from (the gradient of an expand).
 
@@ -255,9 +251,20 @@ def sum_to_size(input, *size):
 
 @register_op
 class Nansum:
+    """Sum treating NaN as zero.
+
+    >>> ember.nansum(ember.tensor([1.0, float("nan"), 2.0]))
+    tensor(3.)
+    """
+
     name = "nansum"
     kind = "reduce"
     promote = "none"
+    method = True
+
+    def function(input, dim=None, keepdim=False, *, dtype=None):
+        dims = _reduction_dims(input, dim, "nansum")
+        return Nansum(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True))
 
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.dims = dims
@@ -267,7 +274,7 @@ class Nansum:
             a = np.where(ctx.kept, a, 0)
         if dtype is _dt.float16 or dtype is _dt.bfloat16:
             return np.sum(a, axis=dims, keepdims=keepdim, dtype=np.float32).astype(dtype.numpy_dtype)
-        return np.sum(_upcast(a), axis=dims, keepdims=keepdim, dtype=dtype.numpy_dtype)
+        return np.sum(_opmath(a), axis=dims, keepdims=keepdim, dtype=dtype.numpy_dtype)
 
     def backward(ctx, grad):
         shape = ctx.input_meta[0][0]
@@ -275,17 +282,8 @@ class Nansum:
         return grad * _const(ctx.kept)
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Sum treating NaN as zero.
-
-    >>> ember.nansum(ember.tensor([1.0, float("nan"), 2.0]))
-    tensor(3.)
-    """
-    dims = _reduction_dims(input, dim, "nansum")
-    return _out(Nansum(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True)), out)
-
-
-def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+@register_function(method=True, out=True)
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of the non-NaN elements (nan where there are none).
 
     >>> ember.nanmean(ember.tensor([[1.0, float("nan")], [2.0, 4.0]]), dim=1)
@@ -298,15 +296,31 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = _reduction_dims(input, dim, "nanmean")
     counts = np.sum(~np.isnan(input._data), axis=dims, keepdims=keepdim)
     total = Nansum(input, dims=dims, keepdim=keepdim, dtype=dt)
-    return _out(total / _const(counts.astype(total._data.dtype)), out)
+    return total / _const(counts.astype(total._data.dtype))
 
 
 # ------------------------------------------------------------------------------------------ prod
 @register_op
 class Prod:
+    """Product of all elements, or along one ``dim``; bool and integer inputs give int64.
+
+    >>> ember.prod(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
+    tensor([ 2., 12.])
+    >>> ember.prod(ember.tensor([2, 3]))
+    tensor(6)
+    """
+
     name = "prod"
     kind = "reduce"
     promote = "none"
+    method = True
+
+    def function(input, dim=None, keepdim=False, *, dtype=None):
+        if dim is None:
+            dims = tuple(range(input._data.ndim))
+        else:
+            dims = (_single_dim(input, dim, "prod"),) if input._data.ndim else ()
+        return Prod(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True))
     save = ("inputs", "output")
 
     def forward(ctx, a, dims, keepdim, dtype):
@@ -346,7 +360,7 @@ def _exclusive_cumprod(x, dim):
     shifted = _take(x, dim, np.concatenate([[0], np.arange(n - 1)]).astype(np.int64))
     first = np.zeros((1,) * dim + (n,) + (1,) * (x._data.ndim - dim - 1), dtype=bool)
     first.reshape(-1)[0] = True
-    return cumprod(_where(first, 1, shifted), dim)
+    return Cumprod.function(_where(first, 1, shifted), dim)
 
 
 def _product_of_others(x, dim):
@@ -355,21 +369,6 @@ def _product_of_others(x, dim):
     before = _exclusive_cumprod(x, dim)
     after = _take(_exclusive_cumprod(_take(x, dim, reverse), dim), dim, reverse)
     return before * after
-
-
-def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    """Product of all elements, or along one ``dim``; bool and integer inputs give int64.
-
-    >>> ember.prod(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
-    tensor([ 2., 12.])
-    >>> ember.prod(ember.tensor([2, 3]))
-    tensor(6)
-    """
-    if dim is None:
-        dims = tuple(range(input._data.ndim))
-    else:
-        dims = (_single_dim(input, dim, "prod"),) if input._data.ndim else ()
-    return _out(Prod(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True)), out)
 
 
 # ------------------------------------------------------------------------------------------ var, std
@@ -389,13 +388,13 @@ def _var_std_args(input, dim, unbiased, correction, op_name):
 
 
 def _variance(a, dims, correction, keepdim):
-    compute = _upcast(a)
+    compute = _opmath(a)
     with np.errstate(invalid="ignore", divide="ignore"):
         n = _count(a.shape, dims)
         centered = compute - np.mean(compute, axis=dims, keepdims=True) if n else compute
         squares = np.sum(centered * centered, axis=dims, keepdims=keepdim)
         result = squares / np.asarray(_builtins.max(n - correction, 0), dtype=squares.dtype)
-    return result.astype(a.dtype, copy=False)
+    return _back(result, a)
 
 
 def _var_backward(grad, x, dims, correction, keepdim):
@@ -409,10 +408,22 @@ def _var_backward(grad, x, dims, correction, keepdim):
 
 @register_op
 class Var:
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0).
+
+    >>> x = ember.tensor([1.0, 2.0, 3.0, 4.0])
+    >>> ember.var(x), ember.var(x, correction=0)
+    (tensor(1.6667), tensor(1.2500))
+    """
+
     name = "var"
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    method = True
+
+    def function(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        dims, c = _var_std_args(input, dim, unbiased, correction, "var")
+        return Var(input, dims=dims, correction=c, keepdim=keepdim)
 
     def forward(ctx, a, dims, correction, keepdim):
         ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
@@ -424,10 +435,21 @@ class Var:
 
 @register_op
 class Std:
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (see :func:`var`).
+
+    >>> ember.std(ember.tensor([[1.0, 3.0], [2.0, 2.0]]), dim=1)
+    tensor([1.4142, 0.0000])
+    """
+
     name = "std"
     kind = "reduce"
     promote = "none"
     save = ("inputs", "output")
+    method = True
+
+    def function(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        dims, c = _var_std_args(input, dim, unbiased, correction, "std")
+        return Std(input, dims=dims, correction=c, keepdim=keepdim)
 
     def forward(ctx, a, dims, correction, keepdim):
         ctx.dims, ctx.correction, ctx.keepdim = dims, correction, keepdim
@@ -440,27 +462,7 @@ class Std:
         return _var_backward(scaled, ctx.inputs[0], ctx.dims, ctx.correction, ctx.keepdim)
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """Variance over ``dim`` with Bessel's ``correction`` (default 1; ``unbiased=False`` means 0).
-
-    >>> x = ember.tensor([1.0, 2.0, 3.0, 4.0])
-    >>> ember.var(x), ember.var(x, correction=0)
-    (tensor(1.6667), tensor(1.2500))
-    """
-    dims, c = _var_std_args(input, dim, unbiased, correction, "var")
-    return _out(Var(input, dims=dims, correction=c, keepdim=keepdim), out)
-
-
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
-    """Standard deviation over ``dim`` with Bessel's ``correction`` (see :func:`var`).
-
-    >>> ember.std(ember.tensor([[1.0, 3.0], [2.0, 2.0]]), dim=1)
-    tensor([1.4142, 0.0000])
-    """
-    dims, c = _var_std_args(input, dim, unbiased, correction, "std")
-    return _out(Std(input, dims=dims, correction=c, keepdim=keepdim), out)
-
-
+@register_function
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var(input, ...), mean(input, ...))`` in one call.
 
@@ -472,6 +474,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
             Mean(input, dims=dims, keepdim=keepdim, dtype=input._dtype))
 
 
+@register_function
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std(input, ...), mean(input, ...))`` in one call.
 
@@ -539,13 +542,13 @@ class ValueSelectingGather:
                                       keepdim=ctx.keepdim, accumulate=ctx.accumulate), None
 
 
-
-
-def _selecting_op(op_name, compute, keeps_dim=False, accumulate=False):
+def _selecting_op(op_name, compute, keeps_dim=False, accumulate=False, function=None):
     """Register an op returning ``(values, indices)`` picked along one dim by ``compute(a, dim, keepdim, **opts)``.
 
     Its gradient goes to the picked elements (``accumulate`` when one element can be picked more than once).
     ``keeps_dim``: the outputs have the input's rank (sort, topk, cummax) rather than a reduced one.
+    ``function``: the op's public function (documented by its docstring, also a Tensor method; it writes ``out=``
+    itself), for the ops that have one of their own (``max``, ``median`` ... choose among several ops).
     """
     def forward(ctx, a, dim, keepdim, **options):
         if a.ndim == 0:
@@ -562,9 +565,11 @@ def _selecting_op(op_name, compute, keeps_dim=False, accumulate=False):
         return ValueSelectingBackward(grad, from_array(ctx.indices), dim=ctx.dim, shape=ctx.input_meta[0][0],
                                       keepdim=ctx.keepdim, accumulate=accumulate)
 
+    attrs = {"name": op_name, "kind": "reduce", "promote": "none", "forward": forward, "backward": backward}
+    if function is not None:
+        attrs.update(function=function, method=True, out=False, __doc__=function.__doc__, __module__=__name__)
     camel = "".join(part.title() for part in op_name.split("_"))
-    return register_op(type(camel, (), {"name": op_name, "kind": "reduce", "promote": "none",
-                                        "forward": forward, "backward": backward}))
+    return register_op(type(camel, (), attrs))
 
 
 def _pick(a, order, position, dim, keepdim):
@@ -693,12 +698,6 @@ MaxDim = _selecting_op("max_dim", _max_dim)
 MinDim = _selecting_op("min_dim", _min_dim)
 MedianDim = _selecting_op("median_dim", _median_dim)
 NanmedianDim = _selecting_op("nanmedian_dim", _nanmedian_dim)
-ModeDim = _selecting_op("mode", _mode_dim)
-Kthvalue = _selecting_op("kthvalue", _kthvalue_dim)
-Sort = _selecting_op("sort", _sort_dim, keeps_dim=True)
-Topk = _selecting_op("topk", _topk_dim, keeps_dim=True)
-Cummax = _selecting_op("cummax", _cummax_dim, keeps_dim=True, accumulate=True)
-Cummin = _selecting_op("cummin", _cummin_dim, keeps_dim=True, accumulate=True)
 
 
 # ------------------------------------------------------------------------------------------ max, min
@@ -714,8 +713,9 @@ def _share_among_ties(grad, x, out, dims, keepdim, nan_matches):
     return _restore_reduced(grad, x_data.shape, dims, keepdim) * _const(weight.astype(grad._data.dtype))
 
 
-def _extreme_op(op_name, reduce, nan_matches):
-    """Register a max/min-like reduction whose gradient is shared among ties (NaN ties NaN for max()/min())."""
+def _extreme_op(op_name, reduce, nan_matches, doc=None):
+    """Register a max/min-like reduction whose gradient is shared among ties (NaN ties NaN for max()/min());
+    with ``doc``, it is public (``amax``/``amin``: function, method and ``out=``)."""
     def forward(ctx, a, dims, keepdim):
         ctx.dims, ctx.keepdim = dims, keepdim
         return reduce(a, axis=dims, keepdims=keepdim)
@@ -723,13 +723,32 @@ def _extreme_op(op_name, reduce, nan_matches):
     def backward(ctx, grad):
         return _share_among_ties(grad, ctx.inputs[0], ctx.output, ctx.dims, ctx.keepdim, nan_matches)
 
-    return register_op(type(op_name.title(), (), {"name": op_name, "kind": "reduce", "promote": "none",
-                                                  "save": ("inputs", "output"), "forward": forward,
-                                                  "backward": backward}))
+    attrs = {"name": op_name, "kind": "reduce", "promote": "none", "save": ("inputs", "output"),
+             "forward": forward, "backward": backward}
+    if doc is not None:
+        def function(input, dim=(), keepdim=False):
+            if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+                _check_numel_for_full_reduction(input, op_name)
+            dims = _reduction_dims(input, dim, op_name)
+            _check_nonempty_dims(input, dims, op_name)
+            return op(input, dims=dims, keepdim=keepdim)
+        attrs.update(function=function, method=True, __doc__=doc, __module__=__name__)
+    op = register_op(type(op_name.title(), (), attrs))
+    return op
 
 
-Amax = _extreme_op("amax", np.max, False)
-Amin = _extreme_op("amin", np.min, False)
+Amax = _extreme_op("amax", np.max, False, doc="""The largest values over ``dim`` (an int or tuple; all dims by default); ties
+    share the gradient.
+
+    >>> ember.amax(ember.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
+    tensor([5., 7.])
+    """)
+Amin = _extreme_op("amin", np.min, False, doc="""The smallest values over ``dim`` (an int or tuple; all dims by default); ties
+    share the gradient.
+
+    >>> ember.amin(ember.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=(0, 1))
+    tensor(1.)
+    """)
 MaxAll = _extreme_op("max", np.max, True)
 MinAll = _extreme_op("min", np.min, True)
 
@@ -766,6 +785,7 @@ def _max_min(input, dim, keepdim, other, out, op_name):
     return _out(result_type(op(input, dim=axis, keepdim=keepdim)), out)
 
 
+@register_function(method=True)
 def max(input, dim=None, keepdim=False, *, other=None, out=None):
     """The largest element; with ``dim``, ``(values, indices)`` of the largest along it; with a tensor, the
     elementwise maximum. NaN is the largest value; ties pick the first index.
@@ -779,6 +799,7 @@ def max(input, dim=None, keepdim=False, *, other=None, out=None):
     return _max_min(input, dim, keepdim, other, out, "max")
 
 
+@register_function(method=True)
 def min(input, dim=None, keepdim=False, *, other=None, out=None):
     """The smallest element; with ``dim``, ``(values, indices)`` of the smallest along it (see :func:`max`).
 
@@ -790,32 +811,7 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
     return _max_min(input, dim, keepdim, other, out, "min")
 
 
-def _amax_amin(input, dim, keepdim, out, op, op_name):
-    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
-        _check_numel_for_full_reduction(input, op_name)
-    dims = _reduction_dims(input, dim, op_name)
-    _check_nonempty_dims(input, dims, op_name)
-    return _out(op(input, dims=dims, keepdim=keepdim), out)
-
-
-def amax(input, dim=(), keepdim=False, *, out=None):
-    """The largest values over ``dim`` (an int or tuple; all dims by default); ties share the gradient.
-
-    >>> ember.amax(ember.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
-    tensor([5., 7.])
-    """
-    return _amax_amin(input, dim, keepdim, out, Amax, "amax")
-
-
-def amin(input, dim=(), keepdim=False, *, out=None):
-    """The smallest values over ``dim`` (an int or tuple; all dims by default); ties share the gradient.
-
-    >>> ember.amin(ember.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=(0, 1))
-    tensor(1.)
-    """
-    return _amax_amin(input, dim, keepdim, out, Amin, "amin")
-
-
+@register_function(method=True)
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     """``(min, max)`` over ``dim`` (or all elements) in one call.
 
@@ -836,7 +832,8 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     return _out(_return_types.aminmax((smallest, largest)), out)
 
 
-def _arg_extreme_op(op_name, pick):
+def _arg_extreme_op(op_name, pick, doc):
+    """Register ``argmax``/``argmin`` (the index ``pick`` chooses) with its function, method and ``out=``."""
     def forward(a, dim, keepdim):
         a = _sortable(a)
         if dim is None:
@@ -846,58 +843,64 @@ def _arg_extreme_op(op_name, pick):
             return np.zeros((), dtype=np.int64)
         return pick(a, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
 
-    return register_op(type(op_name.title(), (), {"name": op_name, "kind": "reduce", "promote": "none",
-                                                  "forward": forward}))
+    def function(input, dim=None, keepdim=False):
+        if input._dtype is _dt.bool:
+            raise op_error(RuntimeError, op_name, f"{op_name}(): does not support bool input")
+        if dim is None:
+            _check_numel_for_full_reduction(input, op_name, IndexError)
+            return op(input, dim=None, keepdim=keepdim)
+        axis = _single_dim(input, dim, op_name)
+        if input._data.ndim:
+            _check_nonempty_dims(input, (axis,), op_name)
+        return op(input, dim=axis, keepdim=keepdim)
+
+    op = register_op(type(op_name.title(), (), {"name": op_name, "kind": "reduce", "promote": "none",
+                                                "forward": forward, "function": function, "method": True,
+                                                "__doc__": doc, "__module__": __name__}))
+    return op
 
 
-Argmax = _arg_extreme_op("argmax", np.argmax)
-Argmin = _arg_extreme_op("argmin", np.argmin)
-
-
-def _arg_extreme(input, dim, keepdim, op, op_name):
-    if input._dtype is _dt.bool:
-        raise op_error(RuntimeError, op_name, f"{op_name}(): does not support bool input")
-    if dim is None:
-        _check_numel_for_full_reduction(input, op_name, IndexError)
-        return op(input, dim=None, keepdim=keepdim)
-    axis = _single_dim(input, dim, op_name)
-    if input._data.ndim:
-        _check_nonempty_dims(input, (axis,), op_name)
-    return op(input, dim=axis, keepdim=keepdim)
-
-
-def argmax(input, dim=None, keepdim=False, *, out=None):
-    """Index of the largest element along ``dim``, or in the flattened tensor when ``dim`` is None.
+Argmax = _arg_extreme_op("argmax", np.argmax, """Index of the largest element along ``dim``, or in the flattened tensor when ``dim``
+    is None.
 
     >>> ember.argmax(ember.tensor([[1.0, 5.0], [7.0, 2.0]]))
     tensor(2)
     >>> ember.argmax(ember.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1, keepdim=True)
     tensor([[1],
             [0]])
-    """
-    return _out(_arg_extreme(input, dim, keepdim, Argmax, "argmax"), out)
-
-
-def argmin(input, dim=None, keepdim=False, *, out=None):
-    """Index of the smallest element along ``dim``, or in the flattened tensor when ``dim`` is None.
+    """)
+Argmin = _arg_extreme_op("argmin", np.argmin, """Index of the smallest element along ``dim``, or in the flattened tensor when ``dim``
+    is None.
 
     >>> ember.argmin(ember.tensor([4.0, 1.0, 1.0]))
     tensor(1)
-    """
-    return _out(_arg_extreme(input, dim, keepdim, Argmin, "argmin"), out)
+    """)
 
 
 # ------------------------------------------------------------------------------------------ logsumexp
 @register_op
 class Logsumexp:
+    """``log(sum(exp(input)))`` over ``dim``, computed without overflow; integer inputs give floats.
+
+    >>> ember.logsumexp(ember.tensor([1000.0, 1000.0], dtype=ember.float64), dim=0).item()
+    1000.6931471805599
+    """
+
     name = "logsumexp"
     kind = "reduce"
     promote = "none"
     save = ("inputs", "output")
+    method = True
+
+    def function(input, dim, keepdim=False):
+        dims = _reduction_dims(input, dim, "logsumexp")
+        if input._dtype.category < 2:
+            input = input.to(_dt.get_default_dtype())
+        return Logsumexp(input, dims=dims, keepdim=keepdim)
 
     def forward(ctx, a, dims, keepdim):
         ctx.dims, ctx.keepdim = dims, keepdim
-        compute = _upcast(a)
+        compute = _opmath(a)
         if compute.size == 0:
             return np.full(_reduced_shape(a.shape, dims, keepdim), -np.inf, dtype=a.dtype)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -906,204 +909,13 @@ class Logsumexp:
             total = np.log(np.sum(np.exp(compute - shift), axis=dims, keepdims=True)) + shift
         if not keepdim:
             total = total.reshape(_reduced_shape(a.shape, dims, False))
-        return total.astype(a.dtype, copy=False)
+        return _back(total, a)
 
     def backward(ctx, grad):
         (x,) = ctx.inputs
         shape = x._data.shape
         out = _restore_reduced(ctx.output, shape, ctx.dims, ctx.keepdim)
         return _restore_reduced(grad, shape, ctx.dims, ctx.keepdim) * Exp(x - out)
-
-
-def logsumexp(input, dim, keepdim=False, *, out=None):
-    """``log(sum(exp(input)))`` over ``dim``, computed without overflow; integer inputs give floats.
-
-    >>> ember.logsumexp(ember.tensor([1000.0, 1000.0], dtype=ember.float64), dim=0).item()
-    1000.6931471805599
-    """
-    dims = _reduction_dims(input, dim, "logsumexp")
-    if input._dtype.category < 2:
-        input = input.to(_dt.get_default_dtype())
-    return _out(Logsumexp(input, dims=dims, keepdim=keepdim), out)
-
-
-# ------------------------------------------------------------------------------------------ norms
-@register_op
-class VectorNorm:
-    name = "linalg_vector_norm"
-    kind = "reduce"
-    promote = "none"
-    save = ("inputs", "output")
-
-    def forward(ctx, a, ord, dims, keepdim):
-        ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
-        magnitude = np.abs(_upcast(a))
-        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            if ord == 2 and not keepdim and len(dims) == a.ndim and magnitude.flags.c_contiguous:
-                flat = magnitude.reshape(-1)
-                result = np.sqrt(np.dot(flat, flat))
-            elif ord == 2:
-                result = np.sqrt(np.sum(magnitude * magnitude, axis=dims, keepdims=keepdim))
-            elif ord == 1:
-                result = np.sum(magnitude, axis=dims, keepdims=keepdim)
-            elif ord == math.inf:
-                result = np.max(magnitude, axis=dims, keepdims=keepdim, initial=0)
-            elif ord == -math.inf:
-                result = np.min(magnitude, axis=dims, keepdims=keepdim)
-            elif ord == 0:
-                result = np.sum(magnitude != 0, axis=dims, keepdims=keepdim).astype(magnitude.dtype)
-            else:
-                result = np.sum(magnitude ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
-        return np.asarray(result).astype(a.dtype, copy=False)
-
-    def backward(ctx, grad):
-        (x,) = ctx.inputs
-        p = ctx.ord
-        shape = x._data.shape
-        grad = _restore_reduced(grad, shape, ctx.dims, ctx.keepdim)
-        norm = _restore_reduced(ctx.output, shape, ctx.dims, ctx.keepdim)
-        if p == 0:
-            return x * 0
-        if p == 1:
-            return grad * Sign(x)
-        if p == 2:
-            return x * Where(norm == 0, 0, grad / norm)
-        if p == math.inf or p == -math.inf:
-            return _share_among_ties(grad, Abs(x), norm, ctx.dims, True, False) * Sign(x)
-        magnitude = Abs(x)
-        if p < 1:
-            scaled = Where(x == 0, 0, Sign(x) * magnitude ** (p - 1))
-            return scaled * grad * norm ** (1 - p)
-        scaled = Sign(x) * magnitude ** (p - 1) if p < 2 else x * magnitude ** (p - 2)
-        return scaled * Where(norm == 0, 0, grad / norm ** (p - 1))
-
-
-def _norm_dtype(input, dtype, op_name):
-    if input._dtype.category < 2:
-        raise op_error(RuntimeError, op_name, "Expected a floating point or complex tensor as input. Got "
-                       f"{_torch_type_name(input._dtype)}")
-    if dtype is None:
-        return input
-    dt = _dt.to_dtype(dtype)
-    if dt.category < 2:
-        raise op_error(RuntimeError, op_name, f"dtype should be floating point or complex, but got {_torch_type_name(dt)}")
-    if _dt.promote_types(input._dtype, dt) is not dt:
-        raise op_error(RuntimeError, op_name, f"the dtype of the input ({_torch_type_name(input._dtype)}) should be "
-                       f"convertible without narrowing to the specified dtype ({_torch_type_name(dt)})")
-    return input.to(dt)
-
-
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
-    """The ``ord``-norm of ``x`` viewed as a vector over ``dim`` (all dims by default): ``sum(|x|**ord)**(1/ord)``,
-    with ``inf``/``-inf`` the max/min of ``|x|`` and ``0`` the count of nonzeros.
-
-    >>> ember.ops.reduce.vector_norm(ember.tensor([3.0, -4.0]))
-    tensor(5.)
-    >>> ember.ops.reduce.vector_norm(ember.tensor([[3.0, -4.0]]), ord=float("inf"), dim=1)
-    tensor([4.])
-    """
-    op_name = "linalg.vector_norm"
-    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)):
-        raise op_error(TypeError, op_name, f"argument 'ord' must be Number, not {type(ord).__name__}")
-    x = _norm_dtype(x, dtype, op_name)
-    dims = _reduction_dims(x, dim, op_name)
-    if ord < 0 or ord == math.inf:
-        shape = x._data.shape
-        if _builtins.any(shape[d] == 0 for d in dims):
-            shown = "inf" if ord == math.inf else ("-inf" if ord == -math.inf else f"{ord:g}")
-            raise op_error(RuntimeError, op_name, f"linalg.vector_norm cannot compute the {shown} norm on an empty "
-                           "tensor because the operation does not have an identity")
-    return _out(VectorNorm(x, ord=float(ord), dims=dims, keepdim=keepdim), out)
-
-
-@register_op
-class SingularValues:
-    """Singular values of a batch of matrices, for the nuclear and spectral norms (gradient ``U diag(g) Vh``)."""
-
-    name = "matrix_norm_singular_values"
-    kind = "opaque"
-    promote = "none"
-
-    def forward(ctx, a):
-        u, s, vh = np.linalg.svd(_upcast(a), full_matrices=False)
-        ctx.u, ctx.vh = u.astype(a.dtype, copy=False), vh.astype(a.dtype, copy=False)
-        return s.astype(a.dtype, copy=False)
-
-    def backward(ctx, grad):
-        u, vh = _const(ctx.u), _const(ctx.vh)
-        weighted = u * grad.unsqueeze(-2)
-        return Sum(weighted.unsqueeze(-1) * vh.unsqueeze(-3), dims=(weighted._data.ndim - 1,), keepdim=False,
-                   dtype=grad._dtype)
-
-
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
-    """Matrix norm over the two dims ``dim``: ``'fro'``, ``'nuc'``, ``inf``, ``-inf``, ``1``, ``-1``, ``2``, ``-2``.
-
-    >>> ember.ops.reduce.matrix_norm(ember.tensor([[1.0, -2.0], [3.0, 4.0]]), ord=1)
-    tensor(6.)
-    """
-    op_name = "linalg.matrix_norm"
-    A = _norm_dtype(A, dtype, op_name)
-    ndim = A._data.ndim
-    if ndim < 2:
-        raise op_error(RuntimeError, op_name, "The input tensor A must have at least 2 dimensions.")
-    if isinstance(dim, int) or len(dim) != 2:
-        shown = dim if isinstance(dim, int) else " ".join(str(d) for d in dim)
-        raise op_error(RuntimeError, op_name, f"dim must be a 2-tuple. Got {shown}")
-    dim0, dim1 = (wrap_dim(d, ndim, op_name) for d in dim)
-    if dim0 == dim1:
-        raise op_error(RuntimeError, op_name, f"dims must be different. Got ({dim[0]}, {dim[1]})")
-    if ord == "fro":
-        return _out(VectorNorm(A, ord=2.0, dims=(dim0, dim1), keepdim=keepdim), out)
-    if ord in (1, -1, math.inf, -math.inf) and not isinstance(ord, str):
-        if abs(ord) == math.inf:
-            dim0, dim1 = dim1, dim0
-        if not keepdim and dim0 < dim1:
-            dim1 -= 1
-        summed = VectorNorm(A, ord=1.0, dims=(dim0,), keepdim=keepdim)
-        return _out((Amax if ord > 0 else Amin)(summed, dims=(dim1,), keepdim=keepdim), out)
-    if ord in ("nuc", 2, -2):
-        moved = A.permute(*[d for d in range(ndim) if d not in (dim0, dim1)], dim0, dim1)
-        singular = _singular_values(moved)
-        if ord == "nuc":
-            result = Sum(singular, dims=(ndim - 2,), keepdim=False, dtype=singular._dtype)
-        else:
-            result = (Amax if ord == 2 else Amin)(singular, dims=(ndim - 2,), keepdim=False)
-        if keepdim:
-            for d in _builtins.sorted((dim0, dim1)):
-                result = result.unsqueeze(d)
-        return _out(result, out)
-    raise op_error(RuntimeError, op_name, f"Order {ord} not supported.")
-
-
-def _singular_values(matrices):
-    try:
-        from ember import linalg
-        svdvals = getattr(linalg, "svdvals", None)
-    except ImportError:
-        svdvals = None
-    return svdvals(matrices) if svdvals is not None else SingularValues(matrices)
-
-
-def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
-    """The ``p``-norm: ``'fro'`` (2-norm of all elements or of ``dim``), ``'nuc'``, or a number (vector norm).
-
-    >>> ember.norm(ember.tensor([[3.0, 4.0], [0.0, 0.0]]))
-    tensor(5.)
-    >>> ember.norm(ember.tensor([[3.0, 4.0], [1.0, 1.0]]), p=1, dim=1)
-    tensor([7., 2.])
-    """
-    dims = [dim] if isinstance(dim, int) else dim
-    if isinstance(p, str):
-        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
-            return vector_norm(input, 2, dims, keepdim, dtype=dtype, out=out)
-        if dims is None:
-            dims = list(range(input._data.ndim))
-        return matrix_norm(input, p, dims, keepdim, dtype=dtype, out=out)
-    return vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype, out=out)
-
-
-LINALG = {"vector_norm": vector_norm, "matrix_norm": matrix_norm}
 
 
 # ------------------------------------------------------------------------------------------ scans
@@ -1114,9 +926,25 @@ def _scan_input(a, dim):
 
 @register_op
 class Cumsum:
+    """Cumulative sum along ``dim``; bool and integer inputs give int64.
+
+    >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
+    tensor([1, 3, 6])
+    """
+
     name = "cumsum"
     kind = "opaque"
     promote = "none"
+    method = True
+
+    def function(input, dim, *, dtype=None):
+        axis = _single_dim(input, dim, "cumsum")
+        return Cumsum(input, dim=axis, dtype=_result_dtype(input, dtype, True), reverse=False)
+
+    def inplace(self, dim, *, dtype=None):
+        axis = _single_dim(self, dim, "cumsum_")
+        return apply_inplace(Cumsum, self, dim=axis, dtype=self._dtype if dtype is None else _dt.to_dtype(dtype),
+                             reverse=False)
 
     def forward(ctx, a, dim, dtype, reverse):
         ctx.dim, ctx.reverse = dim, reverse
@@ -1127,40 +955,34 @@ class Cumsum:
         if reverse:
             result = np.flip(np.cumsum(np.flip(a, dim), axis=dim, dtype=compute_dtype), dim)
         else:
-            result = np.cumsum(_upcast(a) if a.dtype == _BFLOAT16 else a, axis=dim, dtype=compute_dtype)
+            result = np.cumsum(_opmath(a) if a.dtype == _BFLOAT16 else a, axis=dim, dtype=compute_dtype)
         return result.astype(dtype.numpy_dtype, copy=False).reshape(shape)
 
     def backward(ctx, grad):
         return Cumsum(grad, dim=ctx.dim, dtype=grad._dtype, reverse=not ctx.reverse)
 
 
-def cumsum(input, dim, *, dtype=None, out=None):
-    """Cumulative sum along ``dim``; bool and integer inputs give int64.
-
-    >>> ember.cumsum(ember.tensor([1, 2, 3]), dim=0)
-    tensor([1, 3, 6])
-    """
-    axis = _single_dim(input, dim, "cumsum")
-    return _out(Cumsum(input, dim=axis, dtype=_result_dtype(input, dtype, True), reverse=False), out)
-
-
-def cumsum_(input, dim, *, dtype=None):
-    """In-place :func:`cumsum`.
-
-    >>> x = ember.tensor([1.0, 2.0, 3.0]); x.cumsum_(0)
-    tensor([1., 3., 6.])
-    """
-    axis = _single_dim(input, dim, "cumsum_")
-    return apply_inplace(Cumsum, input, dim=axis, dtype=input._dtype if dtype is None else _dt.to_dtype(dtype),
-                         reverse=False)
-
-
 @register_op
 class Cumprod:
+    """Cumulative product along ``dim``; bool and integer inputs give int64. Gradients are exact with zeros.
+
+    >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0]), dim=0)
+    tensor([1., 2., 6.])
+    """
+
     name = "cumprod"
     kind = "opaque"
     promote = "none"
     save = ("inputs", "output")
+    method = True
+
+    def function(input, dim, *, dtype=None):
+        axis = _single_dim(input, dim, "cumprod")
+        return Cumprod(input, dim=axis, dtype=_result_dtype(input, dtype, True))
+
+    def inplace(self, dim, *, dtype=None):
+        axis = _single_dim(self, dim, "cumprod_")
+        return apply_inplace(Cumprod, self, dim=axis, dtype=self._dtype if dtype is None else _dt.to_dtype(dtype))
 
     def forward(ctx, a, dim, dtype):
         ctx.dim = dim
@@ -1196,43 +1018,37 @@ class Cumprod:
         return before_zero + at_zero
 
 
-def cumprod(input, dim, *, dtype=None, out=None):
-    """Cumulative product along ``dim``; bool and integer inputs give int64. Gradients are exact with zeros.
-
-    >>> ember.cumprod(ember.tensor([1.0, 2.0, 3.0]), dim=0)
-    tensor([1., 2., 6.])
-    """
-    axis = _single_dim(input, dim, "cumprod")
-    return _out(Cumprod(input, dim=axis, dtype=_result_dtype(input, dtype, True)), out)
-
-
-def cumprod_(input, dim, *, dtype=None):
-    """In-place :func:`cumprod`.
-
-    >>> x = ember.tensor([1.0, 2.0, 3.0]); x.cumprod_(0)
-    tensor([1., 2., 6.])
-    """
-    axis = _single_dim(input, dim, "cumprod_")
-    return apply_inplace(Cumprod, input, dim=axis, dtype=input._dtype if dtype is None else _dt.to_dtype(dtype))
-
-
 @register_op
 class Logcumsumexp:
+    """``log(cumsum(exp(input)))`` along ``dim``, computed without overflow.
+
+    >>> ember.logcumsumexp(ember.tensor([0.0, 0.0, 1000.0]), dim=0)
+    tensor([0.0000e+00, 6.9315e-01, 1.0000e+03])
+    """
+
     name = "logcumsumexp"
     kind = "opaque"
     promote = "none"
     save = ("inputs", "output")
+    method = True
+
+    def function(input, dim):
+        axis = _single_dim(input, dim, "logcumsumexp")
+        if input._dtype.category < 2:
+            raise op_error(RuntimeError, "logcumsumexp", f'"logcumsumexp_out_cpu" not implemented for '
+                           f"'{_torch_type_name(input._dtype)}'")
+        return Logcumsumexp(input, dim=axis, reverse=False)
 
     def forward(ctx, a, dim, reverse):
         ctx.dim, ctx.reverse = dim, reverse
         shape = a.shape
-        compute, axis = _scan_input(_upcast(a), dim)
+        compute, axis = _scan_input(_opmath(a), dim)
         with np.errstate(invalid="ignore"):
             if reverse:
                 result = np.flip(np.logaddexp.accumulate(np.flip(compute, axis), axis=axis), axis)
             else:
                 result = np.logaddexp.accumulate(compute, axis=axis)
-        return result.astype(a.dtype, copy=False).reshape(shape)
+        return _back(result, a).reshape(shape)
 
     def backward(ctx, grad):
         (x,) = ctx.inputs
@@ -1248,25 +1064,7 @@ class Logcumsumexp:
         return from_positive - from_negative
 
 
-def logcumsumexp(input, dim, *, out=None):
-    """``log(cumsum(exp(input)))`` along ``dim``, computed without overflow.
-
-    >>> ember.logcumsumexp(ember.tensor([0.0, 0.0, 1000.0]), dim=0)
-    tensor([0.0000e+00, 6.9315e-01, 1.0000e+03])
-    """
-    axis = _single_dim(input, dim, "logcumsumexp")
-    if input._dtype.category < 2:
-        raise op_error(RuntimeError, "logcumsumexp", f'"logcumsumexp_out_cpu" not implemented for '
-                       f"'{_torch_type_name(input._dtype)}'")
-    return _out(Logcumsumexp(input, dim=axis, reverse=False), out)
-
-
-def _cumulative_extreme_public(input, dim, op, result_type, op_name):
-    axis = _single_dim(input, dim, op_name)
-    return result_type(op(input, dim=axis, keepdim=True))
-
-
-def cummax(input, dim, *, out=None):
+def _cummax(input, dim, *, out=None):
     """Running maximum along ``dim`` and the index where it was reached (the latest one on ties; NaN sticks).
 
     >>> ember.cummax(ember.tensor([1.0, 3.0, 2.0, 5.0]), dim=0)
@@ -1274,75 +1072,80 @@ def cummax(input, dim, *, out=None):
     values=tensor([1., 3., 3., 5.]),
     indices=tensor([0, 1, 1, 3]))
     """
-    return _out(_cumulative_extreme_public(input, dim, Cummax, _return_types.cummax, "cummax"), out)
+    axis = _single_dim(input, dim, "cummax")
+    return _out(_return_types.cummax(Cummax(input, dim=axis, keepdim=True)), out)
 
 
-def cummin(input, dim, *, out=None):
+Cummax = _selecting_op("cummax", _cummax_dim, keeps_dim=True, accumulate=True, function=_cummax)
+
+
+def _cummin(input, dim, *, out=None):
     """Running minimum along ``dim`` and the index where it was reached (see :func:`cummax`).
 
     >>> ember.cummin(ember.tensor([3.0, 1.0, 2.0]), dim=0).values
     tensor([3., 1., 1.])
     """
-    return _out(_cumulative_extreme_public(input, dim, Cummin, _return_types.cummin, "cummin"), out)
+    axis = _single_dim(input, dim, "cummin")
+    return _out(_return_types.cummin(Cummin(input, dim=axis, keepdim=True)), out)
+
+
+Cummin = _selecting_op("cummin", _cummin_dim, keeps_dim=True, accumulate=True, function=_cummin)
 
 
 # ------------------------------------------------------------------------------------------ logical reductions
-def _logical_reduction_op(op_name, reduce):
+def _logical_reduction_op(op_name, reduce, doc):
+    """Register ``all``/``any`` (``reduce`` is NumPy's) with its function, method and ``out=``."""
     def forward(a, dims, keepdim):
         result = reduce(a, axis=dims, keepdims=keepdim)
         return result.astype(np.uint8) if a.dtype == np.uint8 else np.asarray(result)
 
-    return register_op(type(op_name.title(), (), {"name": op_name, "kind": "reduce", "promote": "none",
-                                                  "forward": forward}))
+    def function(input, dim=None, keepdim=False):
+        # Unlike sum, all/any over dim=() reduce nothing.
+        if dim is None:
+            dims = tuple(range(input._data.ndim))
+        else:
+            dims = wrap_dims(dim, input._data.ndim, op_name) if input._data.ndim else ()
+        return op(input, dims=dims, keepdim=keepdim)
+
+    op = register_op(type(op_name.title(), (), {"name": op_name, "kind": "reduce", "promote": "none",
+                                                "forward": forward, "function": function, "method": True,
+                                                "__doc__": doc, "__module__": __name__}))
+    return op
 
 
-All = _logical_reduction_op("all", np.all)
-Any = _logical_reduction_op("any", np.any)
-
-
-def _logical_dims(input, dim, op_name):
-    # Unlike sum, all/any over dim=() reduce nothing.
-    if dim is None:
-        return tuple(range(input._data.ndim))
-    dims = wrap_dims(dim, input._data.ndim, op_name)
-    return dims if input._data.ndim else ()
-
-
-def all(input, dim=None, keepdim=False, *, out=None):
-    """Whether every element (over ``dim``, if given) is nonzero; uint8 inputs give uint8 as in PyTorch.
+All = _logical_reduction_op("all", np.all, """Whether every element (over ``dim``, if given) is nonzero; uint8 inputs give uint8 as
+    in PyTorch.
 
     >>> ember.all(ember.tensor([[True, False], [True, True]]), dim=1)
     tensor([False,  True])
-    """
-    return _out(All(input, dims=_logical_dims(input, dim, "all"), keepdim=keepdim), out)
-
-
-def any(input, dim=None, keepdim=False, *, out=None):
-    """Whether any element (over ``dim``, if given) is nonzero; uint8 inputs give uint8 as in PyTorch.
+    """)
+Any = _logical_reduction_op("any", np.any, """Whether any element (over ``dim``, if given) is nonzero; uint8 inputs give uint8 as in
+    PyTorch.
 
     >>> ember.any(ember.tensor([0.0, 0.5]))
     tensor(True)
-    """
-    return _out(Any(input, dims=_logical_dims(input, dim, "any"), keepdim=keepdim), out)
+    """)
 
 
 @register_op
 class CountNonzero:
-    name = "count_nonzero"
-    kind = "reduce"
-    promote = "none"
-
-    def forward(a, dims):
-        return np.asarray(np.count_nonzero(a, axis=dims), dtype=np.int64)
-
-
-def count_nonzero(input, dim=None):
     """Number of nonzero elements over ``dim`` (an int or tuple; all by default), as int64.
 
     >>> ember.count_nonzero(ember.tensor([[0, 1, 2], [3, 0, 0]]), dim=1)
     tensor([2, 1])
     """
-    return CountNonzero(input, dims=_reduction_dims(input, dim, "count_nonzero"))
+
+    name = "count_nonzero"
+    kind = "reduce"
+    promote = "none"
+    method = True
+    out = False
+
+    def function(input, dim=None):
+        return CountNonzero(input, dims=_reduction_dims(input, dim, "count_nonzero"))
+
+    def forward(a, dims):
+        return np.asarray(np.count_nonzero(a, axis=dims), dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------ order statistics
@@ -1378,6 +1181,7 @@ def _selecting_reduction(input, dim, keepdim, op, result_type, op_name, **option
     return result_type(op(input, dim=axis, keepdim=keepdim, **options))
 
 
+@register_function(method=True)
 def median(input, dim=None, keepdim=False, *, out=None):
     """The lower median of all elements; with ``dim``, ``(values, indices)`` along it. NaN propagates.
 
@@ -1392,6 +1196,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
     return _out(_selecting_reduction(input, dim, keepdim, MedianDim, _return_types.median, "median"), out)
 
 
+@register_function(method=True)
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """Like :func:`median`, ignoring NaN (nan only where every element is NaN).
 
@@ -1404,7 +1209,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     return _out(_selecting_reduction(input, dim, keepdim, NanmedianDim, _return_types.nanmedian, "nanmedian"), out)
 
 
-def mode(input, dim=-1, keepdim=False, *, out=None):
+def _mode(input, dim=-1, keepdim=False, *, out=None):
     """The most frequent value along ``dim`` (the smallest of equally frequent ones) and its last index.
 
     >>> ember.mode(ember.tensor([3.0, 1.0, 3.0, 1.0, 2.0]))
@@ -1415,7 +1220,10 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     return _out(_selecting_reduction(input, dim, keepdim, ModeDim, _return_types.mode, "mode"), out)
 
 
-def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+ModeDim = _selecting_op("mode", _mode_dim, function=_mode)
+
+
+def _kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """The ``k``-th smallest element along ``dim`` (``k`` counts from 1) and its index.
 
     >>> ember.kthvalue(ember.tensor([5.0, 1.0, 4.0]), 2)
@@ -1431,7 +1239,10 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     return _out(_return_types.kthvalue(Kthvalue(input, dim=axis, keepdim=keepdim, k=int(k))), out)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+Kthvalue = _selecting_op("kthvalue", _kthvalue_dim, function=_kthvalue)
+
+
+def _sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """Sorted values along ``dim`` and their indices; NaN sorts as the largest value. Always stable.
 
     >>> ember.sort(ember.tensor([3.0, float("nan"), 1.0]), descending=True)
@@ -1443,6 +1254,10 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     return _out(_return_types.sort(Sort(input, dim=axis, keepdim=True, descending=bool(descending))), out)
 
 
+Sort = _selecting_op("sort", _sort_dim, keeps_dim=True, function=_sort)
+
+
+@register_function(method=True)
 def argsort(input, dim=-1, descending=False, stable=False):
     """The indices that sort ``input`` along ``dim`` (see :func:`sort`).
 
@@ -1456,17 +1271,18 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return from_array(_stable_argsort(data, axis, bool(descending)).astype(np.int64, copy=False))
 
 
-def msort(input, *, out=None):
+@register_function(method=True, out=True)
+def msort(input):
     """``input`` sorted along its first dim.
 
     >>> ember.msort(ember.tensor([[2, 1], [0, 5]]))
     tensor([[0, 1],
             [2, 5]])
     """
-    return _out(Sort(input, dim=0, keepdim=True, descending=False)[0], out)
+    return Sort(input, dim=0, keepdim=True, descending=False)[0]
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+def _topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """The ``k`` largest (or smallest) elements along ``dim``, in sorted order, and their indices.
 
     >>> ember.topk(ember.tensor([1.0, 5.0, 3.0, 4.0]), 2)
@@ -1483,6 +1299,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if input._data.ndim == 0:
         k = 1
     return _out(_return_types.topk(Topk(input, dim=axis, keepdim=True, k=int(k), largest=bool(largest))), out)
+
+
+Topk = _selecting_op("topk", _topk_dim, keeps_dim=True, function=_topk)
 
 
 # ------------------------------------------------------------------------------------------ quantile
@@ -1553,7 +1372,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, op_name):
     return result
 
 
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+@register_function(method=True, out=True)
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-quantiles (a number or 1-d tensor in [0, 1]) along ``dim`` or of all elements; NaN propagates.
 
     >>> ember.quantile(ember.tensor([1.0, 2.0, 3.0, 4.0]), 0.5)
@@ -1561,16 +1381,17 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=N
     >>> ember.quantile(ember.tensor([1.0, 2.0, 3.0, 4.0]), ember.tensor([0.25, 1.0]), interpolation="lower")
     tensor([1., 4.])
     """
-    return _out(_quantile(input, q, dim, keepdim, interpolation, False, "quantile"), out)
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+@register_function(method=True, out=True)
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """Like :func:`quantile`, ignoring NaN.
 
     >>> ember.nanquantile(ember.tensor([1.0, float("nan"), 3.0]), 0.5)
     tensor(2.)
     """
-    return _out(_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile"), out)
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
 # ------------------------------------------------------------------------------------------ unique
@@ -1580,11 +1401,23 @@ def _as_unique_data(a):
 
 @register_op
 class Unique:
-    """Sorted distinct values (or slices along ``dim``), the inverse mapping and the counts."""
+    """The distinct elements (sorted), optionally with the inverse indices and the counts.
+
+    >>> ember.unique(ember.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
+    (tensor([1, 2, 3]), tensor([2, 0, 2, 1]), tensor([1, 1, 2]))
+    """
 
     name = "unique"
     kind = "opaque"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        axis = _unique_dim(input, dim, "unique")
+        if axis is not None and input._data.ndim == 0:
+            axis = None
+        return _unique_result(Unique(input, dim=axis), return_inverse, return_counts)
 
     def forward(a, dim):
         data = _as_unique_data(a)
@@ -1607,11 +1440,23 @@ class Unique:
 
 @register_op
 class UniqueConsecutive:
-    """Values (or slices along ``dim``) with consecutive repeats collapsed, the inverse mapping and the counts."""
+    """Collapse runs of equal consecutive elements (or slices along ``dim``).
+
+    >>> ember.unique_consecutive(ember.tensor([1, 1, 2, 2, 1]), return_counts=True)
+    (tensor([1, 2, 1]), tensor([2, 2, 1]))
+    """
 
     name = "unique_consecutive"
     kind = "opaque"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, return_inverse=False, return_counts=False, dim=None):
+        axis = _unique_dim(input, dim, "unique_consecutive")
+        if axis is not None and input._data.ndim == 0:
+            axis = None
+        return _unique_result(UniqueConsecutive(input, dim=axis), return_inverse, return_counts)
 
     def forward(a, dim):
         data = _as_unique_data(a)
@@ -1646,48 +1491,3 @@ def _unique_dim(input, dim, op_name):
         raise op_error(RuntimeError, op_name, "There are 0 sized dimensions, and they aren't selected, so unique "
                        "cannot be applied")
     return axis
-
-
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    """The distinct elements (sorted), optionally with the inverse indices and the counts.
-
-    >>> ember.unique(ember.tensor([3, 1, 3, 2]), return_inverse=True, return_counts=True)
-    (tensor([1, 2, 3]), tensor([2, 0, 2, 1]), tensor([1, 1, 2]))
-    """
-    axis = _unique_dim(input, dim, "unique")
-    if axis is not None and input._data.ndim == 0:
-        axis = None
-    return _unique_result(Unique(input, dim=axis), return_inverse, return_counts)
-
-
-def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    """Collapse runs of equal consecutive elements (or slices along ``dim``).
-
-    >>> ember.unique_consecutive(ember.tensor([1, 1, 2, 2, 1]), return_counts=True)
-    (tensor([1, 2, 1]), tensor([2, 2, 1]))
-    """
-    axis = _unique_dim(input, dim, "unique_consecutive")
-    if axis is not None and input._data.ndim == 0:
-        axis = None
-    return _unique_result(UniqueConsecutive(input, dim=axis), return_inverse, return_counts)
-
-
-# ------------------------------------------------------------------------------------------ Tensor methods
-def _tensor_norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    return norm(input, p, dim, keepdim, dtype=dtype)
-
-
-def _tensor_unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
-    return unique(input, sorted, return_inverse, return_counts, dim)
-
-
-TENSOR_METHODS = {
-    "sum": sum, "mean": mean, "sum_to_size": sum_to_size, "nansum": nansum, "nanmean": nanmean, "prod": prod,
-    "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin, "aminmax": aminmax,
-    "argmax": argmax, "argmin": argmin, "logsumexp": logsumexp, "norm": _tensor_norm, "cumsum": cumsum,
-    "cumsum_": cumsum_, "cumprod": cumprod, "cumprod_": cumprod_, "logcumsumexp": logcumsumexp,
-    "cummax": cummax, "cummin": cummin, "all": all, "any": any, "count_nonzero": count_nonzero,
-    "median": median, "nanmedian": nanmedian, "mode": mode, "kthvalue": kthvalue, "quantile": quantile,
-    "nanquantile": nanquantile, "sort": sort, "argsort": argsort, "msort": msort, "topk": topk,
-    "unique": _tensor_unique, "unique_consecutive": unique_consecutive,
-}

@@ -11,7 +11,7 @@ from ember import flags
 from tests.ops.harness import run_error, run_gradcheck, run_sample
 
 TABLE_MODULES = sorted(p.stem for p in pathlib.Path(__file__).parent.glob("table_*.py"))
-if flags.OP_TABLES.value():  # e.g. EMBER_OP_TABLES=table_reduce,table_linalg while developing
+if flags.OP_TABLES.value():  # e.g. EMBER_OP_TABLES=table_reduce,table_products while developing
     TABLE_MODULES = [m for m in TABLE_MODULES if m in flags.OP_TABLES.value().split(",")]
 OPS = []
 for _name in TABLE_MODULES:
