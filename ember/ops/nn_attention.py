@@ -122,21 +122,21 @@ def _check_weight(weight, expected, what):
 
 def _in_projection_packed(query, key, value, weight, bias, embed_dim):
     """q, k, v projections with one ``(3E, E)`` weight; one matmul when query, key and value are one tensor."""
-    from ember.ops.nn_misc import linear
+    from ember.ops.products import Linear
     if key is value:
         if query is key:
-            return linear(query, weight, bias).split(embed_dim, -1)
+            return Linear.function(query, weight, bias).split(embed_dim, -1)
         w_q, w_kv = weight.split([embed_dim, 2 * embed_dim])
         b_q, b_kv = bias.split([embed_dim, 2 * embed_dim]) if bias is not None else (None, None)
-        k, v = linear(key, w_kv, b_kv).split(embed_dim, -1)
-        return linear(query, w_q, b_q), k, v
+        k, v = Linear.function(key, w_kv, b_kv).split(embed_dim, -1)
+        return Linear.function(query, w_q, b_q), k, v
     w_q, w_k, w_v = weight.chunk(3)
     b_q, b_k, b_v = bias.chunk(3) if bias is not None else (None, None, None)
-    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+    return Linear.function(query, w_q, b_q), Linear.function(key, w_k, b_k), Linear.function(value, w_v, b_v)
 
 
 def _in_projection(query, key, value, w_q, w_k, w_v, bias, embed_dim):
-    from ember.ops.nn_misc import linear
+    from ember.ops.products import Linear
     e_k, e_v = key._data.shape[-1], value._data.shape[-1]
     _check_weight(w_q, (embed_dim, embed_dim), "query weights")
     _check_weight(w_k, (embed_dim, e_k), "key weights")
@@ -144,7 +144,7 @@ def _in_projection(query, key, value, w_q, w_k, w_v, bias, embed_dim):
     b_q, b_k, b_v = bias.chunk(3) if bias is not None else (None, None, None)
     for b, what in ((b_q, "query bias"), (b_k, "key bias"), (b_v, "value bias")):
         _check_weight(b, (embed_dim,), what)
-    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+    return Linear.function(query, w_q, b_q), Linear.function(key, w_k, b_k), Linear.function(value, w_v, b_v)
 
 
 def _split_heads(t, length, batch, num_heads, head_dim):
@@ -197,10 +197,10 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             [0.5000, 0.5000]])
     """
     from ember.ops.creation import zeros
-    from ember.ops.products import Matmul
+    from ember.ops.products import Linear, Matmul
     from ember.ops.movement import cat, pad
     from ember.ops.nn_activation import dropout, softmax
-    from ember.ops.nn_misc import linear, scaled_dot_product_attention
+    from ember.ops.nn_misc import scaled_dot_product_attention
 
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
@@ -321,7 +321,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         weights = None
         attended = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
     attended = attended.permute(2, 0, 1, 3).reshape(tgt_len, batch, embed_dim)
-    output = linear(attended, out_proj_weight, out_proj_bias)
+    output = Linear.function(attended, out_proj_weight, out_proj_bias)
     if weights is not None and average_attn_weights:
         weights = weights.mean(dim=1)
     if not batched:

@@ -1,5 +1,4 @@
-"""Op table entries: linear maps, embeddings, one-hot, similarities and distances, attention
-(ember/ops/nn_misc.py)."""
+"""Op table entries: embeddings, one-hot, similarities and distances, attention (ember/ops/nn_misc.py)."""
 
 import math
 
@@ -29,32 +28,6 @@ def _sdpa(lib, q, k, v, *args, **kwargs):
 OFFSETS = np.array([0, 2, 2, 5], dtype=np.int64)
 
 OPS = [
-    OpInfo("nn.functional.linear", dtypes=FLOATS + ("int64",), gradgradcheck=True,
-           samples=[
-               Sample((2, 3), (4, 3), (4,)).named("2d_bias"),
-               Sample((2, 5, 3), (4, 3)).named("3d_no_bias"),
-               Sample((2, 2, 2, 3), (4, 3), (4,)).named("4d_bias"),
-               Sample((3,), (4, 3), (4,)).named("1d_input"),
-               Sample((2, 3), (3,)).named("1d_weight"),
-               Sample(NonContig((3, 4)), NonContig((5, 4)), (5,)).named("noncontig"),
-               Sample((0, 3), (4, 3), (4,)).named("empty"),
-               Sample((2, 3), (4, 3), (1,)).named("broadcast_bias"),
-           ],
-           errors=[
-               ErrorInput(Sample((2, 3), (4, 5)), RuntimeError,
-                          r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\).*\[2, 3\].*\[4, 5\]"),
-               ErrorInput(Sample((2, 3), T((4, 3), "float64")), RuntimeError, r"same dtype.*float32.*float64"),
-           ]),
-    OpInfo("nn.functional.bilinear", dtypes=FLOATS, gradgradcheck=True,
-           samples=[
-               Sample((2, 3), (2, 4), (5, 3, 4), (5,)).named("2d_bias"),
-               Sample((2, 2, 3), (2, 2, 4), (5, 3, 4)).named("3d_no_bias"),
-               Sample(NonContig((2, 3)), (2, 4), (2, 3, 4), (2,)).named("noncontig"),
-           ],
-           errors=[
-               ErrorInput(Sample((2, 3), (2, 4), (5, 4, 4)), RuntimeError, r"input1 size does not match weight size"),
-               ErrorInput(Sample((2, 3), (3, 4), (5, 3, 4)), RuntimeError, r"batch dimensions do not match"),
-           ]),
     OpInfo("nn.functional.embedding", fn=_embedding, dtypes=FLOATS, gradgradcheck=True,
            samples=[
                Sample(Idx((2, 3), 5), (5, 4)).named("2d_indices"),
@@ -184,5 +157,4 @@ def _low_precision(info):
 
 
 OPS += [_low_precision(info) for info in OPS if info.name in (
-    "nn.functional.linear", "nn.functional.embedding", "nn.functional.cosine_similarity",
-    "nn.functional.scaled_dot_product_attention", "nn.functional.bilinear")]
+    "nn.functional.embedding", "nn.functional.cosine_similarity", "nn.functional.scaled_dot_product_attention")]
