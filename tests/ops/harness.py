@@ -123,6 +123,14 @@ class OpInfo:
         return self.name
 
 
+def inplace(name):
+    """An entry's ``fn`` for the in-place method ``name`` (``x.name_(...)``), run on a copy of its first input so
+    the leaf the gradients are taken for stays unwritten."""
+    def fn(lib, x, *args, **kwargs):
+        return getattr(x.clone(), name)(*args, **kwargs)
+    return fn
+
+
 def _resolve(lib, dotted):
     obj = lib
     for part in dotted.split("."):
