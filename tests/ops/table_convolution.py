@@ -1,4 +1,4 @@
-"""Op table entries: convolution, pooling and resampling (ember/ops/nn_conv.py).
+"""Op table entries: convolution, pooling and resampling (ember/ops/convolution.py).
 
 Tuples inside a Sample are tensor shapes, so tuple-valued arguments (kernel sizes, strides...) are passed as
 keywords or wrapped in ``Raw``. Gradcheck samples are kept tiny: numeric gradcheck costs two forwards per
