@@ -291,9 +291,9 @@ def accumulator_of(t):
 
 def edge_of(t):
     """The (node, output_nr) a gradient for tensor ``t`` flows to, or None if ``t`` needs no gradient."""
-    view_of = t._view_of
-    if view_of is not None and view_of[5] != t._version.value:
-        refresh_view(t)
+    view_record = t._view_of
+    if view_record is not None and view_record.version != t._version.value:
+        view_record.refresh(t)  # its memory was written in place since its grad_fn was recorded (views.py)
     if not t._requires_grad:
         return None
     fn = t.grad_fn
@@ -620,115 +620,3 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = g.detach()
         results.append(g)
     return tuple(results)
-
-
-# ---------------------------------------------------------------------------- in-place support
-class _CopySlicesOp:
-    """Backward of an in-place write through a view: the base's gradient, split at the view."""
-
-    name = "copy_slices"
-    kind = "opaque"
-
-    @staticmethod
-    def backward(ctx, grad):
-        from ember.autograd.grad_mode import STATE as _S
-        from ember.tensor import _make
-        mask_array = np.ones(ctx.base_shape, dtype=grad._data.dtype)
-        previous = _S.enabled
-        _S.enabled = False
-        try:
-            _replay(_make(mask_array), ctx.view_chain)._data[...] = 0
-        finally:
-            _S.enabled = previous
-        grad_base = grad * _make(mask_array) if ctx.next_edges[0] is not None else None
-        # The incoming gradient may be a broadcast or transposed array that `view` cannot reshape.
-        grad_view = _replay(grad, ctx.view_chain, reshape_views=True)
-        return grad_base, grad_view
-
-
-def _view_chain(t):
-    chain = []
-    while t._view_of is not None:
-        source, op, rest, attrs, index = t._view_of[:5]
-        chain.append((op, rest, attrs, index))
-        t = source
-    chain.reverse()
-    return chain
-
-
-def _replay(t, chain, reshape_views=False):
-    for op, rest, attrs, index in chain:
-        if reshape_views and op.name == "view":
-            from ember.ops.registry import REGISTRY
-            op = REGISTRY["reshape"]
-        t = op(t, *rest, **(attrs or {}))
-        if index is not None:
-            t = t[index]
-    return t
-
-
-def _mark_current(view):
-    """Record that ``view``'s grad_fn matches its storage's current version."""
-    view_of = view._view_of
-    view._view_of = view_of[:5] + (view._version.value,) + view_of[6:]
-
-
-def refresh_view(view):
-    """Rebuild a view's grad_fn from its base after the shared storage was modified in place.
-
-    PyTorch regenerates a view's history lazily when its version counter moved since the history was
-    recorded; without this, a view taken before ``base.mul_(2)`` would backpropagate through the old values.
-    """
-    _mark_current(view)
-    base = view._base
-    if base is None or not base._requires_grad or not view._view_of[6]:
-        return
-    previous = STATE.enabled
-    STATE.enabled = True
-    try:
-        fresh = _replay(base, _view_chain(view))
-    finally:
-        STATE.enabled = previous
-    view.grad_fn = fresh.grad_fn
-    view._output_nr = fresh._output_nr
-    view._requires_grad = fresh._requires_grad
-
-
-def view_inplace_error(view):
-    """Why an in-place write through ``view`` is forbidden in grad mode (PyTorch's rules), or None."""
-    t = view
-    while t._view_of is not None:
-        source, op, _, _, index = t._view_of[:5]
-        created_with_grad = t._view_of[6]
-        base = view._base
-        if not created_with_grad and base is not None and base._requires_grad:
-            return ("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
-                    "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
-                    "moving both the view and the inplace either both inside the no_grad block (if you don't want "
-                    "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
-        if index is not None and view._requires_grad:
-            return (f"Output {index} of {_camel(op.name)} is a view and is being modified inplace. This view is the "
-                    "output of a function that returns multiple views. Such functions do not allow the output views "
-                    "to be modified inplace. You should replace the inplace operation by an out-of-place one.")
-        t = source
-    return None
-
-
-def rebase_history(self, result):
-    """After writing ``result`` into ``self`` in place, make ``self`` (and its base) carry the graph."""
-    base = self._base
-    if base is None or self._view_of is None:
-        self.grad_fn = result.grad_fn
-        self._output_nr = result._output_nr
-        self._requires_grad = True
-        return
-    node = Node(_CopySlicesOp)
-    node.view_chain = _view_chain(self)
-    node.base_shape = base._data.shape
-    node.next_edges = (edge_of(base), edge_of(result))
-    node.input_meta = ((base._data.shape, base._dtype), (result._data.shape, result._dtype))
-    node.output_meta = ((base._data.shape, base._dtype),)
-    base.grad_fn = node
-    base._output_nr = 0
-    base._requires_grad = True
-    refresh_view(self)
