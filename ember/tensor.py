@@ -270,8 +270,8 @@ class Tensor:
         >>> x.sum().backward(); x.grad
         tensor([10., 10.])
         """
-        from ember.autograd import engine
-        return engine.register_tensor_hook(self, hook)
+        from ember.autograd.hooks import register_tensor_hook
+        return register_tensor_hook(self, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for a non-leaf tensor after backward.
@@ -280,8 +280,8 @@ class Tensor:
         >>> y.sum().backward(); y.grad
         tensor([1., 1.])
         """
-        from ember.autograd import engine
-        engine.retain_grad(self)
+        from ember.autograd.hooks import retain_grad
+        retain_grad(self)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (shares memory and version counter).

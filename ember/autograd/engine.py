@@ -22,6 +22,8 @@ import weakref
 import numpy as np
 
 from ember.autograd.grad_mode import STATE
+# RemovableHandle, _HookDict: also imported from here (by ember.optim; pickled modules name _HookDict here).
+from ember.autograd.hooks import RemovableHandle, _HookDict, apply_hooks, hook_on  # noqa: F401
 
 __all__ = ["Node", "backward", "grad", "RemovableHandle"]
 
@@ -39,34 +41,6 @@ class AnomalyMode:
 
 def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
-
-
-class RemovableHandle:
-    """Returned by ``register_hook`` and friends; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict):
-        self._hooks_ref = weakref.ref(hooks_dict) if hooks_dict is not None else None
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        hooks = self._hooks_ref() if self._hooks_ref is not None else None
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _HookDict(dict):
-    """A dict that can be weakly referenced by handles."""
-
-    __slots__ = ("__weakref__",)
 
 
 class Node:
@@ -151,19 +125,11 @@ class Node:
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; it may return new grad_inputs."""
-        if self.post_hooks is None:
-            self.post_hooks = _HookDict()
-        handle = RemovableHandle(self.post_hooks)
-        self.post_hooks[handle.id] = fn
-        return handle
+        return hook_on(self, "post_hooks", fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node's backward; it may return new grad_outputs."""
-        if self.pre_hooks is None:
-            self.pre_hooks = _HookDict()
-        handle = RemovableHandle(self.pre_hooks)
-        self.pre_hooks[handle.id] = fn
-        return handle
+        return hook_on(self, "pre_hooks", fn)
 
     def __call__(self, *grads):
         return self.op.backward(self, *grads)
@@ -191,19 +157,13 @@ class AccumulateGrad:
         return ()
 
     def register_hook(self, fn):
-        if self.post_hooks is None:
-            self.post_hooks = _HookDict()
-        handle = RemovableHandle(self.post_hooks)
-        self.post_hooks[handle.id] = fn
-        return handle
+        """``fn(leaf)`` runs after the leaf's ``.grad`` was written."""
+        return hook_on(self, "post_hooks", fn)
 
     def accumulate(self, g, create_graph):
         var = self.variable
         if var._hooks:
-            for hook in list(var._hooks.values()):
-                new = hook(g)
-                if new is not None:
-                    g = new
+            g = apply_hooks(var._hooks, g)
         from ember.tensor import _make
         current = var.grad
         if current is None:
@@ -302,47 +262,6 @@ def edge_of(t):
     return (accumulator_of(t), 0)
 
 
-# ---------------------------------------------------------------------------- hooks on tensors
-def register_tensor_hook(t, hook):
-    if not t._requires_grad:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    if t.grad_fn is None:
-        if t._hooks is None:
-            t._hooks = _HookDict()
-        handle = RemovableHandle(t._hooks)
-        t._hooks[handle.id] = hook
-        return handle
-    node = t.grad_fn
-    if node.tensor_pre_hooks is None:
-        node.tensor_pre_hooks = {}
-    hooks = node.tensor_pre_hooks.setdefault(t._output_nr, _HookDict())
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
-
-
-def retain_grad(t):
-    if not t._requires_grad:
-        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    if t.grad_fn is None or t._retains_grad:
-        return
-    t._retains_grad = True
-    ref = weakref.ref(t)
-
-    def keep(grad):
-        target = ref()
-        if target is None:
-            return None
-        from ember.tensor import _make
-        if target.grad is None:
-            target.grad = _make(np.array(grad._data, copy=True)) if not grad._requires_grad else grad
-        else:
-            target.grad = target.grad + grad
-        return None
-
-    register_tensor_hook(t, keep)
-
-
 # ---------------------------------------------------------------------------- running backward
 def _make_grad_seed(t, g):
     from ember.tensor import Tensor, _make
@@ -437,10 +356,7 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
             if node.tensor_pre_hooks:
                 for nr, hooks in node.tensor_pre_hooks.items():
                     if grads[nr] is not None:
-                        for hook in list(hooks.values()):
-                            new = hook(grads[nr])
-                            if new is not None:
-                                grads[nr] = new
+                        grads[nr] = apply_hooks(hooks, grads[nr])
             if capture is not None:
                 for nr in range(len(grads)):
                     if (node, nr) in capture:
