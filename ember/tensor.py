@@ -258,9 +258,8 @@ class Tensor:
         >>> (2 * x).sum().backward(); x.grad
         tensor([2., 2., 2.])
         """
-        from ember.autograd import engine
-        engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                        inputs=inputs)
+        from ember.autograd.engine import backward
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; its return replaces the grad.
@@ -376,6 +375,11 @@ class Tensor:
         from ember.formatting import tensor_repr
         return tensor_repr(self)
 
+    def _repr_prefix(self) -> str:
+        # PyTorch prints a tensor (and a parameter's data) as tensor(...), another subclass by its name.
+        cls = type(self)
+        return "tensor(" if cls is Tensor or cls.__name__ == "Parameter" else f"{cls.__name__}("
+
     def __str__(self):
         return self.__repr__()
 
@@ -435,8 +439,8 @@ class Tensor:
         dtype = _dtypes.to_dtype(dtype)
         if dtype is self._dtype and not copy:
             return self
-        from ember.ops import elementwise
-        return elementwise.cast(self, dtype)
+        from ember.ops.elementwise import cast
+        return cast(self, dtype)
 
     def type(self, dtype=None):
         if dtype is None:
