@@ -67,7 +67,10 @@ def unpack_inputs(node) -> tuple:
     saved = node.saved_inputs
     if saved is None:
         raise RuntimeError(f"{node.name()} did not save its inputs (declare save = ('inputs',))")
-    check_versions(node, saved, node.saved_versions)
+    # check_versions, inlined: backward reads ctx.inputs once per node
+    for t, version in zip(saved, node.saved_versions):
+        if version is not None and t._version.value != version:
+            raise RuntimeError(version_message(t, node, version))
     return saved
 
 

@@ -30,8 +30,10 @@ from ember.errors import op_error
 
 __all__ = ["ViewRecord", "link_view", "check_inplace_allowed", "rebase_history"]
 
-# Bound once: link_view runs for every view op, and the attribute lookup is a measurable part of it.
-_may_share_memory = np.may_share_memory
+# Bound once: link_view runs for every view op, and these lookups are a measurable part of it. Both operands of
+# may_share_memory are ndarrays, so its __array_function__ dispatch (a third of its cost) can be skipped.
+_may_share_memory = getattr(np.may_share_memory, "_implementation", np.may_share_memory)
+_new_object = object.__new__
 
 
 class ViewRecord:
@@ -39,7 +41,7 @@ class ViewRecord:
     returns several views (``unbind``, ``split`` ...; None otherwise).
 
     ``version`` is the shared memory's version when the view's grad_fn was last recorded;
-    ``created_with_grad`` whether grad mode was on when the view was taken.
+    ``created_with_grad`` whether grad mode was on when the view was taken. :func:`link_view` makes it.
 
     >>> x = ember.zeros(2, 3)
     >>> record = x[1]._view_of
@@ -48,15 +50,6 @@ class ViewRecord:
     """
 
     __slots__ = ("source", "op", "operands", "attrs", "output_index", "version", "created_with_grad")
-
-    def __init__(self, source, op, operands, attrs, output_index, version, created_with_grad):
-        self.source = source
-        self.op = op
-        self.operands = operands
-        self.attrs = attrs
-        self.output_index = output_index
-        self.version = version
-        self.created_with_grad = created_with_grad
 
     def __repr__(self):
         return f"<ViewRecord {self.op.name} of a {list(self.source._data.shape)} tensor at version {self.version}>"
@@ -103,9 +96,18 @@ def link_view(result, source, op, args, attrs, output_index):
             return
     elif data.base is None:
         return
-    result._version = source._version
-    result._base = source if source._base is None else source._base
-    result._view_of = ViewRecord(source, op, args[1:], attrs, output_index, source._version.value, STATE.enabled)
+    version = result._version = source._version
+    base = source._base
+    result._base = source if base is None else base
+    # Filled here rather than by an __init__: calling the class would cost twice the rest of this function.
+    record = result._view_of = _new_object(ViewRecord)
+    record.source = source
+    record.op = op
+    record.operands = args[1:]
+    record.attrs = attrs
+    record.output_index = output_index
+    record.version = version.value
+    record.created_with_grad = STATE.enabled
 
 
 def view_chain(t):
