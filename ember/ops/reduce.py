@@ -1077,12 +1077,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
 
 
 def _singular_values(matrices):
-    try:
-        from ember import linalg
-        svdvals = getattr(linalg, "svdvals", None)
-    except ImportError:
-        svdvals = None
-    return svdvals(matrices) if svdvals is not None else SingularValues(matrices)
+    from ember.ops.linalg import svdvals  # the linalg family imports this one: imported when first used
+    return svdvals(matrices)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
