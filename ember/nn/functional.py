@@ -26,11 +26,6 @@ for _name, _function in importlib.import_module("ember.ops.registry").FUNCTIONAL
     globals()[_name] = _function
     _NAMES.append(_name)
 
-_movement = importlib.import_module("ember.ops.movement")
-for _name in getattr(_movement, "FUNCTIONAL", ()):
-    globals()[_name] = getattr(_movement, _name)
-    _NAMES.append(_name)
-
 # torch.nn.functional also exposes a few plain elementwise ops.
 _ops = importlib.import_module("ember.ops")
 for _name in ("sigmoid", "tanh"):

@@ -418,7 +418,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     """
     from ember.ops.creation import zeros
     from ember.ops.linalg import matmul
-    from ember.ops.movement import cat, pad
+    from ember.ops.movement import Cat, pad
     from ember.ops.nn_activation import dropout, softmax
     from ember.ops.nn_misc import linear
 
@@ -491,8 +491,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             raise op_error(AssertionError, _OP, "bias cannot be added to static key.")
         if static_v is not None:
             raise op_error(AssertionError, _OP, "bias cannot be added to static value.")
-        k = cat([k, bias_k.expand(1, batch, embed_dim)])
-        v = cat([v, bias_v.expand(1, batch, embed_dim)])
+        k = Cat.function([k, bias_k.expand(1, batch, embed_dim)])
+        v = Cat.function([v, bias_v.expand(1, batch, embed_dim)])
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -509,8 +509,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
          else _static_heads(static_v, "static_v", batch, num_heads, head_dim))
 
     if add_zero_attn:
-        k = cat([k, zeros((batch, num_heads, 1, head_dim), dtype=k._dtype)], 2)
-        v = cat([v, zeros((batch, num_heads, 1, head_dim), dtype=v._dtype)], 2)
+        k = Cat.function([k, zeros((batch, num_heads, 1, head_dim), dtype=k._dtype)], 2)
+        v = Cat.function([v, zeros((batch, num_heads, 1, head_dim), dtype=v._dtype)], 2)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
