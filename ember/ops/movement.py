@@ -76,7 +76,7 @@ class Reshape:
         return grad.reshape(ctx.input_meta[0][0])
 
 
-@register_function(names="Tensor.reshape_as", method=("reshape_as",))
+@register_function(names="Tensor.reshape_as")
 def reshape_as(input, other):
     """``input.reshape(other.shape)`` (a Tensor method only, as in PyTorch).
 
@@ -125,7 +125,7 @@ class View:
         return grad.reshape(ctx.input_meta[0][0])
 
 
-@register_function(names="Tensor.view_as", method=("view_as",))
+@register_function(names="Tensor.view_as")
 def view_as(input, other):
     """``input.view(other.shape)`` (a Tensor method only, as in PyTorch).
 
@@ -859,7 +859,6 @@ class Repeat:
 
     name = "repeat"
     names = ("Tensor.repeat",)  # a Tensor method only, as in PyTorch
-    method = ("repeat",)
     kind = "movement"
     promote = "none"
     out = False
@@ -1304,8 +1303,7 @@ class Unfold:
     """
 
     name = "unfold"
-    names = ("Tensor.unfold",)  # a Tensor method only: torch.nn.functional.unfold is im2col (nn_conv.py)
-    method = ("unfold",)
+    names = ("Tensor.unfold",)  # a Tensor method only: torch.nn.functional.unfold is im2col (convolution.py)
     kind = "movement"
     promote = "none"
     view = True

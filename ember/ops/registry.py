@@ -229,7 +229,8 @@ def register_function(function=None, *, names=None, method=False, inplace=False,
 
 # ------------------------------------------------------------------------------------ user-facing forms
 # Public functions by namespace: "" is ember itself (ember.<name>); a dotted name in ``names``
-# ("linalg.inv", "nn.functional.relu") puts the function in that namespace (ember.linalg.inv ...).
+# ("linalg.inv", "nn.functional.relu") puts the function in that namespace (ember.linalg.inv ...), and
+# "Tensor.repeat" makes it a Tensor method only.
 NAMESPACES: dict = {"": {}, "nn.functional": {}, "linalg": {}}
 PUBLIC: dict = NAMESPACES[""]                  # name -> function: every family's public functions (ember.<name>)
 FUNCTIONAL: dict = NAMESPACES["nn.functional"]  # ... the ones ember.nn.functional has (torch.nn.functional's)
@@ -271,7 +272,8 @@ def _make_forms(body, doc, module_name, op, names=None, method=False, inplace=Fa
                 doctest=True):
     """Build and export the function, method and in-place forms of ``body`` (see :func:`register_op`).
 
-    ``names``: the function's names, the first canonical; a dotted name ("linalg.inv") is in that namespace.
+    ``names``: the function's names, the first canonical; a dotted name ("linalg.inv") is in that namespace
+    ("Tensor.repeat": a Tensor method only).
     ``functional``: True when ``ember.nn.functional`` has each plain name too, ``"only"`` when only it has
     them. Returns the public function."""
     names = (op.name,) if names is None else (names,) if isinstance(names, str) else tuple(names)
@@ -333,6 +335,9 @@ def _describe(function, name, doc, module_name, doctest=True):
 
 def _export(places, function):
     for space, name in places:
+        if space == "Tensor":  # "Tensor.repeat": a method only, as in PyTorch (bound by _make_forms)
+            _bind_method(name, function)
+            continue
         table = NAMESPACES.setdefault(space, {})
         if name in table and table[name].__module__ != function.__module__:
             raise ValueError(f"public name {(space + '.' if space else '') + name!r} is defined twice "
