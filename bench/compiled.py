@@ -22,6 +22,7 @@ import time
 import traceback
 
 
+from bench.harness import Measurement, Row, describe_result, record_result, run_child
 from bench.measure import (RESULT_PREFIX, _import_library, _load_state_dict, _reason, _rss_mb, current_rss_mb,
                            peak_rss_since_reset_mb, reset_peak_rss)
 
@@ -129,7 +130,6 @@ def traced_memory(step, warmup: int, steps: int) -> dict:
 
 def run_compiled_workload(name: str, args, weights_dir: str, log):
     """Alternate the four (library, mode) columns of ``name`` round by round; return the compiled row."""
-    from bench.run import Measurement, Row, _describe, _record, run_child
     from bench.workloads import MODEL_WORKLOADS
     workload = MODEL_WORKLOADS[name]
     rounds = args.rounds or (1 if args.quick else workload.rounds)
@@ -144,8 +144,8 @@ def run_compiled_workload(name: str, args, weights_dir: str, log):
             if columns[column].unavailable and not columns[column].times:
                 continue  # torch.compile failing once (no toolchain) fails every round: do not pay for it again
             cold = library == "ember" and mode == "compiled" and round_index == 0
-            result = run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args, cold)
-            _record(columns[column], result, result.get("times"))
+            result = run_child_compiled(library, mode, name, weights_dir, warmup, steps, args, cold)
+            record_result(columns[column], result, result.get("times"))
             if "first_call_seconds" in result:
                 first_calls[column].append(result["first_call_seconds"])
                 if cold:
@@ -153,25 +153,24 @@ def run_compiled_workload(name: str, args, weights_dir: str, log):
                 columns[column].first_value = result["first_value"]
             if "step_memory_mb" in result:
                 step_memories[column].append(result["step_memory_mb"])
-            log(f"  {compiled_row_name(name)} round {round_index + 1}/{rounds} {library} {mode}: " + _describe(result))
+            log(f"  {compiled_row_name(name)} round {round_index + 1}/{rounds} {library} {mode}: " + describe_result(result))
     results = {"ember": columns[("ember", "compiled")], "torch": columns[("torch", "eager")]}
     # the memory target is about training steps; an inference pass keeps nothing between calls
     first_calls[("ember", "cold")] = cold_first_calls
     traced = {}
     if workload.optimizer is not None:
         for mode in ("compiled", "eager"):
-            result = run_child_compiled(run_child, "ember", mode, name, weights_dir, warmup, steps, args,
+            result = run_child_compiled("ember", mode, name, weights_dir, warmup, steps, args,
                                         trace_memory=True)
             if "traced_step_mb" in result:
                 traced[mode] = result
-            log(f"  {compiled_row_name(name)} traced memory, ember {mode}: " + _describe(result))
+            log(f"  {compiled_row_name(name)} traced memory, ember {mode}: " + describe_result(result))
     note = compiled_note(columns, first_calls, step_memories if workload.optimizer is not None else None, traced)
     return Row(compiled_row_name(name), "ms/step", COMPILED_TARGETS.get(name), results, note)
 
 
-def run_child_compiled(run_child, library, mode, name, weights_dir, warmup, steps, args, cold=False,
-                       trace_memory=False) -> dict:
-    """Run one round of ``python -m bench.compiled`` in a fresh process (through ``bench.run.run_child``)."""
+def run_child_compiled(library, mode, name, weights_dir, warmup, steps, args, cold=False, trace_memory=False) -> dict:
+    """Run one round of ``python -m bench.compiled`` in a fresh process (through ``bench.harness.run_child``)."""
     arguments = ["--lib", library, "--mode", mode, "--workload", name, "--weights", weights_dir, "--warmup", str(warmup),
                  "--steps", str(steps), *(["--quick"] if args.quick else []), *(["--cold-cache"] if cold else []),
                  *(["--trace-memory"] if trace_memory else [])]

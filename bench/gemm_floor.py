@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     if args.part:
         print(json.dumps(measure_part(args.part, names, args.steps, args.threads)))
         return 0
-    from bench.run import child_environment
+    from bench.harness import child_environment
     rounds = {"ember": [], "torch": []}
     for _ in range(args.rounds):  # one library per process: two BLAS thread pools in one process slow both
         for library in ("ember", "torch"):

@@ -1,7 +1,7 @@
 """One measurement round in a fresh process: ``python -m bench.measure --lib ember --workload mlp``.
 
-The harness (``bench.run``) starts one such process per (library, workload, round), so the libraries never
-share an interpreter, an allocator or a BLAS thread pool. The process prints one line
+The harness (``bench.run``, through ``bench.harness.run_child``) starts one such process per (library, workload,
+round), so the libraries never share an interpreter, an allocator or a BLAS thread pool. The process prints one line
 ``BENCH_RESULT <json>`` with the per-step times in seconds, the step-0 loss and ``ru_maxrss`` figures.
 A workload the library cannot run yet is reported as ``{"unavailable": "<reason>"}`` rather than a crash.
 

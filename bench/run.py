@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
-import json
 import os
 import platform
 import pstats
@@ -25,51 +24,17 @@ import sys
 import tempfile
 import time
 from contextlib import redirect_stdout
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import startup
-from bench.measure import RESULT_PREFIX
+from bench.harness import REPOSITORY, Measurement, Row, child_environment, describe_result, record_result, run_child
 from bench.micro import MICRO_BENCHMARKS
 from bench.workloads import MODEL_WORKLOADS
 
 LIBRARIES = ("ember", "torch")
 LIBRARY_TITLES = {"ember": "Ember", "torch": "PyTorch"}
 ALL_WORKLOADS = [*MODEL_WORKLOADS, "micro", "startup"]
-REPOSITORY = Path(__file__).resolve().parent.parent
 IMPORT_TARGET_SECONDS = 0.2
-
-
-@dataclass
-class Measurement:
-    """Every round of one (library, workload row): pooled step times in seconds, RSS figures, failures."""
-
-    times: list = field(default_factory=list)
-    peak_rss_mb: list = field(default_factory=list)
-    import_rss_mb: list = field(default_factory=list)
-    first_value: float | None = None
-    shared_weights: bool = True
-    unavailable: str | None = None
-
-    def median(self) -> float | None:
-        """Median seconds per step over all rounds, or ``None`` if nothing was timed."""
-        return statistics.median(self.times) if self.times else None
-
-
-@dataclass
-class Row:
-    """One line of the results table."""
-
-    name: str
-    unit: str
-    target: float | None
-    results: dict
-    note: str = ""
-
-    def ratio(self) -> float | None:
-        """Ember's median over PyTorch's, when both ran."""
-        ember, torch = self.results["ember"].median(), self.results["torch"].median()
-        return ember / torch if ember is not None and torch else None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -95,50 +60,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def thread_environment(threads: int) -> dict:
-    """Environment variables that pin every BLAS/OpenMP pool of the child to ``threads`` threads."""
-    value = str(threads)
-    return {"OMP_NUM_THREADS": value, "MKL_NUM_THREADS": value, "OPENBLAS_NUM_THREADS": value,
-            "VECLIB_MAXIMUM_THREADS": value, "NUMEXPR_NUM_THREADS": value}
-
-
-def child_environment(threads: int) -> dict:
-    """The environment of every child: pinned thread pools, the repository importable, and cached bytecode.
-
-    ``PYTHONDONTWRITEBYTECODE`` is dropped and bytecode goes to one cache directory outside the tree, so
-    imports are timed as in an installed package (compiled once), not recompiled from source each time.
-    """
-    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    env.update(thread_environment(threads))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
-    env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "ember-bench-pycache")
-    return env
-
-
-def run_child(arguments: list[str], threads: int, timeout: float, module: str = "bench.measure") -> dict:
-    """Run ``python -m <module> arguments`` and return its ``BENCH_RESULT`` (or an ``unavailable`` reason)."""
-    env = child_environment(threads)
-    try:
-        completed = subprocess.run([sys.executable, "-m", module, "--threads", str(threads), *arguments],
-                                   env=env, capture_output=True, text=True, timeout=timeout, cwd=REPOSITORY)
-    except subprocess.TimeoutExpired:
-        return {"unavailable": f"timed out after {timeout:.0f} s"}
-    for line in reversed(completed.stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
-    last_error = (completed.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"unavailable": f"child exited {completed.returncode}: {last_error[:300]}"}
-
-
-def _record(measurement: Measurement, result: dict, times: list | None) -> None:
-    if "unavailable" in result:
-        measurement.unavailable = measurement.unavailable or result["unavailable"]
-        return
-    measurement.times.extend(times or [])
-    measurement.peak_rss_mb.append(result["peak_rss_mb"])
-    measurement.import_rss_mb.append(result["rss_after_import_mb"])
-
-
 def run_model_workload(name: str, args, weights_dir: str, log) -> Row:
     """Alternate Ember and PyTorch rounds of one model workload; return its table row."""
     workload = MODEL_WORKLOADS[name]
@@ -150,21 +71,13 @@ def run_model_workload(name: str, args, weights_dir: str, log) -> Row:
             result = run_child(["--lib", library, "--workload", name, "--weights", weights_dir, "--warmup", str(warmup),
                                 "--steps", str(steps), *(["--quick"] if args.quick else [])], args.threads, args.timeout)
             measurement = results[library]
-            _record(measurement, result, result.get("times"))
+            record_result(measurement, result, result.get("times"))
             if "first_value" in result:
                 measurement.first_value = result["first_value"]
                 measurement.shared_weights = measurement.shared_weights and result["shared_weights"]
-            log(f"  {name} round {round_index + 1}/{rounds} {library}: " + _describe(result))
+            log(f"  {name} round {round_index + 1}/{rounds} {library}: " + describe_result(result))
     note = _same_math_note(results)
     return Row(name, "ms/step", workload.target, results, note)
-
-
-def _describe(result: dict) -> str:
-    if "unavailable" in result:
-        return "unavailable: " + result["unavailable"]
-    if "times" in result:
-        return f"median {statistics.median(result['times']) * 1e3:.2f} ms, peak RSS {result['peak_rss_mb']:.0f} MB"
-    return f"peak RSS {result['peak_rss_mb']:.0f} MB"
 
 
 def _same_math_note(results: dict) -> str:
@@ -188,8 +101,8 @@ def run_micro(args, log) -> list[Row]:
                                 *(["--quick"] if args.quick else [])], args.threads, args.timeout)
             for benchmark in MICRO_BENCHMARKS:
                 row_result = result if "unavailable" in result else {**result, **result["rows"][benchmark.name]}
-                _record(results[benchmark.name][library], row_result, row_result.get("times"))
-            log(f"  micro round {round_index + 1}/{rounds} {library}: " + _describe(result))
+                record_result(results[benchmark.name][library], row_result, row_result.get("times"))
+            log(f"  micro round {round_index + 1}/{rounds} {library}: " + describe_result(result))
     rows = []
     for benchmark in MICRO_BENCHMARKS:
         row = Row(benchmark.name, benchmark.unit + "/call", benchmark.target, results[benchmark.name])

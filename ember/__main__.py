@@ -13,7 +13,6 @@ stderr and exit with code 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 __all__ = ["main", "build_parser"]
@@ -42,11 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     'eval'
     """
     from ember.cli import evaluate, flags, info, predict, train
+    from ember.cli.common import debug_option
 
-    debug = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS keeps a subcommand's unset --debug from overriding `ember --debug <command>`.
-    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                       help="show the full traceback on errors")
+    debug = debug_option()
     parser = argparse.ArgumentParser(prog="ember", description=_DESCRIPTION, epilog=_EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="store_true", help="print Ember's version and exit")
@@ -71,35 +68,17 @@ def main(argv=None) -> int:
     >>> main(["eval", "no-such-checkpoint.safetensors"])  # prints one error line on stderr
     2
     """
-    from ember.cli.common import CLIError
-    argv = sys.argv[1:] if argv is None else list(argv)
+    from ember.cli.common import parse_command_line, run_command
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_request:  # --help, or a usage error argparse has already reported
-        code = exit_request.code
-        return code if isinstance(code, int) else (0 if code is None else 2)
+    args = parse_command_line(parser, sys.argv[1:] if argv is None else list(argv))
+    if isinstance(args, int):
+        return args
     if args.version:
         return _run_version(args)
     if args.command is None:
         parser.print_help()
         return 0
-    try:
-        return args.run(args)
-    except CLIError as error:
-        if args.debug:
-            raise
-        print(f"ember {args.command}: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        if args.debug:
-            raise
-        print(f"ember {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader (e.g. `| head`) went away: stop quietly, without a second error while flushing stdout.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return run_command(args)
 
 
 if __name__ == "__main__":

@@ -206,14 +206,6 @@ def _add_suffixes(tensor_str, suffixes, indent, force_newline):
     return "".join(out)
 
 
-def _prefix(t):
-    from ember.tensor import Tensor
-    cls = type(t)
-    if cls is Tensor or cls.__name__ == "Parameter":
-        return "tensor("
-    return f"{cls.__name__}("
-
-
 def tensor_repr(t, prefix=None) -> str:
     """PyTorch's ``repr`` of a tensor (``prefix`` replaces ``"tensor("``)."""
     from ember import dtypes
@@ -221,7 +213,7 @@ def tensor_repr(t, prefix=None) -> str:
     if t._dtype is dtypes.bfloat16:
         arr = arr.astype(np.float32)
     if prefix is None:
-        prefix = _prefix(t)
+        prefix = t._repr_prefix()
     indent = len(prefix)
     suffixes = []
     dtype = t._dtype

@@ -258,9 +258,8 @@ class Tensor:
         >>> (2 * x).sum().backward(); x.grad
         tensor([2., 2., 2.])
         """
-        from ember.autograd import engine
-        engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph,
-                        inputs=inputs)
+        from ember.autograd.engine import backward
+        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; its return replaces the grad.
@@ -270,8 +269,8 @@ class Tensor:
         >>> x.sum().backward(); x.grad
         tensor([10., 10.])
         """
-        from ember.autograd import engine
-        return engine.register_tensor_hook(self, hook)
+        from ember.autograd.hooks import register_tensor_hook
+        return register_tensor_hook(self, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for a non-leaf tensor after backward.
@@ -280,8 +279,8 @@ class Tensor:
         >>> y.sum().backward(); y.grad
         tensor([1., 1.])
         """
-        from ember.autograd import engine
-        engine.retain_grad(self)
+        from ember.autograd.hooks import retain_grad
+        retain_grad(self)
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (shares memory and version counter).
@@ -375,6 +374,11 @@ class Tensor:
     def __repr__(self):
         from ember.formatting import tensor_repr
         return tensor_repr(self)
+
+    def _repr_prefix(self) -> str:
+        # PyTorch prints a tensor (and a parameter's data) as tensor(...), another subclass by its name.
+        cls = type(self)
+        return "tensor(" if cls is Tensor or cls.__name__ == "Parameter" else f"{cls.__name__}("
 
     def __str__(self):
         return self.__repr__()

@@ -10,7 +10,7 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as EF
-from ember.ops import nn_conv
+from ember import ops
 
 
 def _pair(shape, rng, dtype=np.float64, requires_grad=True):
@@ -179,4 +179,4 @@ def test_exports_follow_torch():
     for name in ("avg_pool2d", "interpolate", "grid_sample", "affine_grid", "unfold", "fold", "lp_pool2d",
                  "max_unpool2d", "adaptive_max_pool2d", "upsample_bilinear"):
         assert hasattr(TF, name) and not hasattr(torch, name) and callable(getattr(EF, name)), name
-        assert name not in nn_conv.__all__, name
+        assert name not in ops.__all__, name

@@ -1,6 +1,20 @@
 """Automatic differentiation: ``backward``, ``grad``, custom ``Function``, ``functional`` derivatives,
 grad-mode switches, anomaly detection and gradient checks.
 
+What lives where:
+
+- ``engine.py``: the graph (``Node``, ``AccumulateGrad``, ``edge_of``) and the backward pass
+  (``run_backward``, ``backward``, ``grad``). Read it first; it imports nothing from ``ember.ops``.
+- ``views.py``: how a view was taken (``ViewRecord``), the rules for writing into one in place, and the
+  graph after such a write (``CopySlices``); the dispatcher calls ``link_view`` for every view op.
+- ``saved_tensors.py``: what a node saved for backward, and the errors when it was written since or freed.
+- ``hooks.py``: removable handles and hook dicts (also used by ``nn`` and ``optim``), tensor hooks,
+  ``retain_grad``.
+- ``ownership.py``: when a leaf's first gradient may become its ``.grad`` without a copy.
+- ``anomaly_mode.py``: ``detect_anomaly``, the forward stack a node records, the NaN check.
+- ``grad_mode.py``: ``no_grad`` and friends; ``function.py``: custom ``Function``; ``functional.py``:
+  jacobian, hessian, vjp ...; ``gradcheck.py``: numerical gradient checks.
+
 >>> import ember
 >>> x = ember.ones(2, requires_grad=True)
 >>> ember.autograd.grad((x * 3).sum(), x)

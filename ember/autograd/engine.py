@@ -1,10 +1,11 @@
-"""The backward engine: graph nodes, gradient accumulation, ``backward`` and ``grad``.
+"""The backward engine: graph nodes, edges, gradient accumulation, ``backward`` and ``grad``.
 
 A :class:`Node` is made by the op dispatcher for each recorded op; it is also the ``ctx`` the op's
-backward reads (``ctx.inputs``, ``ctx.outputs``, and whatever forward stashed). ``run_backward`` counts
-each node's incoming edges, then runs nodes whose gradients are complete, summing contributions as they
-arrive. Backward functions are written with ember ops, so with ``create_graph=True`` the gradients are
-themselves differentiable.
+backward reads. Its ``next_edges`` say where each operand's gradient goes: ``(node, output_nr)`` of the op
+that made it, or its :class:`AccumulateGrad` if it is a leaf. ``run_backward`` counts each node's incoming
+edges, then runs nodes whose gradients are complete, summing contributions as they arrive. Backward
+functions are written with ops, so with ``create_graph=True`` the gradients are themselves differentiable.
+The rest of ``ember/autograd`` (see its docstring) holds views, saved tensors, hooks and anomaly mode.
 
 >>> import ember
 >>> x = ember.tensor([3.0], requires_grad=True)
@@ -16,61 +17,32 @@ themselves differentiable.
 
 from __future__ import annotations
 
-import sys
 import weakref
 
 import numpy as np
 
+from ember.autograd.anomaly_mode import AnomalyMode, anomaly_origin, capture_trace, check_for_nan
 from ember.autograd.grad_mode import STATE
+# RemovableHandle, _HookDict: also imported from here (by ember.optim; pickled modules name _HookDict here).
+from ember.autograd.hooks import RemovableHandle, _HookDict, apply_hooks, hook_on  # noqa: F401
+from ember.autograd.ownership import sole_owner
+from ember.autograd.saved_tensors import unpack_inputs, unpack_outputs
 
 __all__ = ["Node", "backward", "grad", "RemovableHandle"]
-
-_RELEASED_MESSAGE = (
-    "Trying to backward through the graph a second time (or directly access saved tensors after they have "
-    "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
-    "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if "
-    "you need to access saved tensors after calling backward.")
-
-
-class AnomalyMode:
-    enabled = False
-    check_nan = True
 
 
 def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
-class RemovableHandle:
-    """Returned by ``register_hook`` and friends; ``remove()`` unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks_dict):
-        self._hooks_ref = weakref.ref(hooks_dict) if hooks_dict is not None else None
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        hooks = self._hooks_ref() if self._hooks_ref is not None else None
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
-class _HookDict(dict):
-    """A dict that can be weakly referenced by handles."""
-
-    __slots__ = ("__weakref__",)
-
-
 class Node:
-    """One recorded op in the graph, and the ``ctx`` its backward reads."""
+    """One recorded op in the graph, and the ``ctx`` its backward reads.
+
+    >>> x = ember.ones(2, requires_grad=True)
+    >>> node = (x * 2).grad_fn
+    >>> node, node.next_functions[0][0] is accumulator_of(x), node.needs_input_grad
+    (<MulBackward0 object at ...>, True, (True, False))
+    """
 
     __slots__ = ("op", "next_edges", "input_meta", "output_meta", "saved_inputs", "saved_versions",
                  "saved_outputs", "released", "tensor_pre_hooks", "pre_hooks", "post_hooks", "trace",
@@ -84,55 +56,25 @@ class Node:
         self.tensor_pre_hooks = None
         self.pre_hooks = None
         self.post_hooks = None
-        self.trace = _capture_trace() if AnomalyMode.enabled else None
+        self.trace = capture_trace() if AnomalyMode.enabled else None
 
     # ------------------------------------------------------------------ what backward reads
-    @property
-    def inputs(self):
-        """The op's operands as saved at forward time (raises if modified in place since)."""
-        if self.released:
-            raise RuntimeError(_RELEASED_MESSAGE)
-        saved = self.saved_inputs
-        if saved is None:
-            raise RuntimeError(f"{self.name()} did not save its inputs (declare save = ('inputs',))")
-        for t, v in zip(saved, self.saved_versions):
-            if v is not None and t._version.value != v:
-                raise RuntimeError(_version_message(t, self, v))
-        return saved
-
-    @property
-    def outputs(self):
-        """The op's outputs as saved at forward time, rebuilt so they point back at this node."""
-        if self.released:
-            raise RuntimeError(_RELEASED_MESSAGE)
-        if self.saved_outputs is None:
-            raise RuntimeError(f"{self.name()} did not save its outputs (declare save = ('output',))")
-        from ember.tensor import from_array
-        rebuilt = []
-        for i, entry in enumerate(self.saved_outputs):
-            if entry is None:
-                rebuilt.append(None)
-                continue
-            data, counter, version, base = entry
-            t = from_array(data, requires_grad=data.dtype.kind == "f" or data.dtype.name == "bfloat16",
-                      grad_fn=self, version=counter)
-            t._output_nr = i
-            t._base = base
-            if counter.value != version:
-                raise RuntimeError(_version_message(t, self, version, output_nr=i))
-            rebuilt.append(t)
-        return tuple(rebuilt)
+    inputs = property(unpack_inputs, doc="The op's operands as saved at forward time (raises if written since).")
+    outputs = property(unpack_outputs, doc="The op's outputs as saved at forward time, pointing back at this node.")
 
     @property
     def output(self):
+        """The op's only (or first) saved output."""
         return self.outputs[0]
 
     @property
     def needs_input_grad(self):
+        """One bool per operand: whether a gradient is wanted for it."""
         return tuple(e is not None for e in self.next_edges)
 
     # ------------------------------------------------------------------ PyTorch's grad_fn surface
     def name(self) -> str:
+        """PyTorch's name for this node: ``MulBackward0`` for op ``mul``."""
         return _camel(self.op.name) + "Backward0"
 
     def __repr__(self):
@@ -140,37 +82,33 @@ class Node:
 
     @property
     def next_functions(self):
+        """The edges to the operands' nodes, ``(None, 0)`` where no gradient flows."""
         return tuple((None, 0) if e is None else e for e in self.next_edges)
 
     @property
     def metadata(self):
-        d = self.__dict__.get("_metadata")
-        if d is None:
-            d = self.__dict__["_metadata"] = {}
-        return d
+        """A dict for the user's annotations (PyTorch's ``grad_fn.metadata``)."""
+        return self.__dict__.setdefault("_metadata", {})
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward; it may return new grad_inputs."""
-        if self.post_hooks is None:
-            self.post_hooks = _HookDict()
-        handle = RemovableHandle(self.post_hooks)
-        self.post_hooks[handle.id] = fn
-        return handle
+        return hook_on(self, "post_hooks", fn)
 
     def register_prehook(self, fn):
         """``fn(grad_outputs)`` runs before this node's backward; it may return new grad_outputs."""
-        if self.pre_hooks is None:
-            self.pre_hooks = _HookDict()
-        handle = RemovableHandle(self.pre_hooks)
-        self.pre_hooks[handle.id] = fn
-        return handle
+        return hook_on(self, "pre_hooks", fn)
 
     def __call__(self, *grads):
         return self.op.backward(self, *grads)
 
 
 class AccumulateGrad:
-    """The sink for a leaf tensor's gradient; shared by every use of that leaf."""
+    """The sink for a leaf tensor's gradient; shared by every use of that leaf.
+
+    >>> w = ember.ones(2, requires_grad=True); node = accumulator_of(w)
+    >>> (w * w).grad_fn.next_functions == ((node, 0), (node, 0)), node.name()
+    (True, 'torch::autograd::AccumulateGrad')
+    """
 
     __slots__ = ("variable", "tensor_pre_hooks", "pre_hooks", "post_hooks", "next_edges", "output_meta",
                  "__weakref__")
@@ -191,25 +129,20 @@ class AccumulateGrad:
         return ()
 
     def register_hook(self, fn):
-        if self.post_hooks is None:
-            self.post_hooks = _HookDict()
-        handle = RemovableHandle(self.post_hooks)
-        self.post_hooks[handle.id] = fn
-        return handle
+        """``fn(leaf)`` runs after the leaf's ``.grad`` was written."""
+        return hook_on(self, "post_hooks", fn)
 
     def accumulate(self, g, create_graph):
+        """Run the leaf's hooks on ``g`` and add it to the leaf's ``.grad``."""
         var = self.variable
         if var._hooks:
-            for hook in list(var._hooks.values()):
-                new = hook(g)
-                if new is not None:
-                    g = new
+            g = apply_hooks(var._hooks, g)
         from ember.tensor import from_array
         current = var.grad
         if current is None:
             if create_graph:
                 var.grad = g
-            elif _sole_owner(g):
+            elif sole_owner(g):
                 # PyTorch's rule: a fresh gradient nothing else refers to becomes .grad without a copy.
                 var.grad = from_array(g._data)
             else:
@@ -218,69 +151,23 @@ class AccumulateGrad:
                 var.grad = from_array(np.array(g._data, copy=True, order="C"))
         elif create_graph or current._requires_grad:
             var.grad = current + g
+        elif current._data.flags.writeable:
+            np.add(current._data, g._data, out=current._data, casting="unsafe")
+            current._version.value += 1
         else:
-            if current._data.flags.writeable:
-                np.add(current._data, g._data, out=current._data, casting="unsafe")
-                current._version.value += 1
-            else:
-                var.grad = from_array(current._data + g._data)
+            var.grad = from_array(current._data + g._data)
         if self.post_hooks:
             for hook in list(self.post_hooks.values()):
                 hook(var)
 
 
-def _references_of_argument(value):
-    return sys.getrefcount(value)
-
-
-# What sys.getrefcount reports inside a function for an argument nothing else refers to (the parameter and
-# getrefcount's own argument): measured, since it depends on the interpreter's calling convention.
-_SOLE_ARGUMENT_REFERENCES = _references_of_argument([].__class__())
-
-
-def _sole_owner(g):
-    """Whether gradient ``g`` (an argument of the caller) and its array are referenced by nothing else.
-
-    ``run_backward`` hands a leaf's gradient over without keeping it; any other holder (another edge the same
-    tensor was sent along, a hook that kept it, a saved tensor, a view of its array) shows up as an extra
-    reference, and then the gradient is copied instead. The array must be a dense C-ordered buffer it owns
-    (or a view of all of a buffer that nothing else holds).
-    """
-    if sys.getrefcount(g) > _SOLE_ARGUMENT_REFERENCES + 1 or g._requires_grad:
-        return False
-    data = g._data
-    # References to the array: g's slot, the local `data`, getrefcount's argument (read before `data.flags`,
-    # which refers to the array too).
-    if sys.getrefcount(data) > 3:
-        return False
-    base = data.base
-    if base is not None:
-        # A reshaped fresh result: fine when this view is all of its base and the only thing holding it
-        # (references: the view, the local `base`, getrefcount's argument).
-        if base.__class__ is not np.ndarray or sys.getrefcount(base) > 3 or base.base is not None \
-                or base.nbytes != data.nbytes or not base.flags.owndata:
-            return False
-    flags = data.flags
-    return flags.writeable and flags.c_contiguous and (base is not None or flags.owndata)
-
-
-def _capture_trace():
-    import traceback
-    return traceback.format_stack()[:-4]
-
-
-def _version_message(t, node, expected, output_nr=None):
-    kind = f"output {output_nr} of {node.name()}" if output_nr is not None else (
-        f"output {t._output_nr} of {t.grad_fn.name()}" if t.grad_fn is not None else "a leaf tensor")
-    return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"[torch.{t._dtype.torch_name} {list(t._data.shape)}], which is {kind}, is at version "
-            f"{t._version.value}; expected version {expected} instead. Hint: the backtrace further above shows "
-            "the operation that failed to compute its gradient. Enable anomaly detection with "
-            "ember.autograd.set_detect_anomaly(True) to find the forward operation.")
-
-
 def accumulator_of(t):
-    """The AccumulateGrad node of leaf ``t`` (made on first use, kept while a graph refers to it)."""
+    """The AccumulateGrad node of leaf ``t`` (made on first use, kept while a graph refers to it).
+
+    >>> w = ember.ones(1, requires_grad=True); y = w * 2
+    >>> accumulator_of(w) is accumulator_of(w), accumulator_of(w).variable is w
+    (True, True)
+    """
     ref = t._grad_accumulator
     node = ref() if ref is not None else None
     if node is None:
@@ -290,10 +177,15 @@ def accumulator_of(t):
 
 
 def edge_of(t):
-    """The (node, output_nr) a gradient for tensor ``t`` flows to, or None if ``t`` needs no gradient."""
-    view_of = t._view_of
-    if view_of is not None and view_of[5] != t._version.value:
-        refresh_view(t)
+    """The (node, output_nr) a gradient for tensor ``t`` flows to, or None if ``t`` needs no gradient.
+
+    >>> x = ember.ones(2, requires_grad=True); a, b = (x * 1).unbind()
+    >>> edge_of(b)[1], edge_of(ember.ones(1))
+    (1, None)
+    """
+    view_record = t._view_of
+    if view_record is not None and view_record.version != t._version.value:
+        view_record.refresh(t)  # its memory was written in place since its grad_fn was recorded (views.py)
     if not t._requires_grad:
         return None
     fn = t.grad_fn
@@ -302,125 +194,21 @@ def edge_of(t):
     return (accumulator_of(t), 0)
 
 
-# ---------------------------------------------------------------------------- hooks on tensors
-def register_tensor_hook(t, hook):
-    if not t._requires_grad:
-        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    if t.grad_fn is None:
-        if t._hooks is None:
-            t._hooks = _HookDict()
-        handle = RemovableHandle(t._hooks)
-        t._hooks[handle.id] = hook
-        return handle
-    node = t.grad_fn
-    if node.tensor_pre_hooks is None:
-        node.tensor_pre_hooks = {}
-    hooks = node.tensor_pre_hooks.setdefault(t._output_nr, _HookDict())
-    handle = RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    return handle
-
-
-def retain_grad(t):
-    if not t._requires_grad:
-        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    if t.grad_fn is None or t._retains_grad:
-        return
-    t._retains_grad = True
-    ref = weakref.ref(t)
-
-    def keep(grad):
-        target = ref()
-        if target is None:
-            return None
-        from ember.tensor import from_array
-        if target.grad is None:
-            target.grad = from_array(np.array(grad._data, copy=True)) if not grad._requires_grad else grad
-        else:
-            target.grad = target.grad + grad
-        return None
-
-    register_tensor_hook(t, keep)
-
-
 # ---------------------------------------------------------------------------- running backward
-def _make_grad_seed(t, g):
-    from ember.tensor import Tensor, from_array
-    if g is None:
-        if t._data.size != 1:
-            raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return from_array(np.ones(t._data.shape, dtype=t._data.dtype))
-    if not isinstance(g, Tensor):
-        from ember.ops.creation import tensor
-        g = tensor(g, dtype=t._dtype)
-    if g._data.shape != t._data.shape:
-        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(g._data.shape)} and "
-                           f"output[0] has a shape of {tuple(t._data.shape)}.")
-    return g
-
-
-def _roots(tensors, grad_tensors):
-    roots = []
-    for i, t in enumerate(tensors):
-        if not t._requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
-        g = _make_grad_seed(t, None if grad_tensors is None else grad_tensors[i])
-        roots.append((edge_of(t), g))
-    return roots
-
-
-def _validate_grad(g, meta):
-    """Reduce a broadcast gradient to the input's shape and cast it to the input's dtype."""
-    shape, dtype = meta
-    if g._data.shape != shape:
-        from ember.ops.reduce import sum_to_size
-        try:
-            g = sum_to_size(g, shape)
-        except Exception:
-            raise RuntimeError(f"Function returned an invalid gradient: got shape {tuple(g._data.shape)} but "
-                               f"expected shape compatible with {tuple(shape)}") from None
-    if g._dtype is not dtype:
-        g = g.to(dtype)
-    return g
-
-
 def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=True, only=None):
-    """Propagate gradients from ``roots`` (a list of (edge, grad)).
+    """Propagate gradients from ``roots`` (a list of (edge, grad)) through the graph behind them.
 
-    ``capture``: a dict {(node, output_nr): None} filled with the gradient reaching each edge.
+    ``capture``: a dict {edge: None} filled with the gradient reaching each edge (``grad``).
     ``accumulate``: whether leaves' ``.grad`` is written. ``only``: a set of AccumulateGrad nodes that may
     accumulate (``backward(inputs=...)``).
-    """
-    # Count the edges into each node, and (for grad/inputs=) find the nodes that lead to a target.
-    dependencies = {}
-    parents = {}
-    stack = list(dict.fromkeys(edge[0] for edge, _ in roots))  # one entry per node, even if several roots share it
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            child = edge[0]
-            dependencies[child] = dependencies.get(child, 0) + 1
-            if capture is not None or only is not None:
-                parents.setdefault(child, []).append(node)
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    needed = None
-    if capture is not None or only is not None:
-        targets = [edge[0] for edge in (capture or ())] + list(only or ())
-        needed = set()
-        frontier = [t for t in targets if t in seen]
-        while frontier:
-            node = frontier.pop()
-            if node in needed:
-                continue
-            needed.add(node)
-            frontier.extend(parents.get(node, ()))
 
-    buffers = {}
+    >>> x = ember.ones(2, requires_grad=True); y = (x * 3).sum()
+    >>> run_backward([(edge_of(y), ember.tensor(1.0))], retain_graph=False, create_graph=False); x.grad
+    tensor([3., 3.])
+    """
+    targets = None if capture is None and only is None else [edge[0] for edge in (capture or ())] + list(only or ())
+    dependencies, needed = _count_dependencies([edge[0] for edge, _ in roots], targets)
+    buffers = {}  # node -> the gradients of its outputs received so far
     for (node, nr), g in roots:
         buf = buffers.get(node)
         if buf is None:
@@ -437,10 +225,7 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
             if node.tensor_pre_hooks:
                 for nr, hooks in node.tensor_pre_hooks.items():
                     if grads[nr] is not None:
-                        for hook in list(hooks.values()):
-                            new = hook(grads[nr])
-                            if new is not None:
-                                grads[nr] = new
+                        grads[nr] = apply_hooks(hooks, grads[nr])
             if capture is not None:
                 for nr in range(len(grads)):
                     if (node, nr) in capture:
@@ -455,23 +240,23 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
                     # pop: the engine keeps no reference, so an unshared gradient can become .grad uncopied
                     node.accumulate(grads.pop(), create_graph)
                 continue
-            if needed is not None and node not in needed:
-                _release_children(node, dependencies, ready)
-                continue
             edges = node.next_edges
-            if all(g is None for g in grads):
-                input_grads = (None,) * len(edges)
+            if needed is not None and node not in needed:
+                input_grads = (None,) * len(edges)  # leads to no target: only count its edges as done
             else:
-                input_grads = _call_backward(node, grads)
-            if node.post_hooks:
-                for hook in list(node.post_hooks.values()):
-                    new = hook(input_grads, tuple(grads))
-                    if new is not None:
-                        input_grads = tuple(new)
-            if not retain_graph:
-                node.saved_inputs = None
-                node.saved_outputs = None
-                node.released = True
+                if all(g is None for g in grads):
+                    input_grads = (None,) * len(edges)
+                else:
+                    input_grads = _call_backward(node, grads)
+                if node.post_hooks:
+                    for hook in list(node.post_hooks.values()):
+                        new = hook(input_grads, tuple(grads))
+                        if new is not None:
+                            input_grads = tuple(new)
+                if not retain_graph:
+                    node.saved_inputs = None
+                    node.saved_outputs = None
+                    node.released = True
             for edge, g, meta in zip(edges, input_grads, node.input_meta):
                 if edge is None:
                     continue
@@ -492,17 +277,52 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
         STATE.enabled = previous
 
 
-def _release_children(node, dependencies, ready):
-    for edge in node.next_edges:
-        if edge is None:
-            continue
-        child = edge[0]
-        dependencies[child] -= 1
-        if dependencies[child] == 0:
-            ready.append(child)
+def _count_dependencies(starts, targets):
+    """The count of edges into each node reachable from ``starts``, and the nodes that lead to ``targets``."""
+    dependencies = {}
+    parents = {} if targets is not None else None
+    stack = list(dict.fromkeys(starts))  # one entry per node, even if several roots share it
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if parents is not None:
+                parents.setdefault(child, []).append(node)
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    if targets is None:
+        return dependencies, None
+    needed = set()
+    frontier = [t for t in targets if t in seen]
+    while frontier:
+        node = frontier.pop()
+        if node not in needed:
+            needed.add(node)
+            frontier.extend(parents.get(node, ()))
+    return dependencies, needed
+
+
+def _validate_grad(g, meta):
+    """Reduce a broadcast gradient to the input's shape and cast it to the input's dtype."""
+    shape, dtype = meta
+    if g._data.shape != shape:
+        try:
+            g = g.sum_to_size(shape)
+        except Exception:
+            raise RuntimeError(f"Function returned an invalid gradient: got shape {tuple(g._data.shape)} but "
+                               f"expected shape compatible with {tuple(shape)}") from None
+    if g._dtype is not dtype:
+        g = g.to(dtype)
+    return g
 
 
 def _call_backward(node, grads):
+    """``node``'s backward on its outputs' gradients (zeros for those that got none), checked."""
     from ember.tensor import from_array
     if len(grads) > 1 and getattr(node, "materialize_grads", True):
         for i, g in enumerate(grads):
@@ -513,7 +333,7 @@ def _call_backward(node, grads):
         result = node.op.backward(node, *grads)
     except RuntimeError as e:
         if node.trace is not None:
-            raise RuntimeError(f"{e}\n{_anomaly_origin(node)}") from e
+            raise RuntimeError(f"{e}\n{anomaly_origin(node)}") from e
         raise
     if not isinstance(result, tuple):
         result = (result,)
@@ -521,24 +341,11 @@ def _call_backward(node, grads):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(node.next_edges)}, got {len(result)})")
     if AnomalyMode.enabled and AnomalyMode.check_nan:
-        for i, g in enumerate(result):
-            if g is not None and g._dtype.category == 2 and np.isnan(g._data).any():
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.\n"
-                                   f"{_anomaly_origin(node)}")
+        check_for_nan(node, result)
     return result
 
 
-def _anomaly_origin(node):
-    if node.trace is None:
-        return "(enable ember.autograd.detect_anomaly() to see the forward call that made this node)"
-    import os
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    user = [line for line in node.trace if package not in line]
-    where = user[-1].strip() if user else "".join(node.trace[-1:]).strip()
-    return (f"The forward op was '{node.op.name}', called at:\n  {where}\n"
-            "Traceback of forward call that caused the error:\n" + "".join(node.trace))
-
-
+# ---------------------------------------------------------------------------- the API
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the graph's leaves.
 
@@ -547,17 +354,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensor([3., 3.])
     """
     from ember.tensor import Tensor
-    if isinstance(tensors, Tensor):
-        tensors = (tensors,)
-    tensors = tuple(tensors)
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
     if grad_tensors is not None:
-        if isinstance(grad_tensors, Tensor):
-            grad_tensors = (grad_tensors,)
-        grad_tensors = tuple(grad_tensors)
+        grad_tensors = (grad_tensors,) if isinstance(grad_tensors, Tensor) else tuple(grad_tensors)
         if len(grad_tensors) != len(tensors):
             raise RuntimeError(f"got {len(grad_tensors)} gradients for {len(tensors)} tensors")
-    if retain_graph is None:
-        retain_graph = create_graph
+    retain_graph = create_graph if retain_graph is None else retain_graph
     only = None
     if inputs is not None:
         if isinstance(inputs, Tensor):
@@ -570,10 +372,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 raise NotImplementedError("backward(inputs=...) with non-leaf tensors is not supported; "
                                           "use ember.autograd.grad for intermediate tensors")
             only.add(accumulator_of(t))
-    roots = _roots(tensors, grad_tensors)
-    keep_alive = [accumulator_of(t) for t in (inputs or ())]
-    run_backward(roots, retain_graph, create_graph, only=only)
-    del keep_alive
+    run_backward(_roots(tensors, grad_tensors), retain_graph, create_graph, only=only)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -587,26 +386,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     from ember.tensor import Tensor, from_array
     if is_grads_batched:
         raise NotImplementedError("autograd.grad(is_grads_batched=True) is not supported by ember")
-    single_output = isinstance(outputs, Tensor)
-    outputs = (outputs,) if single_output else tuple(outputs)
-    single_input = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single_input else tuple(inputs)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if grad_outputs is not None:
         grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
         if len(grad_outputs) != len(outputs):
             raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} for "
                                f"{len(outputs)} outputs")
-    if retain_graph is None:
-        retain_graph = create_graph
-    if allow_unused is None:
-        allow_unused = materialize_grads
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
     for i, t in enumerate(inputs):
         if not t._requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
     edges = [edge_of(t) for t in inputs]
     capture = {e: None for e in edges}
-    roots = _roots(outputs, grad_outputs)
-    run_backward(roots, retain_graph, create_graph, capture=capture, accumulate=False)
+    run_backward(_roots(outputs, grad_outputs), retain_graph, create_graph, capture=capture, accumulate=False)
     results = []
     for i, (t, e) in enumerate(zip(inputs, edges)):
         g = capture[e]
@@ -622,113 +416,27 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(results)
 
 
-# ---------------------------------------------------------------------------- in-place support
-class _CopySlicesOp:
-    """Backward of an in-place write through a view: the base's gradient, split at the view."""
-
-    name = "copy_slices"
-    kind = "opaque"
-
-    @staticmethod
-    def backward(ctx, grad):
-        from ember.autograd.grad_mode import STATE as _S
-        from ember.tensor import from_array
-        mask_array = np.ones(ctx.base_shape, dtype=grad._data.dtype)
-        previous = _S.enabled
-        _S.enabled = False
-        try:
-            _replay(from_array(mask_array), ctx.view_chain)._data[...] = 0
-        finally:
-            _S.enabled = previous
-        grad_base = grad * from_array(mask_array) if ctx.next_edges[0] is not None else None
-        # The incoming gradient may be a broadcast or transposed array that `view` cannot reshape.
-        grad_view = _replay(grad, ctx.view_chain, reshape_views=True)
-        return grad_base, grad_view
+def _make_grad_seed(t, g):
+    """The gradient of ``t`` backward starts with: ``g`` as a tensor, or ones for a one-element ``t``."""
+    from ember.tensor import Tensor, from_array
+    if g is None:
+        if t._data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return from_array(np.ones(t._data.shape, dtype=t._data.dtype))
+    if not isinstance(g, Tensor):
+        g = t.new_tensor(g)
+    if g._data.shape != t._data.shape:
+        raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(g._data.shape)} and "
+                           f"output[0] has a shape of {tuple(t._data.shape)}.")
+    return g
 
 
-def _view_chain(t):
-    chain = []
-    while t._view_of is not None:
-        source, op, rest, attrs, index = t._view_of[:5]
-        chain.append((op, rest, attrs, index))
-        t = source
-    chain.reverse()
-    return chain
-
-
-def _replay(t, chain, reshape_views=False):
-    for op, rest, attrs, index in chain:
-        if reshape_views and op.name == "view":
-            from ember.ops.registry import REGISTRY
-            op = REGISTRY["reshape"]
-        t = op(t, *rest, **(attrs or {}))
-        if index is not None:
-            t = t[index]
-    return t
-
-
-def _mark_current(view):
-    """Record that ``view``'s grad_fn matches its storage's current version."""
-    view_of = view._view_of
-    view._view_of = view_of[:5] + (view._version.value,) + view_of[6:]
-
-
-def refresh_view(view):
-    """Rebuild a view's grad_fn from its base after the shared storage was modified in place.
-
-    PyTorch regenerates a view's history lazily when its version counter moved since the history was
-    recorded; without this, a view taken before ``base.mul_(2)`` would backpropagate through the old values.
-    """
-    _mark_current(view)
-    base = view._base
-    if base is None or not base._requires_grad or not view._view_of[6]:
-        return
-    previous = STATE.enabled
-    STATE.enabled = True
-    try:
-        fresh = _replay(base, _view_chain(view))
-    finally:
-        STATE.enabled = previous
-    view.grad_fn = fresh.grad_fn
-    view._output_nr = fresh._output_nr
-    view._requires_grad = fresh._requires_grad
-
-
-def view_inplace_error(view):
-    """Why an in-place write through ``view`` is forbidden in grad mode (PyTorch's rules), or None."""
-    t = view
-    while t._view_of is not None:
-        source, op, _, _, index = t._view_of[:5]
-        created_with_grad = t._view_of[6]
-        base = view._base
-        if not created_with_grad and base is not None and base._requires_grad:
-            return ("A view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
-                    "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
-                    "moving both the view and the inplace either both inside the no_grad block (if you don't want "
-                    "the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
-        if index is not None and view._requires_grad:
-            return (f"Output {index} of {_camel(op.name)} is a view and is being modified inplace. This view is the "
-                    "output of a function that returns multiple views. Such functions do not allow the output views "
-                    "to be modified inplace. You should replace the inplace operation by an out-of-place one.")
-        t = source
-    return None
-
-
-def rebase_history(self, result):
-    """After writing ``result`` into ``self`` in place, make ``self`` (and its base) carry the graph."""
-    base = self._base
-    if base is None or self._view_of is None:
-        self.grad_fn = result.grad_fn
-        self._output_nr = result._output_nr
-        self._requires_grad = True
-        return
-    node = Node(_CopySlicesOp)
-    node.view_chain = _view_chain(self)
-    node.base_shape = base._data.shape
-    node.next_edges = (edge_of(base), edge_of(result))
-    node.input_meta = ((base._data.shape, base._dtype), (result._data.shape, result._dtype))
-    node.output_meta = ((base._data.shape, base._dtype),)
-    base.grad_fn = node
-    base._output_nr = 0
-    base._requires_grad = True
-    refresh_view(self)
+def _roots(tensors, grad_tensors):
+    """The (edge, seed gradient) pairs backward starts from."""
+    roots = []
+    for i, t in enumerate(tensors):
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        g = _make_grad_seed(t, None if grad_tensors is None else grad_tensors[i])
+        roots.append((edge_of(t), g))
+    return roots

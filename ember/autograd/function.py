@@ -22,6 +22,7 @@ import inspect
 
 from ember.autograd.engine import Node, edge_of
 from ember.autograd.grad_mode import STATE
+from ember.autograd.saved_tensors import RELEASED_MESSAGE, check_versions
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -79,12 +80,8 @@ class FunctionCtx(Node):
     @property
     def saved_tensors(self):
         if self.released:
-            from ember.autograd.engine import _RELEASED_MESSAGE
-            raise RuntimeError(_RELEASED_MESSAGE)
-        from ember.autograd.engine import _version_message
-        for t, v in zip(self.to_save, self.saved_versions_fn):
-            if t is not None and t._version.value != v:
-                raise RuntimeError(_version_message(t, self, v))
+            raise RuntimeError(RELEASED_MESSAGE)
+        check_versions(self, self.to_save, self.saved_versions_fn)
         return self.to_save
 
     def mark_dirty(self, *tensors):

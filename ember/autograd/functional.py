@@ -145,7 +145,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
     from ember.ops.creation import zeros, zeros_like
-    from ember.ops.movement import reshape
+    from ember.ops.movement import Reshape
     single_in, ins = _as_tuple(inputs, "inputs", "jacobian")
     with enable_grad():
         ins = _prepare_inputs(ins, create_graph)
@@ -172,11 +172,11 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             block = []
             for j, t in enumerate(ins):
                 if rows[j]:
-                    from ember.ops.movement import stack
-                    stacked = stack(rows[j], 0)
+                    from ember.ops.movement import Stack
+                    stacked = Stack.function(rows[j], 0)
                 else:
                     stacked = zeros((0,) + tuple(t._data.shape), dtype=t._dtype)
-                block.append(reshape(stacked, tuple(o._data.shape) + tuple(t._data.shape)))
+                block.append(Reshape.function(stacked, tuple(o._data.shape) + tuple(t._data.shape)))
             blocks.append(tuple(block))
     if single_out and single_in:
         result = blocks[0][0]

@@ -1,5 +1,7 @@
-"""What the ``ember`` subcommands share: the error type that becomes one line on stderr, reading the ``--data``
-sources into arrays, and writing/reading the checkpoints ``ember train`` saves.
+"""What the ``ember`` subcommands share: the error type that becomes one line on stderr and the runner that
+prints it, argument types, reading the ``--data`` sources into arrays, evaluating a model on them, and
+writing/reading the checkpoints ``ember train`` saves. Subcommand modules import this one, never each other
+or ``ember.__main__`` (which builds the ``ember`` parser from them).
 
 A checkpoint is an ``ember.save`` file (safetensors) holding a dict: ``model`` (state dict), ``optimizer`` and
 ``scheduler`` (state dicts), ``epoch`` (epochs done), ``config`` (model config, optimizer, training options),
@@ -13,7 +15,10 @@ A checkpoint is an ``ember.save`` file (safetensors) holding a dict: ``model`` (
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +26,13 @@ import numpy as np
 import ember
 
 __all__ = ["CLIError", "ImageData", "load_split", "normalization_of", "normalize", "save_checkpoint", "read_checkpoint",
-           "model_from_checkpoint", "CHECKPOINT_FORMAT"]
+           "model_from_checkpoint", "CHECKPOINT_FORMAT", "positive_int", "non_negative_int", "positive_float",
+           "accuracy_and_loss", "debug_option", "parse_command_line", "run_command"]
 
 CHECKPOINT_FORMAT = "ember-cli-checkpoint/1"
 # A data file without its own test split gives this share of its rows (a fixed, seeded choice) to the test set.
 _HELD_OUT_SHARE = 0.2
+_EVAL_BATCH = 512
 
 
 class CLIError(Exception):
@@ -255,3 +262,110 @@ def model_from_checkpoint(checkpoint: dict, path: str = "checkpoint"):
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CLIError(f"{path}: its model does not match its config ({reason})") from error
     return model.eval()
+
+
+# ------------------------------------------------------------------------------------------- arguments
+def _argument_type(convert, accept, expected: str, name: str):
+    """An argparse ``type``: ``convert(text)``, refused with "expected <expected>" unless ``accept(value)``.
+
+    >>> positive_int("3"), non_negative_int("0"), positive_float("0.5")
+    (3, 0, 0.5)
+    >>> positive_int("0")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: expected a positive integer, got 0
+    """
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not accept(value):
+            # A float is shown as typed: 1e400 parses to inf.
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value if convert is int else text}")
+        return value
+
+    parse.__name__ = parse.__qualname__ = name
+    return parse
+
+
+positive_int = _argument_type(int, lambda value: value >= 1, "a positive integer", "positive_int")
+non_negative_int = _argument_type(int, lambda value: value >= 0, "a non-negative integer", "non_negative_int")
+positive_float = _argument_type(float, lambda value: value > 0 and math.isfinite(value), "a positive number",
+                                "positive_float")
+
+
+def debug_option() -> argparse.ArgumentParser:
+    """A parent parser with the ``--debug`` option every subcommand takes.
+
+    >>> argparse.ArgumentParser(parents=[debug_option()]).parse_args(["--debug"]).debug
+    True
+    """
+    debug = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS keeps a subcommand's unset --debug from overriding `ember --debug <command>`.
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the full traceback on errors")
+    return debug
+
+
+def parse_command_line(parser: argparse.ArgumentParser, argv):
+    """``parser.parse_args(argv)``, or the exit code when argparse exits (0 after ``--help``, 2 on a usage error).
+
+    >>> parse_command_line(argparse.ArgumentParser(prog="demo"), ["--oops"])  # the usage error goes to stderr
+    2
+    """
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exit_request:  # --help, or a usage error argparse has already reported
+        code = exit_request.code
+        return code if isinstance(code, int) else (0 if code is None else 2)
+
+
+def run_command(args) -> int:
+    """Run ``args.run(args)`` for subcommand ``args.command``; returns the exit code: a :class:`CLIError` prints
+    one line on stderr and returns 2 (``--debug`` raises it instead), Ctrl-C returns 130, a closed pipe 0.
+
+    >>> def fail(args):
+    ...     raise CLIError("no such file")
+    >>> run_command(argparse.Namespace(run=fail, command="demo", debug=False))  # prints the error on stderr
+    2
+    """
+    try:
+        return args.run(args)
+    except CLIError as error:
+        if args.debug:
+            raise
+        print(f"ember {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"ember {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, without a second error while flushing stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+# ------------------------------------------------------------------------------------------- evaluating
+def accuracy_and_loss(model, images: np.ndarray, labels: np.ndarray, batch_size: int = _EVAL_BATCH):
+    """``(accuracy, mean cross-entropy, predictions)`` of ``model`` in eval mode on normalised ``images``.
+
+    >>> from ember.cli.models import MLP
+    >>> model = MLP((1, 2, 2), num_classes=3, hidden=(4,))
+    >>> accuracy, loss, predictions = accuracy_and_loss(model, np.zeros((5, 1, 2, 2), np.float32), np.zeros(5, np.int64))
+    >>> predictions.shape, 0.0 <= accuracy <= 1.0
+    ((5,), True)
+    """
+    was_training = model.training
+    model.eval()
+    total_loss, predictions = 0.0, []
+    with ember.no_grad():
+        for start in range(0, len(labels), batch_size):
+            logits = model(ember.from_numpy(images[start:start + batch_size]))
+            target = ember.from_numpy(labels[start:start + batch_size])
+            total_loss += float(ember.nn.functional.cross_entropy(logits, target, reduction="sum"))
+            predictions.append(logits.argmax(1).numpy())
+    model.train(was_training)
+    predictions = np.concatenate(predictions) if predictions else np.zeros(0, np.int64)
+    return float((predictions == labels).mean()), total_loss / max(len(labels), 1), predictions

@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from ember.cli.common import CLIError, load_split, model_from_checkpoint, normalize, read_checkpoint
+from ember.cli.common import CLIError, accuracy_and_loss, load_split, model_from_checkpoint, normalize, read_checkpoint
 
 __all__ = ["add_arguments", "run", "confusion_matrix", "format_report"]
 
@@ -88,13 +88,12 @@ def format_report(matrix: np.ndarray) -> str:
 def run(args) -> int:
     """Run ``ember eval`` with parsed ``args``; returns the exit code.
 
-    >>> from ember.__main__ import build_parser
-    >>> run(build_parser().parse_args(["eval", "missing.safetensors"]))
+    >>> parser = argparse.ArgumentParser(); add_arguments(parser)
+    >>> run(parser.parse_args(["missing.safetensors"]))
     Traceback (most recent call last):
     ...
     ember.cli.common.CLIError: checkpoint missing.safetensors: no such file
     """
-    from ember.cli.train import accuracy_and_loss
     checkpoint = read_checkpoint(args.checkpoint)
     model = model_from_checkpoint(checkpoint, args.checkpoint)
     model_config = checkpoint["config"]["model"]

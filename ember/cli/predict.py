@@ -21,16 +21,11 @@ import os
 import numpy as np
 
 import ember
-from ember.cli.common import CLIError, model_from_checkpoint, normalize, read_checkpoint
+from ember.cli.common import CLIError, model_from_checkpoint, normalize, positive_int, read_checkpoint
 
 __all__ = ["add_arguments", "run", "top_k", "samples_from_array", "read_inputs"]
 
 _NPZ_KEYS = ("data", "x", "X", "features", "images", "inputs", "x_test")
-
-
-def _positive_int(text: str) -> int:
-    from ember.cli.train import _positive_int as parse
-    return parse(text)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", help="a checkpoint saved by `ember train`")
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="a .npy/.npz/.csv file of samples, image files (needs Pillow), or folders of images")
-    parser.add_argument("--top-k", type=_positive_int, default=1, help="show the k most likely classes (default: 1)")
+    parser.add_argument("--top-k", type=positive_int, default=1, help="show the k most likely classes (default: 1)")
 
 
 def top_k(probabilities: np.ndarray, k: int):
@@ -189,8 +184,8 @@ def read_inputs(paths, input_shape, raw_max: float, invert_light_background: boo
 def run(args) -> int:
     """Run ``ember predict`` with parsed ``args``; returns the exit code.
 
-    >>> from ember.__main__ import build_parser
-    >>> run(build_parser().parse_args(["predict", "missing.safetensors", "x.npy"]))
+    >>> parser = argparse.ArgumentParser(); add_arguments(parser)
+    >>> run(parser.parse_args(["missing.safetensors", "x.npy"]))
     Traceback (most recent call last):
     ...
     ember.cli.common.CLIError: checkpoint missing.safetensors: no such file

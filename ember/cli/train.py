@@ -6,9 +6,8 @@ after every epoch, so an interrupted run continues with ``--resume``. The checkp
 the normalisation of the inputs.
 
 >>> import os, tempfile
->>> from ember.__main__ import main
 >>> path = os.path.join(tempfile.mkdtemp(), "tiny.safetensors")
->>> main(["train", "--model", "mlp", "--epochs", "1", "--quiet", "--output", path])  # doctest: +ELLIPSIS
+>>> main(["--model", "mlp", "--epochs", "1", "--quiet", "--output", path])  # doctest: +ELLIPSIS
 test accuracy ...% (.../360) after 1 epoch
 saved checkpoint to ...tiny.safetensors
 0
@@ -22,51 +21,20 @@ import os
 import sys
 import time
 
-import numpy as np
 
 import ember
-from ember.cli.common import (CHECKPOINT_FORMAT, CLIError, load_split, model_from_checkpoint, normalization_of, normalize,
-                              read_checkpoint, save_checkpoint)
+from ember.cli.common import (CHECKPOINT_FORMAT, CLIError, accuracy_and_loss, debug_option, load_split, model_from_checkpoint,
+                              non_negative_int, normalization_of, normalize, parse_command_line, positive_float, positive_int,
+                              read_checkpoint, run_command, save_checkpoint)
 from ember.cli.models import MODEL_NAMES, build_model, default_config
 
-__all__ = ["add_arguments", "run", "main", "DEFAULTS", "OPTIMIZERS", "learning_rate_at", "accuracy_and_loss", "saved_optimizer_name"]
+__all__ = ["add_arguments", "run", "main", "DEFAULTS", "OPTIMIZERS", "learning_rate_at", "saved_optimizer_name"]
 
 # Defaults measured to reach >= 97% test accuracy on the digits for seeds 0..4 (see tests/cli/test_train_accuracy.py).
 DEFAULTS = {"model": "cnn", "epochs": 10, "batch_size": 32, "optimizer": "adam", "seed": 0, "data": "digits",
             "lr_schedule": "cosine"}
 # Optimizer name -> (default learning rate, extra keyword arguments).
 OPTIMIZERS = {"adam": (3e-3, {}), "adamw": (3e-3, {"weight_decay": 0.01}), "sgd": (5e-2, {"momentum": 0.9})}
-_EVAL_BATCH = 512
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,9 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     3
     """
     parser.add_argument("--model", choices=MODEL_NAMES, help=f"the network to train (default: {DEFAULTS['model']})")
-    parser.add_argument("--epochs", type=_positive_int, help=f"total epochs (default: {DEFAULTS['epochs']})")
-    parser.add_argument("--batch-size", type=_positive_int, help=f"training batch size (default: {DEFAULTS['batch_size']})")
-    parser.add_argument("--lr", type=_positive_float,
+    parser.add_argument("--epochs", type=positive_int, help=f"total epochs (default: {DEFAULTS['epochs']})")
+    parser.add_argument("--batch-size", type=positive_int, help=f"training batch size (default: {DEFAULTS['batch_size']})")
+    parser.add_argument("--lr", type=positive_float,
                         help="peak learning rate (default: " + ", ".join(f"{lr:g} for {name}" for name, (lr, _) in OPTIMIZERS.items())
                         + ")")
     parser.add_argument("--lr-schedule", choices=("cosine", "constant"),
@@ -93,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                          "the current folder; with --resume, the resumed file)")
     parser.add_argument("--resume", metavar="CHECKPOINT",
                         help="continue a run from its checkpoint (model, optimizer and epoch) up to --epochs")
-    parser.add_argument("--num-workers", type=_non_negative_int, default=0, help="DataLoader worker processes (default: 0)")
+    parser.add_argument("--num-workers", type=non_negative_int, default=0, help="DataLoader worker processes (default: 0)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (it is off anyway when output is not a terminal)")
     parser.add_argument("--quiet", action="store_true", help="print only the final accuracy and the checkpoint's path")
 
@@ -109,29 +77,6 @@ def learning_rate_at(epoch: int, epochs: int, peak: float, schedule: str) -> flo
     if schedule == "constant":
         return peak
     return peak * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
-
-
-def accuracy_and_loss(model, images: np.ndarray, labels: np.ndarray, batch_size: int = _EVAL_BATCH):
-    """``(accuracy, mean cross-entropy, predictions)`` of ``model`` in eval mode on normalised ``images``.
-
-    >>> from ember.cli.models import MLP
-    >>> model = MLP((1, 2, 2), num_classes=3, hidden=(4,))
-    >>> accuracy, loss, predictions = accuracy_and_loss(model, np.zeros((5, 1, 2, 2), np.float32), np.zeros(5, np.int64))
-    >>> predictions.shape, 0.0 <= accuracy <= 1.0
-    ((5,), True)
-    """
-    was_training = model.training
-    model.eval()
-    total_loss, predictions = 0.0, []
-    with ember.no_grad():
-        for start in range(0, len(labels), batch_size):
-            logits = model(ember.from_numpy(images[start:start + batch_size]))
-            target = ember.from_numpy(labels[start:start + batch_size])
-            total_loss += float(ember.nn.functional.cross_entropy(logits, target, reduction="sum"))
-            predictions.append(logits.argmax(1).numpy())
-    model.train(was_training)
-    predictions = np.concatenate(predictions) if predictions else np.zeros(0, np.int64)
-    return float((predictions == labels).mean()), total_loss / max(len(labels), 1), predictions
 
 
 def _make_optimizer(name: str, parameters, lr: float):
@@ -179,8 +124,8 @@ def run(args) -> int:
     """Run ``ember train`` with parsed ``args`` (see :func:`add_arguments`); returns the exit code. User errors
     raise :class:`~ember.cli.common.CLIError`, which ``ember``'s ``main`` prints as one line (exit code 2).
 
-    >>> from ember.__main__ import build_parser
-    >>> run(build_parser().parse_args(["train", "--data", "no-such-file.npz"]))
+    >>> parser = argparse.ArgumentParser(); add_arguments(parser)
+    >>> run(parser.parse_args(["--data", "no-such-file.npz"]))
     Traceback (most recent call last):
     ...
     ember.cli.common.CLIError: --data no-such-file.npz: no such file or folder; give 'digits', ...
@@ -332,10 +277,13 @@ class _progress_bar:
 
 
 def main(argv=None) -> int:
-    """``ember train`` with its own argument list (``ember.__main__.main(["train", *argv])``); returns the exit code.
+    """``ember train`` with its own argument list (as ``ember train ARGV...``); returns the exit code.
 
     >>> main(["--data", "no-such-file.npz"])  # the one-line error goes to stderr
     2
     """
-    from ember.__main__ import main as ember_main
-    return ember_main(["train", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="ember train", parents=[debug_option()], description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    parser.set_defaults(run=run, command="train", debug=False)
+    args = parse_command_line(parser, sys.argv[1:] if argv is None else list(argv))
+    return args if isinstance(args, int) else run_command(args)

@@ -25,7 +25,7 @@ from ember.compiler.memory_plan import _root
 from ember.kernels.pointwise import gelu_tanh, gelu_tanh_backward
 from ember.ops.nn_activation import _gelu_np
 from ember.ops import registry as _registry
-from ember.ops.nn_conv import _conv_forward
+from ember.ops.convolution import _conv_forward
 from ember.ops.registry import _Scratch
 from ember.tensor import Tensor, from_array
 

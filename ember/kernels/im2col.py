@@ -1,6 +1,6 @@
 """im2col for 2-d convolutions in C (im2col.c): the GEMM's column matrix written in one pass, padding included.
 
-``nn_conv._conv_columns`` builds the (C * kh * kw, N * OH * OW) matrix that turns a convolution into one GEMM
+``convolution._conv_columns`` builds the (C * kh * kw, N * OH * OW) matrix that turns a convolution into one GEMM
 by copying a padded, strided NumPy view. The padded copy is one extra pass, and NumPy's strided copy pays per
 run of ``OW`` elements, which are short in the deep layers (7 wide in ResNet's last stage). This loop reads the
 unpadded input and writes each row of the matrix once, with zeros where a window leaves the image. It only

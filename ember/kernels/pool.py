@@ -1,6 +1,6 @@
 """2-d max pooling in C (pool.c): each window scanned once, forward and backward.
 
-``nn_conv``'s NumPy max pooling takes one strided pass per kernel offset for the maximum and as many again to
+``pooling``'s NumPy max pooling takes one strided pass per kernel offset for the maximum and as many again to
 find which offset held it (the index backward needs), then one masked pass per offset in backward: for the
 CNN benchmark's two pools that was a quarter of its training step (measured: 2x2 pools of 64x32x26x26 2.7 ->
 1.0 ms, ResNet-18's 3x3/2 stem pool 3.9 -> 1.2 ms; PyTorch 7.8 and 6.4 ms with indices). These loops scan
@@ -42,7 +42,7 @@ def _fits(x, kernel, pads):
 
 def max_pool(x, kernel, stride, dilation, pads, out, with_which=False):
     """The (N, C, OH, OW) maxima of float32 ``x`` (and, ``with_which``, each one's kernel offset as int8, as
-    ``nn_conv._max_pool_arrays`` gives it), or None when the kernel does not apply."""
+    ``pooling._max_pool_arrays`` gives it), or None when the kernel does not apply."""
     if not _fits(x, kernel, pads):
         return None
     n, c, h, w = x.shape

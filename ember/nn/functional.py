@@ -1,5 +1,6 @@
 """``ember.nn.functional``: the neural-network ops (``torch.nn.functional``), collected from the op
-families ``ember/ops/nn_*.py`` (and ``pad`` from the movement family).
+families ``ember/ops/nn_*.py``, convolution, pooling, resampling, embedding, distance and attention (and
+``pad`` from the movement family, ``linear`` and ``bilinear`` from the products family).
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -13,7 +14,8 @@ import importlib
 
 from ember._namespaces import import_families
 
-_FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention")
+_FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "convolution", "pooling", "resampling", "embedding", "distance",
+             "nn_rnn", "attention")
 _NAMES = []
 # families not yet on generated forms list their functional names by hand
 for _module in import_families("ember.ops", _FAMILIES):
@@ -22,11 +24,6 @@ for _module in import_families("ember.ops", _FAMILIES):
         _NAMES.append(_name)
 for _name, _function in importlib.import_module("ember.ops.registry").FUNCTIONAL.items():
     globals()[_name] = _function
-    _NAMES.append(_name)
-
-_movement = importlib.import_module("ember.ops.movement")
-for _name in getattr(_movement, "FUNCTIONAL", ()):
-    globals()[_name] = getattr(_movement, _name)
     _NAMES.append(_name)
 
 # torch.nn.functional also exposes a few plain elementwise ops.

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict, namedtuple
 
-from ember.autograd.engine import RemovableHandle, _HookDict
+from ember.autograd.hooks import _HookDict, add_hook
 from ember.autograd.grad_mode import no_grad
 from ember.nn.parameter import Buffer, Parameter, UninitializedParameter, is_lazy
 from ember.tensor import Tensor
@@ -49,28 +49,12 @@ _global_forward_pre_hooks = _HookDict()
 
 def register_module_forward_hook(hook):
     """Register ``hook(module, input, output)`` for every module's forward."""
-    handle = RemovableHandle(_global_forward_hooks)
-    _global_forward_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_forward_hooks, hook)
 
 
 def register_module_forward_pre_hook(hook):
     """Register ``hook(module, input)`` before every module's forward."""
-    handle = RemovableHandle(_global_forward_pre_hooks)
-    _global_forward_pre_hooks[handle.id] = hook
-    return handle
-
-
-def _add_hook(hooks: _HookDict, hook, prepend=False):
-    handle = RemovableHandle(hooks)
-    if prepend:
-        items = list(hooks.items())
-        hooks.clear()
-        hooks[handle.id] = hook
-        hooks.update(items)
-    else:
-        hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_forward_pre_hooks, hook)
 
 
 def _addindent(text, spaces):
@@ -639,7 +623,7 @@ class Module:
     # ------------------------------------------------------------------------------ hooks
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
         """``hook(module, args)`` (or ``hook(module, args, kwargs)``) before forward; may replace the input."""
-        handle = _add_hook(self._forward_pre_hooks, hook, prepend)
+        handle = add_hook(self._forward_pre_hooks, hook, prepend)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs.add(handle.id)
         return handle
@@ -653,7 +637,7 @@ class Module:
         >>> handle = m.register_forward_hook(lambda mod, args, out: seen.append(len(args)))
         >>> handle.remove()
         """
-        handle = _add_hook(self._forward_hooks, hook, prepend)
+        handle = add_hook(self._forward_hooks, hook, prepend)
         if with_kwargs:
             self._forward_hooks_with_kwargs.add(handle.id)
         if always_call:
@@ -662,35 +646,35 @@ class Module:
 
     def register_full_backward_hook(self, hook, prepend: bool = False):
         """``hook(module, grad_input, grad_output)`` when gradients w.r.t. the module's inputs are computed."""
-        return _add_hook(self._backward_hooks, hook, prepend)
+        return add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False):
         """``hook(module, grad_output)`` before the module's input gradients are computed."""
-        return _add_hook(self._backward_pre_hooks, hook, prepend)
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
         return self.register_full_backward_hook(hook)
 
     def register_state_dict_pre_hook(self, hook):
-        return _add_hook(self._state_dict_pre_hooks, hook)
+        return add_hook(self._state_dict_pre_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
-        return _add_hook(self._state_dict_hooks, hook)
+        return add_hook(self._state_dict_hooks, hook)
 
     _register_state_dict_hook = register_state_dict_post_hook
 
     def register_load_state_dict_pre_hook(self, hook):
         def adapted(state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
             return hook(self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors)
-        return _add_hook(self._load_state_dict_pre_hooks, adapted)
+        return add_hook(self._load_state_dict_pre_hooks, adapted)
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         if with_module:
             return self.register_load_state_dict_pre_hook(hook)
-        return _add_hook(self._load_state_dict_pre_hooks, hook)
+        return add_hook(self._load_state_dict_pre_hooks, hook)
 
     def register_load_state_dict_post_hook(self, hook):
-        return _add_hook(self._load_state_dict_post_hooks, hook)
+        return add_hook(self._load_state_dict_post_hooks, hook)
 
     # ------------------------------------------------------------------------------ printing
     def extra_repr(self) -> str:

@@ -15,7 +15,8 @@ from ember.ops.registry import REGISTRY, OpDef, register_function, register_op
 
 FAMILIES = (
     "arithmetic", "math_functions", "reduce", "movement", "index", "creation", "random", "products", "decompositions",
-    "nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention",
+    "nn_activation", "nn_loss", "nn_norm", "convolution", "pooling", "resampling", "embedding", "distance", "nn_rnn",
+    "attention",
 )
 
 PUBLIC = {}
@@ -27,6 +28,13 @@ for _module in import_families("ember.ops", FAMILIES):
         setattr(_tensor_module.Tensor, _name, _fn)
 
 PUBLIC.update(_registry.PUBLIC)
+# The random generator and its seeding functions are public (torch.Generator, torch.manual_seed ...) but are not
+# made of ops, so no definition generates them: they are exported by name.
+from ember.ops.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: E402
+                              seed, set_rng_state)
+
+PUBLIC.update(Generator=Generator, default_generator=default_generator, get_rng_state=get_rng_state,
+              initial_seed=initial_seed, manual_seed=manual_seed, seed=seed, set_rng_state=set_rng_state)
 _registry.bind_tensor_methods()
 globals().update(PUBLIC)
 _tensor_module._ops = importlib.import_module("ember.ops")

@@ -1,10 +1,13 @@
-"""Argument normalization shared by the op families: dims, shapes, sizes."""
+"""Argument normalization shared by the op families: dims, shapes, sizes, per-dimension ints."""
 
 from __future__ import annotations
 
-from ember.errors import op_error
+import numbers
 
-__all__ = ["wrap_dim", "wrap_dims", "as_shape"]
+from ember.errors import op_error
+from ember.tensor import Tensor
+
+__all__ = ["wrap_dim", "wrap_dims", "as_shape", "int_tuple"]
 
 
 def wrap_dim(dim, ndim: int, op_name: str = "op") -> int:
@@ -47,3 +50,32 @@ def as_shape(size, op_name: str = "op") -> tuple:
         if s < 0 and s != -1:
             raise op_error(RuntimeError, op_name, f"negative dimension {s} in size {shape}")
     return shape
+
+
+def int_tuple(value, n: int, name: str, op_name: str) -> tuple:
+    """``value`` (an int or a sequence of 1 or ``n`` ints) as a tuple of ``n`` ints: the kernel sizes, strides,
+    paddings and dilations of the convolution and pooling ops.
+
+    >>> int_tuple(2, 3, "stride", "conv3d"), int_tuple([1, 2], 2, "padding", "conv2d")
+    ((2, 2, 2), (1, 2))
+    """
+    if isinstance(value, Tensor):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        if len(items) == 1:
+            items = items * n
+        if len(items) != n:
+            raise op_error(RuntimeError, op_name, f"expected {name} to be a single integer value or a list of {n} "
+                           f"values to match the convolution dimensions, but got {name}={list(value)}")
+    else:
+        items = [value] * n
+    out = []
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            if hasattr(v, "__index__") and not isinstance(v, bool):
+                v = v.__index__()
+            else:
+                raise op_error(TypeError, op_name, f"{name} must be an int or a tuple of ints, got {value!r}")
+        out.append(int(v))
+    return tuple(out)

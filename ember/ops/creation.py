@@ -1,5 +1,8 @@
-"""Creating tensors: tensor, as_tensor, from_numpy, zeros/ones/full/empty (and _like), arange, linspace,
-logspace, eye, tril_indices/triu_indices, meshgrid, empty_strided.
+"""Creating tensors from Python values: tensor, as_tensor, from_numpy, zeros/ones/full/empty (and _like), arange,
+linspace, logspace, eye, tril_indices/triu_indices, meshgrid, empty_strided.
+
+These are not ops (nothing to differentiate, no operands to dispatch on): each is a function registered with
+``register_function``, which makes it public as ``ember.<name>``. Random tensors are in ``random.py``.
 
 Dtype inference follows PyTorch: Python floats give the default dtype, ints give int64, bools give bool,
 NumPy arrays and scalars keep their dtype, and mixed elements promote.
@@ -22,17 +25,11 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.device import to_device
 from ember.errors import op_error
+from ember.ops.registry import register_function
 from ember.tensor import Tensor, from_array
-
-__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like",
-           "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
-           "tril_indices", "triu_indices", "meshgrid", "empty_strided", "scalar_tensor"]
 
 _builtin_range = range
 _PY_SCALARS = frozenset((int, float, bool))
-_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                     "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                     "bool": "Bool"}
 
 
 # ------------------------------------------------------------------------------------ dtype inference
@@ -266,6 +263,7 @@ def _finish(arr, requires_grad, op_name):
 
 
 # ------------------------------------------------------------------------------------ from data
+@register_function
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
 
@@ -291,6 +289,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _finish(out, requires_grad, "tensor")
 
 
+@register_function
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with ``data`` (a tensor or NumPy array) when no conversion is needed.
 
@@ -308,6 +307,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=target)
 
 
+@register_function
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
     """Convert ``obj`` to a tensor, sharing memory when possible (``copy=True`` forces a copy,
     ``copy=False`` forbids one).
@@ -342,6 +342,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
     return out
 
 
+@register_function
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (writes through either are seen by both).
 
@@ -399,8 +400,8 @@ def _resolve_dtype(dtype, out, default, op_name):
             raise op_error(TypeError, op_name, f"out must be a Tensor, got {type(out).__name__}")
         if dtype is not None and _dt.to_dtype(dtype) is not out._dtype:
             target = _dt.to_dtype(dtype)
-            raise op_error(RuntimeError, op_name, f"dtype {_TORCH_TYPE_NAMES[target.name]} does not match dtype of "
-                           f"out parameter ({_TORCH_TYPE_NAMES[out._dtype.name]})")
+            raise op_error(RuntimeError, op_name, f"dtype {_dt.torch_type_name(target)} does not match dtype of "
+                           f"out parameter ({_dt.torch_type_name(out._dtype)})")
         return out._dtype
     return default if dtype is None else _dt.to_dtype(dtype)
 
@@ -467,6 +468,7 @@ def _filled(shape, fill, dt, out, requires_grad, op_name):
     return _finish(arr, requires_grad, op_name)
 
 
+@register_function
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           **size_kwarg) -> Tensor:
     """A tensor of zeros; the size may be given as ints, a tuple, a list or an ``ember.Size``.
@@ -482,6 +484,7 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _filled(shape, 0, _resolve_dtype(dtype, out, _dt._default[0], "zeros"), out, requires_grad, "zeros")
 
 
+@register_function
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
          **size_kwarg) -> Tensor:
     """A tensor of ones.
@@ -494,6 +497,7 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
     return _filled(shape, 1, _resolve_dtype(dtype, out, _dt._default[0], "ones"), out, requires_grad, "ones")
 
 
+@register_function
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, **size_kwarg) -> Tensor:
     """An uninitialized tensor.
@@ -506,6 +510,7 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _filled(shape, None, _resolve_dtype(dtype, out, _dt._default[0], "empty"), out, requires_grad, "empty")
 
 
+@register_function
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False) -> Tensor:
     """A tensor filled with ``fill_value``; without ``dtype`` it follows the value (bool, int64 or the default
@@ -539,6 +544,7 @@ def _like(input, fill, dtype, requires_grad, op_name):
     return _filled(input._data.shape, fill, dt, None, requires_grad, op_name)
 
 
+@register_function
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Zeros with ``input``'s shape and dtype.
 
@@ -549,6 +555,7 @@ def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return _like(input, 0, dtype, requires_grad, "zeros_like")
 
 
+@register_function
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Ones with ``input``'s shape and dtype.
 
@@ -559,6 +566,7 @@ def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
     return _like(input, 1, dtype, requires_grad, "ones_like")
 
 
+@register_function
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Uninitialized, with ``input``'s shape and dtype.
 
@@ -569,6 +577,7 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return _like(input, None, dtype, requires_grad, "empty_like")
 
 
+@register_function
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     """``fill_value`` with ``input``'s shape and dtype (the value is converted to that dtype).
@@ -584,6 +593,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     return _like(input, fill_value, dtype, requires_grad, "full_like")
 
 
+@register_function
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False) -> Tensor:
     """An uninitialized tensor with the given element strides.
@@ -678,6 +688,7 @@ def _number(value, name, op_name):
     return value
 
 
+@register_function
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound or the step is a float.
 
@@ -725,6 +736,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(arr, requires_grad, "arange")
 
 
+@register_function
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated in PyTorch: like ``arange`` but includes ``end`` and returns the default float dtype.
 
@@ -789,6 +801,7 @@ def _linspace_half(start, end, steps, npdt):
     return np.concatenate((head.astype(npdt), tail.astype(npdt))).astype(np.float64)
 
 
+@register_function
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
@@ -811,6 +824,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(arr, requires_grad, "linspace")
 
 
+@register_function
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent.
 
@@ -848,6 +862,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _finish(arr, requires_grad, "logspace")
 
 
+@register_function
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """An ``n`` x ``m`` matrix with ones on the diagonal (``m`` defaults to ``n``).
 
@@ -878,11 +893,12 @@ def _triangle_indices(row, col, offset, dtype, op_name, lower):
             raise op_error(RuntimeError, op_name, f"{name} must be non-negative, got {value}")
     dt = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
     if dt.category != 1:
-        raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for \'{_TORCH_TYPE_NAMES[dt.name]}\'')
+        raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for \'{_dt.torch_type_name(dt)}\'')
     rows, cols = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
     return from_array(np.stack((rows, cols)).astype(dt.numpy_dtype).reshape(2, -1))
 
 
+@register_function
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
     """Row and column indices (a 2 x N tensor) of the lower triangle of a ``row`` x ``col`` matrix.
 
@@ -894,6 +910,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) ->
     return _triangle_indices(row, col, offset, dtype, "tril_indices", lower=True)
 
 
+@register_function
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
     """Row and column indices (a 2 x N tensor) of the upper triangle of a ``row`` x ``col`` matrix.
 
@@ -905,6 +922,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) ->
     return _triangle_indices(row, col, offset, dtype, "triu_indices", lower=False)
 
 
+@register_function
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D tensors: ``indexing='ij'`` (default) puts tensor i along dim i, ``'xy'``
     swaps the first two dims. The grids are expanded views, so gradients flow back to the inputs.
@@ -947,6 +965,7 @@ def meshgrid(*tensors, indexing=None):
     return tuple(grids)
 
 
+@register_function
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A 0-d tensor (default float dtype).
 
@@ -955,6 +974,3 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
     """
     return tensor(_number(s, "s", "scalar_tensor"), dtype=dtype or _dt._default[0], device=device,
                   requires_grad=requires_grad)
-
-
-TENSOR_METHODS = {}

@@ -1330,5 +1330,5 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     >>> ember.linalg.diagonal(ember.tensor([[1.0, 2.0], [3.0, 4.0]]))
     tensor([1., 4.])
     """
-    from ember.ops.movement import diagonal as movement_diagonal
-    return movement_diagonal(A, offset=offset, dim1=dim1, dim2=dim2)
+    from ember.ops.movement import Diagonal
+    return Diagonal.function(A, offset=offset, dim1=dim1, dim2=dim2)

@@ -1,7 +1,10 @@
-"""Indexing: ``t[index]`` and ``t[index] = value`` (basic, integer and boolean), and friends.
+"""Indexing: ``t[index]`` and ``t[index] = value`` (basic, integer and boolean), and the ops that read or write
+elements at given positions: index_put, nonzero, gather/scatter, index_select/index_add/index_copy/index_fill/
+index_reduce, masked_fill/masked_scatter/masked_select, take/take_along_dim/put.
 
 Basic indexing (ints, slices, None, Ellipsis) returns a view; integer-array and boolean indexing
-return copies, as in PyTorch.
+return copies, as in PyTorch. Each op is registered once with its function, method, in-place and ``out=``
+forms (see ``registry.py``).
 
 >>> import ember
 >>> x = ember.arange(6).reshape(2, 3)
@@ -18,13 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.registry import _Scratch, check_inplace_allowed, register_op, write_result_into
+from ember.ops.registry import _Scratch, check_inplace_allowed, register_function, register_op, write_result_into
 from ember.tensor import Tensor, from_array
-
-__all__ = ["getitem", "setitem", "nonzero"]
 
 
 def normalize_index(index, op_name="index"):
@@ -78,10 +80,25 @@ def _is_basic(index):
 
 @register_op
 class GetItem:
+    """``input[index]`` (``Tensor.__getitem__``); see the module docstring.
+
+    >>> ember.arange(5)[[0, 2, 2]]
+    tensor([0, 2, 2])
+    """
+
     name = "getitem"
     kind = "index"
     promote = "none"
     view = True
+    out = False
+
+    def function(input, index):
+        np_index = normalize_index(index, "getitem")
+        try:
+            return GetItem(input, index=np_index)
+        except IndexError as e:
+            text = str(e).split(" (inputs:")[0].removeprefix("getitem: ")
+            raise op_error(IndexError, "getitem", text.replace(" for axis ", " for dimension ")) from None
 
     def forward(ctx, a, index):
         ctx.index = index
@@ -113,16 +130,37 @@ class IndexBackward:
         return out
 
     def backward(ctx, grad):
-        return getitem(grad, ctx.index)
+        return GetItem.function(grad, ctx.index)
 
 
 @register_op
 class IndexPut:
-    """Out-of-place ``t[index] = values`` (with ``accumulate`` adding instead), for autograd."""
+    """A copy of ``input`` with ``values`` put at ``indices`` (a tuple of index tensors).
+
+    >>> ember.zeros(3).index_put((ember.tensor([0, 0]),), ember.tensor([1.0, 2.0]), accumulate=True)
+    tensor([3., 0., 0.])
+    """
 
     name = "index_put"
     kind = "index"
     save = ()
+    method = True
+    out = False
+
+    def function(input, indices, values, accumulate=False):
+        np_index = normalize_index(tuple(indices), "index_put")
+        if not isinstance(values, Tensor):
+            from ember.ops.creation import tensor
+            values = tensor(values, dtype=input._dtype)
+        return IndexPut(input, values, index=np_index, accumulate=accumulate)
+
+    def inplace(self, indices, values, accumulate=False):
+        """In-place ``index_put``.
+
+        >>> x = ember.zeros(3); x.index_put_((ember.tensor([1]),), ember.tensor([5.0]))
+        tensor([0., 5., 0.])
+        """
+        return _write_back(self, lambda: IndexPut.function(self, indices, values, accumulate), "index_put_")
 
     def forward(ctx, a, values, index, accumulate):
         ctx.index = index
@@ -139,28 +177,18 @@ class IndexPut:
         if not ctx.accumulate and ctx.next_edges[0] is not None:
             mask = np.ones(grad._data.shape, dtype=bool)
             mask[ctx.index] = False
-            from ember.tensor import from_array
             grad_self = grad * from_array(mask)
-        grad_values = getitem(grad, ctx.index) if ctx.next_edges[1] is not None else None
+        grad_values = GetItem.function(grad, ctx.index) if ctx.next_edges[1] is not None else None
         return grad_self, grad_values
 
 
-def getitem(input, index):
-    """``input[index]``; see the module docstring.
-
-    >>> ember.arange(5)[[0, 2, 2]]
-    tensor([0, 2, 2])
-    """
-    np_index = normalize_index(index, "getitem")
-    try:
-        return GetItem(input, index=np_index)
-    except IndexError as e:
-        text = str(e).split(" (inputs:")[0].removeprefix("getitem: ")
-        raise op_error(IndexError, "getitem", text.replace(" for axis ", " for dimension ")) from None
-
-
+@register_function
 def setitem(input, index, value):
-    """``input[index] = value``, in place, recorded for autograd when needed."""
+    """``input[index] = value`` (``Tensor.__setitem__``), in place, recorded for autograd when needed.
+
+    >>> x = ember.zeros(3); ember.setitem(x, 1, 5.0); x
+    tensor([0., 5., 0.])
+    """
     np_index = normalize_index(index, "setitem")
     if STATE.enabled and input._requires_grad and input.grad_fn is None and _is_basic(np_index):
         raise op_error(RuntimeError, "setitem", "a view of a leaf Variable that requires grad is being used in an "
@@ -188,32 +216,8 @@ def setitem(input, index, value):
     write_result_into(input, result, "setitem")
 
 
-def index_put(input, indices, values, accumulate=False):
-    """A copy of ``input`` with ``values`` put at ``indices`` (a tuple of index tensors).
-
-    >>> ember.zeros(3).index_put((ember.tensor([0, 0]),), ember.tensor([1.0, 2.0]), accumulate=True)
-    tensor([3., 0., 0.])
-    """
-    np_index = normalize_index(tuple(indices), "index_put")
-    if not isinstance(values, Tensor):
-        from ember.ops.creation import tensor
-        values = tensor(values, dtype=input._dtype)
-    return IndexPut(input, values, index=np_index, accumulate=accumulate)
-
-
-def index_put_(input, indices, values, accumulate=False):
-    """In-place ``index_put``.
-
-    >>> x = ember.zeros(3); x.index_put_((ember.tensor([1]),), ember.tensor([5.0]))
-    tensor([0., 5., 0.])
-    """
-    check_inplace_allowed(input, "index_put_")
-    result = index_put(input, indices, values, accumulate)
-    write_result_into(input, result, "index_put_")
-    return input
-
-
-def nonzero(input, *, out=None, as_tuple=False):
+@register_function(method=True, out=True)
+def nonzero(input, *, as_tuple=False):
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-d tensors.
 
     >>> ember.nonzero(ember.tensor([0, 3, 0, 4]))
@@ -225,15 +229,11 @@ def nonzero(input, *, out=None, as_tuple=False):
         idx = np.nonzero(data) if data.ndim else np.nonzero(data.reshape(1))
         return tuple(from_array(i.astype(np.int64)) for i in idx)
     if data.ndim == 0:
-        result = from_array(np.zeros((1 if data else 0, 0), np.int64))
-    else:
-        result = from_array(np.stack(np.nonzero(data), axis=1).astype(np.int64, copy=False))
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
+        return from_array(np.zeros((1 if data else 0, 0), np.int64))
+    return from_array(np.stack(np.nonzero(data), axis=1).astype(np.int64, copy=False))
 
 
+@register_function(method=True)
 def argwhere(input):
     """Indices of nonzero elements as an (n, ndim) tensor (``nonzero(input)``).
 
@@ -246,8 +246,7 @@ def argwhere(input):
 
 # ------------------------------------------------------------------------------------ checks
 def _dtype_name(t):
-    from ember.ops.registry import _torch_type_name
-    return _torch_type_name(t._dtype)
+    return _dt.torch_type_name(t._dtype)
 
 
 def _check_index_tensor(index, op_name, allow_int32=False):
@@ -286,6 +285,17 @@ def _scatter_shape_check(self_shape, index_shape, dim, op_name, src_shape=None):
             raise op_error(RuntimeError, op_name, message)
 
 
+def _fill_value(input, value, op_name):
+    """A fill value as the op takes it: a number as it is, a 0-d tensor in ``input``'s dtype."""
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise op_error(RuntimeError, op_name, f"{op_name}_ only supports a 0-dimensional value tensor, but got "
+                           f"tensor with {value._data.ndim} dimension(s).")
+        if value._dtype is not input._dtype:
+            value = value.to(input._dtype)
+    return value
+
+
 def _scatter_positions(index, dim):
     """A NumPy index tuple addressing, for each element of ``index``, the element it scatters to."""
     grids = list(np.indices(index.shape, sparse=True))
@@ -307,9 +317,36 @@ def _as_1d(a):
 # ------------------------------------------------------------------------------------ gather and scatter
 @register_op
 class Gather:
+    """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for ``dim=0``.
+
+    >>> ember.gather(ember.tensor([[1, 2], [3, 4]]), 1, ember.tensor([[0, 0], [1, 0]]))
+    tensor([[1, 1],
+            [4, 3]])
+    """
+
     name = "gather"
     kind = "index"
     promote = "none"
+    method = True
+
+    def function(input, dim, index, *, sparse_grad=False):
+        _check_index_tensor(index, "gather", allow_int32=True)
+        if index._dtype.name == "int32":
+            index = index.long()
+        ndim = input._data.ndim
+        d = wrap_dim(dim, ndim, "gather")
+        ishape, shape = index._data.shape, input._data.shape
+        if ndim and index._data.ndim and index._data.ndim != ndim:
+            raise op_error(RuntimeError, "gather", "Index tensor must have the same number of dimensions as input "
+                           "tensor")
+        for k, n in enumerate(ishape):
+            if ndim and k != d and n > shape[k]:
+                raise op_error(RuntimeError, "gather", f"Size does not match at dimension {k} expected index "
+                               f"{list(ishape)} to be no larger than self {list(shape)} apart from dimension {d}")
+        _check_bounds(index, shape[d] if ndim else 1, d, "gather")
+        if ndim and not index._data.ndim:
+            index = index.reshape((1,) * ndim)
+        return Gather(input, index, dim=d)
 
     def forward(ctx, a, index, dim):
         ctx.index = index
@@ -325,42 +362,39 @@ class Gather:
         return ScatterAdd(zeros, from_array(ctx.index), grad, dim=ctx.dim), None
 
 
-def gather(input, dim, index, *, sparse_grad=False, out=None):
-    """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for ``dim=0``.
-
-    >>> ember.gather(ember.tensor([[1, 2], [3, 4]]), 1, ember.tensor([[0, 0], [1, 0]]))
-    tensor([[1, 1],
-            [4, 3]])
-    """
-    _check_index_tensor(index, "gather", allow_int32=True)
-    if index._dtype.name == "int32":
-        index = index.long()
-    ndim = input._data.ndim
-    d = wrap_dim(dim, ndim, "gather")
-    ishape, shape = index._data.shape, input._data.shape
-    if ndim and index._data.ndim and index._data.ndim != ndim:
-        raise op_error(RuntimeError, "gather", "Index tensor must have the same number of dimensions as input tensor")
-    for k, n in enumerate(ishape):
-        if ndim and k != d and n > shape[k]:
-            raise op_error(RuntimeError, "gather", f"Size does not match at dimension {k} expected index {list(ishape)} "
-                           f"to be no larger than self {list(shape)} apart from dimension {d}")
-    _check_bounds(index, shape[d] if ndim else 1, d, "gather")
-    if ndim and not index._data.ndim:
-        index = index.reshape((1,) * ndim)
-    result = Gather(input, index, dim=d)
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
 @register_op
 class Scatter:
-    """A copy of ``a`` with ``src`` (a tensor or a number) written at ``index`` along ``dim``."""
+    """A copy of ``input`` with ``src`` (a tensor, or a number ``value``) written at ``index`` along ``dim``.
+
+    ``reduce="add"`` or ``"multiply"`` combines instead of overwriting.
+
+    >>> ember.zeros(2, 3).scatter(1, ember.tensor([[2], [0]]), 1.0)
+    tensor([[0., 0., 1.],
+            [1., 0., 0.]])
+    """
 
     name = "scatter"
     kind = "index"
     promote = "none"
+    method = True
+
+    def function(input, dim, index, src=None, value=None, *, reduce=None):
+        if src is None:
+            src = value
+        d = _scatter_args(input, dim, index, src, "scatter")
+        index = index.long()
+        if reduce is not None:
+            if reduce not in ("add", "multiply"):
+                raise op_error(RuntimeError, "scatter", "reduce argument must be either add or multiply.")
+            if not isinstance(src, Tensor):
+                src = from_array(np.full(index._data.shape, src, dtype=input._data.dtype))
+            if reduce == "add":
+                return ScatterAdd(input, index, src, dim=d)
+            return ScatterReduce(input, index, src, dim=d, reduce="prod", include_self=True)
+        return Scatter(input, index, src, dim=d)
+
+    def inplace(self, dim, index, src=None, value=None, *, reduce=None):
+        return _write_back(self, lambda: Scatter.function(self, dim, index, src, value, reduce=reduce), "scatter_")
 
     def forward(ctx, a, index, src, dim):
         ctx.index = index
@@ -396,9 +430,24 @@ def _pad_to(grad, shape):
 
 @register_op
 class ScatterAdd:
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
+
+    >>> ember.zeros(3).scatter_add(0, ember.tensor([0, 0, 2]), ember.tensor([1.0, 2.0, 3.0]))
+    tensor([3., 0., 3.])
+    """
+
     name = "scatter_add"
     kind = "index"
     promote = "none"
+    method = True
+
+    def function(input, dim, index, src):
+        d = _scatter_args(input, dim, index, src, "scatter_add")
+        index = index.long()
+        return ScatterAdd(input, index, src, dim=d)
+
+    def inplace(self, dim, index, src):
+        return _write_back(self, lambda: ScatterAdd.function(self, dim, index, src), "scatter_add_")
 
     def forward(ctx, a, index, src, dim):
         ctx.index = index
@@ -423,11 +472,28 @@ _REDUCE_IDENTITY = {"sum": 0, "mean": 0, "prod": 1}
 
 @register_op
 class ScatterReduce:
-    """``scatter_reduce``: combine ``src`` into ``a`` at ``index`` with sum, prod, mean, amax or amin."""
+    """Combine ``src`` into ``input`` at ``index`` with ``reduce`` in sum, prod, mean, amax, amin.
+
+    >>> ember.tensor([1.0, 2.0]).scatter_reduce(0, ember.tensor([0, 0]), ember.tensor([5.0, 3.0]), "amax")
+    tensor([5., 2.])
+    """
 
     name = "scatter_reduce"
     kind = "index"
     promote = "none"
+    method = True
+
+    def function(input, dim, index, src, reduce, *, include_self=True):
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise op_error(RuntimeError, "scatter_reduce", "reduce argument must be either sum, prod, mean, amax or "
+                           f"amin, got {reduce}")
+        d = _scatter_args(input, dim, index, src, "scatter_reduce")
+        index = index.long()
+        return ScatterReduce(input, index, src, dim=d, reduce=reduce, include_self=bool(include_self))
+
+    def inplace(self, dim, index, src, reduce, *, include_self=True):
+        return _write_back(self, lambda: ScatterReduce.function(self, dim, index, src, reduce,
+                                                                include_self=include_self), "scatter_reduce_")
 
     def forward(ctx, a, index, src, dim, reduce, include_self):
         ctx.index = index
@@ -542,87 +608,6 @@ def _scatter_args(input, dim, index, src, op_name):
     return d
 
 
-def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
-    """A copy of ``input`` with ``src`` (a tensor, or a number ``value``) written at ``index`` along ``dim``.
-
-    ``reduce="add"`` or ``"multiply"`` combines instead of overwriting.
-
-    >>> ember.zeros(2, 3).scatter(1, ember.tensor([[2], [0]]), 1.0)
-    tensor([[0., 0., 1.],
-            [1., 0., 0.]])
-    """
-    if src is None:
-        src = value
-    d = _scatter_args(input, dim, index, src, "scatter")
-    index = index.long()
-    if reduce is not None:
-        if reduce not in ("add", "multiply"):
-            raise op_error(RuntimeError, "scatter", "reduce argument must be either add or multiply.")
-        if not isinstance(src, Tensor):
-            src = from_array(np.full(index._data.shape, src, dtype=input._data.dtype))
-        if reduce == "add":
-            result = ScatterAdd(input, index, src, dim=d)
-        else:
-            result = ScatterReduce(input, index, src, dim=d, reduce="prod", include_self=True)
-    elif isinstance(src, Tensor):
-        result = Scatter(input, index, src, dim=d)
-    else:
-        result = Scatter(input, index, src, dim=d)
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
-def scatter_add(input, dim, index, src, *, out=None):
-    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate).
-
-    >>> ember.zeros(3).scatter_add(0, ember.tensor([0, 0, 2]), ember.tensor([1.0, 2.0, 3.0]))
-    tensor([3., 0., 3.])
-    """
-    d = _scatter_args(input, dim, index, src, "scatter_add")
-    index = index.long()
-    result = ScatterAdd(input, index, src, dim=d)
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
-    """Combine ``src`` into ``input`` at ``index`` with ``reduce`` in sum, prod, mean, amax, amin.
-
-    >>> ember.tensor([1.0, 2.0]).scatter_reduce(0, ember.tensor([0, 0]), ember.tensor([5.0, 3.0]), "amax")
-    tensor([5., 2.])
-    """
-    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
-        raise op_error(RuntimeError, "scatter_reduce", "reduce argument must be either sum, prod, mean, amax or amin, "
-                       f"got {reduce}")
-    d = _scatter_args(input, dim, index, src, "scatter_reduce")
-    index = index.long()
-    result = ScatterReduce(input, index, src, dim=d, reduce=reduce, include_self=bool(include_self))
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
-def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
-    """In-place :func:`scatter`."""
-    return _write_back(input, lambda: scatter(input, dim, index, src, value, reduce=reduce), "scatter_")
-
-
-def scatter_add_(input, dim, index, src):
-    """In-place :func:`scatter_add`."""
-    return _write_back(input, lambda: scatter_add(input, dim, index, src), "scatter_add_")
-
-
-def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
-    """In-place :func:`scatter_reduce`."""
-    return _write_back(input, lambda: scatter_reduce(input, dim, index, src, reduce, include_self=include_self),
-                       "scatter_reduce_")
-
-
 def _write_back(input, compute, op_name):
     check_inplace_allowed(input, op_name)
     write_result_into(input, compute(), op_name)
@@ -637,9 +622,35 @@ def _along(a, dim):
 
 @register_op
 class IndexSelect:
+    """The slices of ``input`` at ``index`` (a 1-d int tensor) along ``dim``.
+
+    >>> ember.arange(6).reshape(2, 3).index_select(1, ember.tensor([2, 0]))
+    tensor([[2, 0],
+            [5, 3]])
+    """
+
     name = "index_select"
     kind = "index"
     promote = "none"
+    method = True
+
+    def function(input, dim, index):
+        if not isinstance(index, Tensor) or index._dtype.name not in ("int64", "int32"):
+            raise op_error(RuntimeError, "index_select", "index_select(): Expected dtype int32 or int64 for index")
+        if index._data.ndim > 1:
+            raise op_error(IndexError, "index_select", "index_select(): Index is supposed to be a vector")
+        ndim = input._data.ndim
+        d = wrap_dim(dim, ndim, "index_select")
+        if ndim == 0 and index._data.size != 1:
+            raise op_error(RuntimeError, "index_select", f"index_select(): Index to scalar can have only 1 value, got "
+                           f"{index._data.size} value(s)")
+        size = input._data.shape[d] if ndim else 1
+        data = index._data
+        if data.size and (data.min() < 0 or data.max() >= size):
+            bad = int(data.min()) if data.min() < 0 else int(data.max())
+            raise op_error(IndexError, "index_select", f"index out of range in self: INDICES element is out of DATA "
+                           f"bounds, id={bad} axis_dim={size}")
+        return IndexSelect(input, index if index._dtype.name == "int64" else index.long(), dim=d)
 
     def forward(ctx, a, index, dim):
         ctx.index = index
@@ -654,40 +665,28 @@ class IndexSelect:
         return IndexAdd(zeros, from_array(ctx.index), grad, dim=ctx.dim, alpha=1), None
 
 
-def index_select(input, dim, index, *, out=None):
-    """The slices of ``input`` at ``index`` (a 1-d int tensor) along ``dim``.
-
-    >>> ember.arange(6).reshape(2, 3).index_select(1, ember.tensor([2, 0]))
-    tensor([[2, 0],
-            [5, 3]])
-    """
-    if not isinstance(index, Tensor) or index._dtype.name not in ("int64", "int32"):
-        raise op_error(RuntimeError, "index_select", "index_select(): Expected dtype int32 or int64 for index")
-    if index._data.ndim > 1:
-        raise op_error(IndexError, "index_select", "index_select(): Index is supposed to be a vector")
-    ndim = input._data.ndim
-    d = wrap_dim(dim, ndim, "index_select")
-    if ndim == 0 and index._data.size != 1:
-        raise op_error(RuntimeError, "index_select", f"index_select(): Index to scalar can have only 1 value, got "
-                       f"{index._data.size} value(s)")
-    size = input._data.shape[d] if ndim else 1
-    data = index._data
-    if data.size and (data.min() < 0 or data.max() >= size):
-        bad = int(data.min()) if data.min() < 0 else int(data.max())
-        raise op_error(IndexError, "index_select", f"index out of range in self: INDICES element is out of DATA bounds, "
-                       f"id={bad} axis_dim={size}")
-    result = IndexSelect(input, index if index._dtype.name == "int64" else index.long(), dim=d)
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
 @register_op
 class IndexAdd:
+    """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim`` (duplicates add up).
+
+    >>> ember.zeros(3).index_add(0, ember.tensor([0, 0, 2]), ember.tensor([1.0, 2.0, 3.0]))
+    tensor([3., 0., 3.])
+    """
+
     name = "index_add"
     kind = "index"
     promote = "none"
+    method = True
+
+    def function(input, dim, index, source, *, alpha=1):
+        d, index = _index_source_check(input, dim, index, source, "index_add")
+        if source._dtype is not input._dtype:
+            raise op_error(RuntimeError, "index_add", f"index_add_(): self ({_dtype_name(input)}) and source "
+                           f"({_dtype_name(source)}) must have the same scalar type")
+        return IndexAdd(input, index, source, dim=d, alpha=alpha)
+
+    def inplace(self, dim, index, source, *, alpha=1):
+        return _write_back(self, lambda: IndexAdd.function(self, dim, index, source, alpha=alpha), "index_add_")
 
     def forward(ctx, a, index, source, dim, alpha):
         ctx.index = index
@@ -733,28 +732,30 @@ def _index_source_check(input, dim, index, source, op_name, exc=RuntimeError, al
     return d, index if index._dtype.name == "int64" else index.long()
 
 
-def index_add(input, dim, index, source, *, alpha=1, out=None):
-    """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim`` (duplicates add up).
-
-    >>> ember.zeros(3).index_add(0, ember.tensor([0, 0, 2]), ember.tensor([1.0, 2.0, 3.0]))
-    tensor([3., 0., 3.])
-    """
-    d, index = _index_source_check(input, dim, index, source, "index_add")
-    if source._dtype is not input._dtype:
-        raise op_error(RuntimeError, "index_add", f"index_add_(): self ({_dtype_name(input)}) and source "
-                       f"({_dtype_name(source)}) must have the same scalar type")
-    result = IndexAdd(input, index, source, dim=d, alpha=alpha)
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
 @register_op
 class IndexCopy:
+    """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``.
+
+    >>> ember.zeros(2, 3).index_copy(1, ember.tensor([2]), ember.ones(2, 1))
+    tensor([[0., 0., 1.],
+            [0., 0., 1.]])
+    """
+
     name = "index_copy"
     kind = "index"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, dim, index, source):
+        if source._dtype is not input._dtype:
+            raise op_error(RuntimeError, "index_copy", "index_copy_(): self and source expected to have the same "
+                           f"dtype, but got (self) {_dtype_name(input)} and (source) {_dtype_name(source)}")
+        d, index = _index_source_check(input, dim, index, source, "index_copy", exc=IndexError)
+        return IndexCopy(input, index, source, dim=d)
+
+    def inplace(self, dim, index, source):
+        return _write_back(self, lambda: IndexCopy.function(self, dim, index, source), "index_copy_")
 
     def forward(ctx, a, index, source, dim):
         ctx.index = index
@@ -772,25 +773,30 @@ class IndexCopy:
         return grad_self, None, grad_source
 
 
-def index_copy(input, dim, index, source):
-    """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``.
-
-    >>> ember.zeros(2, 3).index_copy(1, ember.tensor([2]), ember.ones(2, 1))
-    tensor([[0., 0., 1.],
-            [0., 0., 1.]])
-    """
-    if source._dtype is not input._dtype:
-        raise op_error(RuntimeError, "index_copy", "index_copy_(): self and source expected to have the same dtype, "
-                       f"but got (self) {_dtype_name(input)} and (source) {_dtype_name(source)}")
-    d, index = _index_source_check(input, dim, index, source, "index_copy", exc=IndexError)
-    return IndexCopy(input, index, source, dim=d)
-
-
 @register_op
 class IndexFill:
+    """A copy of ``input`` with ``value`` (a number or 0-d tensor) at positions ``index`` along ``dim``.
+
+    >>> ember.zeros(2, 3).index_fill(1, ember.tensor([0, -1]), 7.0)
+    tensor([[7., 0., 7.],
+            [7., 0., 7.]])
+    """
+
     name = "index_fill"
     kind = "index"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, dim, index, value):
+        d, index = _index_source_check(input, dim, index, None, "index_fill", IndexError, allow_negative=True)
+        value = _fill_value(input, value, "index_fill")
+        if isinstance(value, Tensor) and not value._requires_grad:
+            value = value._data.item() if value._dtype.name != "bfloat16" else float(value._data)
+        return IndexFill(input, index, value, dim=d)
+
+    def inplace(self, dim, index, value):
+        return _write_back(self, lambda: IndexFill.function(self, dim, index, value), "index_fill_")
 
     def forward(ctx, a, index, value, dim):
         ctx.index = index
@@ -810,25 +816,7 @@ class IndexFill:
         return grad_self, None, grad_value
 
 
-def index_fill(input, dim, index, value):
-    """A copy of ``input`` with ``value`` (a number or 0-d tensor) at positions ``index`` along ``dim``.
-
-    >>> ember.zeros(2, 3).index_fill(1, ember.tensor([0, -1]), 7.0)
-    tensor([[7., 0., 7.],
-            [7., 0., 7.]])
-    """
-    d, index = _index_source_check(input, dim, index, None, "index_fill", IndexError, allow_negative=True)
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise op_error(RuntimeError, "index_fill", "index_fill_ only supports a 0-dimensional value tensor, but got "
-                           f"tensor with {value._data.ndim} dimension(s).")
-        if value._dtype is not input._dtype:
-            value = value.to(input._dtype)
-        if not value._requires_grad:
-            value = value._data.item() if value._dtype.name != "bfloat16" else float(value._data)
-    return IndexFill(input, index, value, dim=d)
-
-
+@register_function(method=True, inplace=True)
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """Combine slices of ``source`` into ``input`` at ``index`` along ``dim`` with prod, mean, amax or amin.
 
@@ -854,27 +842,6 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     return ScatterReduce(input, scatter_index, source, dim=d, reduce=reduce, include_self=bool(include_self))
 
 
-def index_add_(input, dim, index, source, *, alpha=1):
-    """In-place :func:`index_add`."""
-    return _write_back(input, lambda: index_add(input, dim, index, source, alpha=alpha), "index_add_")
-
-
-def index_copy_(input, dim, index, source):
-    """In-place :func:`index_copy`."""
-    return _write_back(input, lambda: index_copy(input, dim, index, source), "index_copy_")
-
-
-def index_fill_(input, dim, index, value):
-    """In-place :func:`index_fill`."""
-    return _write_back(input, lambda: index_fill(input, dim, index, value), "index_fill_")
-
-
-def index_reduce_(input, dim, index, source, reduce, *, include_self=True):
-    """In-place :func:`index_reduce`."""
-    return _write_back(input, lambda: index_reduce(input, dim, index, source, reduce, include_self=include_self),
-                       "index_reduce_")
-
-
 # ------------------------------------------------------------------------------------ masks
 def _check_mask(mask, op_name):
     if not isinstance(mask, Tensor):
@@ -891,9 +858,32 @@ def _mask_dtype_name(mask):
 
 @register_op
 class MaskedFill:
+    """A copy of ``input`` with ``value`` (a number or 0-d tensor) where ``mask`` (broadcast) is True.
+
+    >>> ember.tensor([1, 2, 3]).masked_fill(ember.tensor([True, False, True]), 0)
+    tensor([0, 2, 0])
+    """
+
     name = "masked_fill"
     kind = "index"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, mask, value):
+        _check_mask(mask, "masked_fill_")
+        value = _fill_value(input, value, "masked_fill")
+        if isinstance(value, Tensor) and not value._requires_grad:
+            value = value._data
+        return MaskedFill(input, mask, value)
+
+    def inplace(self, mask, value):
+        """In-place :func:`ember.masked_fill`; ``mask`` must broadcast to ``input``'s shape.
+
+        >>> ember.zeros(3).masked_fill_(ember.tensor([True, False, True]), 1.0)
+        tensor([1., 0., 1.])
+        """
+        return _write_back(self, lambda: MaskedFill.function(self, mask, value), "masked_fill_")
 
     def forward(ctx, a, mask, value):
         ctx.mask = mask
@@ -915,36 +905,38 @@ class MaskedFill:
         return grad_self, None, grad_value
 
 
-def masked_fill(input, mask, value):
-    """A copy of ``input`` with ``value`` (a number or 0-d tensor) where ``mask`` (broadcast) is True.
-
-    >>> ember.tensor([1, 2, 3]).masked_fill(ember.tensor([True, False, True]), 0)
-    tensor([0, 2, 0])
-    """
-    _check_mask(mask, "masked_fill_")
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise op_error(RuntimeError, "masked_fill", "masked_fill_ only supports a 0-dimensional value tensor, but "
-                           f"got tensor with {value._data.ndim} dimension(s).")
-        if value._dtype is not input._dtype:
-            value = value.to(input._dtype)
-        if not value._requires_grad:
-            value = value._data
-    return MaskedFill(input, mask, value)
-
-
-def masked_fill_(input, mask, value):
-    """In-place :func:`masked_fill`; ``mask`` must broadcast to ``input``'s shape."""
-    return _write_back(input, lambda: masked_fill(input, mask, value), "masked_fill_")
-
-
 @register_op
 class MaskedScatter:
-    """A copy of ``a`` (broadcast with ``mask``) with ``source``'s leading elements written where ``mask`` is True."""
+    """A copy of ``input`` with consecutive elements of ``source`` written where ``mask`` is True.
+
+    >>> ember.zeros(4).masked_scatter(ember.tensor([True, False, True, False]), ember.tensor([1.0, 2.0]))
+    tensor([1., 0., 2., 0.])
+    """
 
     name = "masked_scatter"
     kind = "index"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, mask, source):
+        if source._dtype is not input._dtype:
+            raise op_error(RuntimeError, "masked_scatter", "masked_scatter: expected self and source to have same "
+                           f"dtypes but got{_dtype_name(input)} and {_dtype_name(source)}")
+        _check_mask(mask, "masked_scatter_")
+        try:
+            shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
+        except ValueError:
+            from ember.errors import broadcast_message
+            raise op_error(RuntimeError, "masked_scatter",
+                           broadcast_message([input._data.shape, mask._data.shape])) from None
+        if np.count_nonzero(np.broadcast_to(mask._data, shape)) > source._data.size:
+            raise op_error(RuntimeError, "masked_scatter", "masked_scatter: Number of elements of source < number of "
+                           "ones in mask")
+        return MaskedScatter(input, mask, source)
+
+    def inplace(self, mask, source):
+        return _write_back(self, lambda: MaskedScatter.function(self, mask, source), "masked_scatter_")
 
     def forward(ctx, a, mask, source):
         shape = np.broadcast_shapes(a.shape, mask.shape)
@@ -983,37 +975,29 @@ class MaskedScatterBackward:
         return MaskedScatter(zeros, from_array(ctx.mask), grad), None
 
 
-def masked_scatter(input, mask, source):
-    """A copy of ``input`` with consecutive elements of ``source`` written where ``mask`` is True.
-
-    >>> ember.zeros(4).masked_scatter(ember.tensor([True, False, True, False]), ember.tensor([1.0, 2.0]))
-    tensor([1., 0., 2., 0.])
-    """
-    if source._dtype is not input._dtype:
-        raise op_error(RuntimeError, "masked_scatter", "masked_scatter: expected self and source to have same dtypes "
-                       f"but got{_dtype_name(input)} and {_dtype_name(source)}")
-    _check_mask(mask, "masked_scatter_")
-    try:
-        shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
-    except ValueError:
-        from ember.errors import broadcast_message
-        raise op_error(RuntimeError, "masked_scatter", broadcast_message([input._data.shape, mask._data.shape])) from None
-    if np.count_nonzero(np.broadcast_to(mask._data, shape)) > source._data.size:
-        raise op_error(RuntimeError, "masked_scatter", "masked_scatter: Number of elements of source < number of ones in "
-                       "mask")
-    return MaskedScatter(input, mask, source)
-
-
-def masked_scatter_(input, mask, source):
-    """In-place :func:`masked_scatter`."""
-    return _write_back(input, lambda: masked_scatter(input, mask, source), "masked_scatter_")
-
-
 @register_op
 class MaskedSelect:
+    """The elements of ``input`` where ``mask`` (broadcast together) is True, as a 1-d tensor.
+
+    >>> ember.masked_select(ember.tensor([[1, 2], [3, 4]]), ember.tensor([True, False]))
+    tensor([1, 3])
+    """
+
     name = "masked_select"
     kind = "index"
     promote = "none"
+    method = True
+
+    def function(input, mask):
+        if not isinstance(mask, Tensor) or mask._dtype.name != "bool":
+            raise op_error(RuntimeError, "masked_select", "masked_select: expected BoolTensor for mask")
+        try:
+            np.broadcast_shapes(input._data.shape, mask._data.shape)
+        except ValueError:
+            from ember.errors import broadcast_message
+            raise op_error(RuntimeError, "masked_select",
+                           broadcast_message([input._data.shape, mask._data.shape])) from None
+        return MaskedSelect(input, mask)
 
     def forward(ctx, a, mask):
         shape = np.broadcast_shapes(a.shape, mask.shape)
@@ -1024,26 +1008,6 @@ class MaskedSelect:
     def backward(ctx, grad):
         zeros = from_array(np.zeros(ctx.mask.shape, dtype=grad._data.dtype))
         return MaskedScatter(zeros, from_array(ctx.mask), grad), None
-
-
-def masked_select(input, mask, *, out=None):
-    """The elements of ``input`` where ``mask`` (broadcast together) is True, as a 1-d tensor.
-
-    >>> ember.masked_select(ember.tensor([[1, 2], [3, 4]]), ember.tensor([True, False]))
-    tensor([1, 3])
-    """
-    if not isinstance(mask, Tensor) or mask._dtype.name != "bool":
-        raise op_error(RuntimeError, "masked_select", "masked_select: expected BoolTensor for mask")
-    try:
-        np.broadcast_shapes(input._data.shape, mask._data.shape)
-    except ValueError:
-        from ember.errors import broadcast_message
-        raise op_error(RuntimeError, "masked_select", broadcast_message([input._data.shape, mask._data.shape])) from None
-    result = MaskedSelect(input, mask)
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
 
 
 # ------------------------------------------------------------------------------------ flat indexing
@@ -1058,6 +1022,7 @@ def _flat_index_check(input, index, op_name):
         raise op_error(IndexError, op_name, f"out of range: tried to access index {bad} on a tensor of {n} elements.")
 
 
+@register_function(method=True)
 def take(input, index):
     """Elements of ``input`` viewed as 1-d, at ``index`` (negative indices count from the end).
 
@@ -1069,7 +1034,8 @@ def take(input, index):
     return GetItem(flat, index=index._data)
 
 
-def take_along_dim(input, indices, dim=None, *, out=None):
+@register_function(method=True, out=True)
+def take_along_dim(input, indices, dim=None):
     """Values at ``indices`` along ``dim`` after broadcasting the other dims (over the flattened input if None).
 
     >>> ember.take_along_dim(ember.tensor([[10, 30, 20]]), ember.tensor([[0, 2, 1]]), dim=1)
@@ -1079,31 +1045,27 @@ def take_along_dim(input, indices, dim=None, *, out=None):
         raise op_error(RuntimeError, "take_along_dim", "torch.take_along_dim(): dtype of indices should be Long but got "
                        f"{_dtype_name(indices)}")
     if dim is None:
-        result = gather(input.reshape(-1), 0, indices.reshape(-1))
-    else:
-        ndim = input._data.ndim
-        if indices._data.ndim != ndim:
-            raise op_error(RuntimeError, "take_along_dim", "torch.take_along_dim(): input and indices should have the "
-                           f"same number of dimensions, but got {ndim} dimensions for input, and "
-                           f"{indices._data.ndim} dimensions for indices")
-        d = wrap_dim(dim, ndim, "take_along_dim")
-        in_shape, idx_shape = list(input._data.shape), list(indices._data.shape)
-        in_shape[d] = idx_shape[d] = 1
-        try:
-            common = list(np.broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
-        except ValueError:
-            from ember.errors import broadcast_message
-            raise op_error(RuntimeError, "take_along_dim", broadcast_message([input._data.shape,
-                                                                              indices._data.shape])) from None
-        in_target, idx_target = list(common), list(common)
-        in_target[d], idx_target[d] = input._data.shape[d], indices._data.shape[d]
-        result = gather(input.expand(in_target), d, indices.expand(idx_target))
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
+        return Gather.function(input.reshape(-1), 0, indices.reshape(-1))
+    ndim = input._data.ndim
+    if indices._data.ndim != ndim:
+        raise op_error(RuntimeError, "take_along_dim", "torch.take_along_dim(): input and indices should have the "
+                       f"same number of dimensions, but got {ndim} dimensions for input, and "
+                       f"{indices._data.ndim} dimensions for indices")
+    d = wrap_dim(dim, ndim, "take_along_dim")
+    in_shape, idx_shape = list(input._data.shape), list(indices._data.shape)
+    in_shape[d] = idx_shape[d] = 1
+    try:
+        common = list(np.broadcast_shapes(tuple(in_shape), tuple(idx_shape)))
+    except ValueError:
+        from ember.errors import broadcast_message
+        raise op_error(RuntimeError, "take_along_dim", broadcast_message([input._data.shape,
+                                                                          indices._data.shape])) from None
+    in_target, idx_target = list(common), list(common)
+    in_target[d], idx_target[d] = input._data.shape[d], indices._data.shape[d]
+    return Gather.function(input.expand(in_target), d, indices.expand(idx_target))
 
 
+@register_function(method=True, inplace=True)
 def put(input, index, source, accumulate=False):
     """A copy of ``input`` (viewed as 1-d) with ``source`` written (or added) at ``index``.
 
@@ -1121,23 +1083,3 @@ def put(input, index, source, accumulate=False):
     flat = input.reshape(-1)
     result = IndexPut(flat, source.reshape(-1), index=(index._data.reshape(-1),), accumulate=bool(accumulate))
     return result.reshape(input._data.shape)
-
-
-def put_(input, index, source, accumulate=False):
-    """In-place :func:`put`."""
-    return _write_back(input, lambda: put(input, index, source, accumulate), "put_")
-
-
-TENSOR_METHODS = {
-    "index_put": index_put, "index_put_": index_put_, "nonzero": nonzero, "argwhere": argwhere, "gather": gather,
-    "scatter": scatter, "scatter_": scatter_, "scatter_add": scatter_add, "scatter_add_": scatter_add_,
-    "scatter_reduce": scatter_reduce, "scatter_reduce_": scatter_reduce_, "index_select": index_select,
-    "index_add": index_add, "index_add_": index_add_, "index_copy": index_copy, "index_copy_": index_copy_,
-    "index_fill": index_fill, "index_fill_": index_fill_, "index_reduce": index_reduce, "index_reduce_": index_reduce_,
-    "masked_fill": masked_fill, "masked_fill_": masked_fill_, "masked_scatter": masked_scatter,
-    "masked_scatter_": masked_scatter_, "masked_select": masked_select, "take": take, "take_along_dim": take_along_dim,
-    "put": put, "put_": put_,
-}
-__all__ += ["index_put", "index_put_", "argwhere", "gather", "scatter", "scatter_add", "scatter_reduce",
-            "index_select", "index_add", "index_copy", "index_fill", "index_reduce", "masked_fill", "masked_scatter",
-            "masked_select", "take", "take_along_dim", "put"]

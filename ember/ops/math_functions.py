@@ -273,9 +273,9 @@ def _polygamma_kernel(n, x):
 
 # ============================================================================ one-operand functions
 def _unary(op_name, compute, grad=None, save="inputs", ufunc=None, promote="float", allowed=None, doc=None,
-           names=None):
+           names=None, public=True):
     """Register a one-operand function: ``compute(array)`` in NumPy, ``grad(grad, saved)`` with ember ops, with
-    function, method, in-place and ``out=`` forms documented by ``doc``."""
+    function, method, in-place and ``out=`` forms documented by ``doc`` (unless not ``public``)."""
     def forward(a):
         with np.errstate(all="ignore"):
             return compute(a)
@@ -290,8 +290,9 @@ def _unary(op_name, compute, grad=None, save="inputs", ufunc=None, promote="floa
                 np.copyto(out, compute(out), casting="unsafe")
 
     attrs = {"name": op_name, "kind": "elementwise", "promote": promote, "forward": forward,
-             "inplace_forward": inplace_forward, "ufunc": ufunc, "save": (), "__doc__": doc, "__module__": __name__,
-             "names": names or (op_name,), "method": True, "inplace": True}
+             "inplace_forward": inplace_forward, "ufunc": ufunc, "save": (), "__doc__": doc, "__module__": __name__}
+    if public:
+        attrs.update(names=names or (op_name,), method=True, inplace=True)
     if allowed is not None:
         attrs["allowed"] = allowed
     if grad is not None:
@@ -1189,6 +1190,159 @@ def float_power_(self, exponent):
     check_inplace_allowed(self, "float_power_")
     write_result_into(self, float_power(self, exponent), "float_power_")
     return self
+
+
+@register_op
+class Ldexp:
+    """``input * 2 ** other``, in the promoted floating dtype (half inputs computed in float32, rounded once).
+
+    >>> ember.ldexp(ember.tensor([1.5, -3.0]), ember.tensor([2, -1]))
+    tensor([ 6.0000, -1.5000])
+    """
+
+    name = "ldexp"
+    kind = "elementwise"
+    promote = "float"
+    save = ("inputs", "output")
+    method = True
+    inplace = True
+
+    def forward(a, b):
+        with np.errstate(over="ignore", under="ignore"):
+            return _back(_opmath(a) * np.exp2(_opmath(b)), a)
+
+    def backward(ctx, grad):
+        a, b = ctx.inputs
+        if _need(ctx, 0):  # 2 ** other in the result's dtype, as forward (an integer power would make 2 ** -4 zero)
+            b = b if b._dtype is ctx.output._dtype else Cast(b, dtype=ctx.output._dtype)
+        return (grad * Exp2(b) if _need(ctx, 0) else None,
+                grad * ctx.output * _LN2 if _need(ctx, 1) else None)
+
+
+@register_op
+class Frexp:
+    """Split each element into a mantissa in ``[0.5, 1)`` (by magnitude) and an int32 exponent with
+    ``input = mantissa * 2 ** exponent``; zeros, infinities and NaN keep a 0 exponent.
+
+    >>> ember.frexp(ember.tensor([8.0, 0.3, -5.0]))
+    ember.return_types.frexp(
+    mantissa=tensor([ 0.5000,  0.6000, -0.6250]),
+    exponent=tensor([ 4, -1,  3], dtype=ember.int32))
+    """
+
+    name = "frexp"
+    kind = "elementwise"
+    promote = "none"
+    method = True
+    out = False
+
+    def function(input):
+        if not isinstance(input, Tensor) or not input._dtype.is_floating_point:
+            raise op_error(RuntimeError, "frexp", "torch.frexp() only supports floating-point dtypes (got "
+                           f"{input._dtype.name if isinstance(input, Tensor) else type(input).__name__})")
+        from ember import return_types
+        return return_types.frexp(Frexp(input))
+
+    def forward(ctx, a):
+        mantissa, exponent = np.frexp(a)
+        ctx.exponent = exponent
+        return mantissa, exponent.astype(np.int32, copy=False)
+
+    def backward(ctx, grad, grad_exponent=None):
+        return grad * from_array(np.ldexp(np.ones((), grad._data.dtype), -ctx.exponent))
+
+
+def _integer_only(op_name):
+    return lambda operands: _check_integers(op_name, operands)
+
+
+def _check_integers(op_name, operands):
+    dt = _dt.result_type_of(operands)
+    if dt.category != 1:
+        raise op_error(RuntimeError, op_name, f'"{op_name}_cpu" not implemented for \'{_torch_type_name(dt)}\'')
+    return dt
+
+
+Gcd = _binary("gcd", np.gcd, None, promote=_integer_only("gcd"), ufunc=np.gcd, differentiable=False,
+              doc=_binary_doc("The greatest common divisor of each pair (integer tensors; never negative).", "gcd",
+                              "ember.tensor([12, -18, 0]), ember.tensor([8, 12, 0])", "tensor([4, 6, 0])"))
+Lcm = _binary("lcm", np.lcm, None, promote=_integer_only("lcm"), ufunc=np.lcm, differentiable=False,
+              doc=_binary_doc("The least common multiple of each pair (integer tensors; never negative).", "lcm",
+                              "ember.tensor([4, -6, 0]), ember.tensor([6, 4, 5])", "tensor([12, 12,  0])"))
+
+
+def _nextafter_grads(ctx, g, a, b):
+    return (g if _need(ctx, 0) else None, g * 0 if _need(ctx, 1) else None)
+
+
+def _check_floating(op_name):
+    def rule(operands):
+        dt = _dt.result_type_of(operands)
+        if dt.category != 2:
+            raise op_error(RuntimeError, op_name, f'"{op_name}_cpu" not implemented for \'{_torch_type_name(dt)}\'')
+        return dt
+    return rule
+
+
+Nextafter = _binary("nextafter", np.nextafter, _nextafter_grads, promote=_check_floating("nextafter"),
+                    ufunc=np.nextafter, doc=_binary_doc(
+                        "The next floating-point value after ``input`` in the direction of ``other``.", "nextafter",
+                        "ember.tensor([1.0, 0.0], dtype=ember.float64), ember.tensor([2.0, -1.0], dtype=ember.float64)",
+                        "tensor([ 1.0000e+00, -4.9407e-324], dtype=ember.float64)"))
+
+
+# Cephes' Chebyshev coefficients (Moshier, public domain) for the modified Bessel functions: exp(-x) I1(x) / x on
+# [0, 8] and exp(-x) sqrt(x) I1(x) on [8, inf). I0 itself is NumPy's np.i0 (the same Cephes method).
+_I1_A = (2.77791411276104639959e-18, -2.11142121435816608115e-17, 1.55363195773620046921e-16,
+         -1.10559694773538630805e-15, 7.60068429473540693410e-15, -5.04218550472791168711e-14,
+         3.22379336594557470981e-13, -1.98397439776494371520e-12, 1.17361862988909016308e-11,
+         -6.66348972350202774223e-11, 3.62559028155211703701e-10, -1.88724975172282928790e-9,
+         9.38153738649577178388e-9, -4.44505912879632808065e-8, 2.00329475355213526229e-7,
+         -8.56872026469545474066e-7, 3.47025130813767847674e-6, -1.32731636560394358279e-5,
+         4.78156510755005422638e-5, -1.61760815825896745588e-4, 5.12285956168575772895e-4,
+         -1.51357245063125314899e-3, 4.15642294431288815669e-3, -1.05640848946261981558e-2,
+         2.47264490306265168283e-2, -5.29459812080949914269e-2, 1.02643658689847095384e-1,
+         -1.76416518357834055153e-1, 2.52587186443633654823e-1)
+_I1_B = (7.51729631084210481353e-18, 4.41434832307170791151e-18, -4.65030536848935832153e-17,
+         -3.20952592199342395980e-17, 2.96262899764595013876e-16, 3.30820231092092828324e-16,
+         -1.88035477551078244854e-15, -3.81440307243700780478e-15, 1.04202769841288027642e-14,
+         4.27244001671195135429e-14, -2.10154184277266431302e-14, -4.08355111109219731823e-13,
+         -7.19855177624590851209e-13, 2.03562854414708950722e-12, 1.41258074366137813316e-11,
+         3.25260358301548823856e-11, -1.89749581235054123450e-11, -5.58974346219658380687e-10,
+         -3.83538038596423702205e-9, -2.63146884688951950684e-8, -2.51223623787020892529e-7,
+         -3.88256480887769039346e-6, -1.10588938762623716291e-4, -9.76109749136146840777e-3,
+         7.78576235018280120474e-1)
+
+
+def _chebyshev(x, coefficients):
+    """Cephes' ``chbevl``: the Chebyshev series ``coefficients`` (highest order first) at ``x``."""
+    b0, b1 = np.zeros_like(x), np.zeros_like(x)
+    for c in coefficients:
+        b2, b1 = b1, b0
+        b0 = x * b1 - b2 + c
+    return 0.5 * (b0 - b2)
+
+
+def _i1_kernel(x):
+    z = np.abs(x)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        small = _chebyshev(z / 2.0 - 2.0, _I1_A) * z * np.exp(z)
+        large = np.exp(z) * _chebyshev(32.0 / np.maximum(z, 8.0) - 2.0, _I1_B) / np.sqrt(z)
+    return np.copysign(np.where(z <= 8.0, small, large), x)
+
+
+def _i1_grad(g, a):
+    """``I1'(x) = I0(x) - I1(x) / x``, whose limit at 0 is 1/2."""
+    safe = Where(a == 0, 1.0, a)
+    return g * Where(a == 0, 0.5, I0(a) - I1(a) / safe)
+
+
+I0 = _unary("i0", _via_float64(np.i0), lambda g, a: g * I1(a),
+            doc=_doc("The modified Bessel function of the first kind of order 0.", "i0", "[0.0, 1.0, -2.5]",
+                     "tensor([1.0000, 1.2661, 3.2898])"))
+# I1 is i0's derivative (torch.special.i1 once ember.special exists); its own backward keeps i0 twice differentiable
+I1 = _unary("i1", _via_float64(_i1_kernel), _i1_grad, public=False,
+            doc="The modified Bessel function of the first kind of order 1.")
 
 
 # ============================================================================ three-operand functions

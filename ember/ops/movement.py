@@ -1,7 +1,11 @@
-"""Shape and movement ops: reshape/view, expand, permute, transpose, squeeze/unsqueeze, clone...
+"""Shape and movement ops: what rearranges, joins, splits, repeats, reorders or pads elements without
+computing new values: reshape/view, expand, permute/transpose, squeeze/unsqueeze, clone, cat/stack, split/chunk,
+repeat/tile, flip/roll, triangles and diagonals, narrow/select/unfold/as_strided, pad.
 
+Each op is registered once with its function, method, in-place and ``out=`` forms (see ``registry.py``);
+functions made from other ops (``squeeze``, ``t``, ``hstack`` ...) are registered with ``register_function``.
 Views share memory with their input (writing through one writes the other) and share its version
-counter, as in PyTorch.
+counter, as in PyTorch. Indexing (``t[i]``, gather/scatter, masks) is in ``index.py``.
 
 >>> import ember
 >>> x = ember.arange(6).reshape(2, 3)
@@ -17,14 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ember import dtypes as _dt
 from ember.errors import op_error
 from ember.ops.arguments import as_shape, wrap_dim
-from ember.ops.index import GetItem
-from ember.ops.registry import _Scratch, register_op
-from ember.tensor import Tensor
-
-__all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "squeeze", "unsqueeze", "flatten",
-           "clone", "t", "expand_copy"]
+from ember.ops.index import GetItem, IndexAdd, IndexSelect
+from ember.ops.registry import _Scratch, apply_inplace, register_function, register_op
+from ember.tensor import Tensor, from_array
 
 
 def _infer_shape(shape, numel, op_name):
@@ -48,12 +50,24 @@ def _infer_shape(shape, numel, op_name):
 
 @register_op
 class Reshape:
-    """Reshape, returning a view when the strides allow it and a copy otherwise."""
+    """The same data in a new shape: a view when the strides allow it, a copy otherwise; one dimension may be -1.
+
+    >>> ember.arange(4).reshape(2, -1).shape
+    ember.Size([2, 2])
+    """
 
     name = "reshape"
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, *shape):
+        shape = _infer_shape(as_shape(shape, "reshape"), input._data.size, "reshape")
+        if shape == input._data.shape:
+            return Reshape(input, shape=shape) if input._requires_grad else _alias(input)
+        return Reshape(input, shape=shape)
 
     def forward(a, shape):
         return np.reshape(a, shape)
@@ -62,14 +76,43 @@ class Reshape:
         return grad.reshape(ctx.input_meta[0][0])
 
 
+@register_function(names="Tensor.reshape_as")
+def reshape_as(input, other):
+    """``input.reshape(other.shape)`` (a Tensor method only, as in PyTorch).
+
+    >>> ember.arange(4).reshape_as(ember.zeros(2, 2)).shape
+    ember.Size([2, 2])
+    """
+    return Reshape.function(input, other._data.shape)
+
+
 @register_op
 class View:
-    """Reshape that must not copy: fails like PyTorch when the strides don't allow it."""
+    """A view with a new shape; raises when the memory layout would need a copy (``reshape`` copies instead).
+    ``view(dtype)`` reinterprets the memory as another dtype of the same element size.
+
+    >>> ember.zeros(2, 3).view(6).shape
+    ember.Size([6])
+    """
 
     name = "view"
     kind = "movement"
     promote = "none"
     view = True
+    replay_op = Reshape  # views any layout, copying where view would refuse
+    method = True
+    out = False
+
+    def function(input, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and not hasattr(shape[0], "__index__"):
+            target = _dt.to_dtype(shape[0])
+            if target.itemsize != input._dtype.itemsize:
+                raise op_error(RuntimeError, "view", "view(dtype) with a different element size is not supported")
+            out = from_array(input._data.view(target.numpy_dtype), version=input._version)
+            out._base = input if input._base is None else input._base
+            return out
+        shape = _infer_shape(as_shape(shape, "view"), input._data.size, "view")
+        return View(input, shape=shape)
 
     def forward(a, shape):
         try:
@@ -82,12 +125,65 @@ class View:
         return grad.reshape(ctx.input_meta[0][0])
 
 
+@register_function(names="Tensor.view_as")
+def view_as(input, other):
+    """``input.view(other.shape)`` (a Tensor method only, as in PyTorch).
+
+    >>> ember.arange(4).view_as(ember.zeros(2, 2)).shape
+    ember.Size([2, 2])
+    """
+    return View.function(input, other._data.shape)
+
+
+def _alias(input):
+    out = from_array(input._data.view(), version=input._version)
+    out._base = input if input._base is None else input._base
+    return out
+
+
 @register_op
 class Expand:
+    """Broadcast to a larger shape without copying (a view); -1 keeps a dimension.
+
+    >>> ember.tensor([[1], [2]]).expand(2, 3)
+    tensor([[1, 1, 1],
+            [2, 2, 2]])
+    """
+
     name = "expand"
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, *sizes):
+        sizes = as_shape(sizes, "expand")
+        have = input._data.shape
+        if len(sizes) < len(have):
+            raise op_error(RuntimeError, "expand", f"the number of sizes provided ({len(sizes)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({len(have)})")
+        lead = len(sizes) - len(have)
+        target = []
+        for i, s in enumerate(sizes):
+            if i < lead:
+                if s == -1:
+                    raise op_error(RuntimeError, "expand", f"the expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+                target.append(s)
+                continue
+            current = have[i - lead]
+            if s == -1:
+                s = current
+            elif current != 1 and s != current:
+                raise op_error(RuntimeError, "expand", f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({current}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(have)}")
+            target.append(s)
+        target = tuple(target)
+        if target == have:
+            return input if not input._requires_grad else Expand(input, shape=target)
+        return Expand(input, shape=target)
 
     def forward(a, shape):
         return np.broadcast_to(a, shape)
@@ -97,12 +193,53 @@ class Expand:
         return sum_to_size(grad, ctx.input_meta[0][0])
 
 
+@register_function(method=True)
+def expand_as(input, other):
+    """``input.expand(other.shape)``.
+
+    >>> ember.tensor([1]).expand_as(ember.zeros(3)).shape
+    ember.Size([3])
+    """
+    return Expand.function(input, other._data.shape)
+
+
+@register_function
+def expand_copy(input, *sizes):
+    """``input.expand(*sizes)`` as a new tensor that owns its memory.
+
+    >>> ember.expand_copy(ember.tensor([1, 2]), 2, 2)
+    tensor([[1, 2],
+            [1, 2]])
+    """
+    return Clone(Expand.function(input, *sizes))
+
+
 @register_op
 class Permute:
+    """Reorder dimensions (a view).
+
+    >>> ember.zeros(2, 3, 4).permute(2, 0, 1).shape
+    ember.Size([4, 2, 3])
+    """
+
     name = "permute"
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        ndim = input._data.ndim
+        if len(dims) != ndim:
+            raise op_error(RuntimeError, "permute", f"number of dims don't match in permute: the tensor has {ndim} "
+                           f"dimensions but {len(dims)} were given")
+        dims = tuple(wrap_dim(d, ndim, "permute") for d in dims)
+        if len(set(dims)) != ndim:
+            raise op_error(RuntimeError, "permute", f"repeated dim in permute: {dims}")
+        return Permute(input, dims=dims)
 
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -114,10 +251,24 @@ class Permute:
 
 @register_op
 class Transpose:
+    """Swap two dimensions (a view).
+
+    >>> ember.zeros(2, 3).transpose(0, 1).shape
+    ember.Size([3, 2])
+    """
+
     name = "transpose"
+    names = ("transpose", "swapaxes", "swapdims")
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, dim0, dim1):
+        ndim = input._data.ndim
+        d0, d1 = wrap_dim(dim0, ndim, "transpose"), wrap_dim(dim1, ndim, "transpose")
+        return Transpose(input, dim0=d0, dim1=d1)
 
     def forward(ctx, a, dim0, dim1):
         ctx.dims = (dim0, dim1)
@@ -127,137 +278,7 @@ class Transpose:
         return grad.transpose(*ctx.dims)
 
 
-@register_op
-class Clone:
-    name = "clone"
-    kind = "elementwise"
-    promote = "none"
-
-    def forward(a):
-        return np.array(a, copy=True, order="C")
-
-    def backward(ctx, grad):
-        return grad
-
-
-def reshape(input, *shape):
-    """The same data in a new shape (a view when possible); one dimension may be -1.
-
-    >>> ember.arange(4).reshape(2, -1).shape
-    ember.Size([2, 2])
-    """
-    shape = _infer_shape(as_shape(shape, "reshape"), input._data.size, "reshape")
-    if shape == input._data.shape:
-        return Reshape(input, shape=shape) if input._requires_grad else _alias(input)
-    return Reshape(input, shape=shape)
-
-
-def view(input, *shape):
-    """A view with a new shape; raises when the memory layout would need a copy.
-
-    >>> ember.zeros(2, 3).view(6).shape
-    ember.Size([6])
-    """
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and not hasattr(shape[0], "__index__"):
-        from ember import dtypes
-        target = dtypes.to_dtype(shape[0])
-        if target.itemsize != input._dtype.itemsize:
-            raise op_error(RuntimeError, "view", "view(dtype) with a different element size is not supported")
-        from ember.tensor import from_array
-        out = from_array(input._data.view(target.numpy_dtype), version=input._version)
-        out._base = input if input._base is None else input._base
-        return out
-    shape = _infer_shape(as_shape(shape, "view"), input._data.size, "view")
-    return View(input, shape=shape)
-
-
-def _alias(input):
-    from ember.tensor import from_array
-    out = from_array(input._data.view(), version=input._version)
-    out._base = input if input._base is None else input._base
-    return out
-
-
-def expand(input, *sizes):
-    """Broadcast to a larger shape without copying; -1 keeps a dimension.
-
-    >>> ember.tensor([[1], [2]]).expand(2, 3)
-    tensor([[1, 1, 1],
-            [2, 2, 2]])
-    """
-    sizes = as_shape(sizes, "expand")
-    have = input._data.shape
-    if len(sizes) < len(have):
-        raise op_error(RuntimeError, "expand", f"the number of sizes provided ({len(sizes)}) must be greater or equal "
-                       f"to the number of dimensions in the tensor ({len(have)})")
-    lead = len(sizes) - len(have)
-    target = []
-    for i, s in enumerate(sizes):
-        if i < lead:
-            if s == -1:
-                raise op_error(RuntimeError, "expand", f"the expanded size of the tensor (-1) isn't allowed in a "
-                               f"leading, non-existing dimension {i}")
-            target.append(s)
-            continue
-        current = have[i - lead]
-        if s == -1:
-            s = current
-        elif current != 1 and s != current:
-            raise op_error(RuntimeError, "expand", f"The expanded size of the tensor ({s}) must match the existing "
-                           f"size ({current}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor "
-                           f"sizes: {list(have)}")
-        target.append(s)
-    target = tuple(target)
-    if target == have:
-        return input if not input._requires_grad else Expand(input, shape=target)
-    return Expand(input, shape=target)
-
-
-def expand_as(input, other):
-    """``input.expand(other.shape)``.
-
-    >>> ember.tensor([1]).expand_as(ember.zeros(3)).shape
-    ember.Size([3])
-    """
-    return expand(input, other._data.shape)
-
-
-def expand_copy(input, *sizes):
-    return clone(expand(input, *sizes))
-
-
-def permute(input, *dims):
-    """Reorder dimensions (a view).
-
-    >>> ember.zeros(2, 3, 4).permute(2, 0, 1).shape
-    ember.Size([4, 2, 3])
-    """
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = dims[0]
-    ndim = input._data.ndim
-    if len(dims) != ndim:
-        raise op_error(RuntimeError, "permute", f"number of dims don't match in permute: the tensor has {ndim} "
-                       f"dimensions but {len(dims)} were given")
-    dims = tuple(wrap_dim(d, ndim, "permute") for d in dims)
-    if len(set(dims)) != ndim:
-        raise op_error(RuntimeError, "permute", f"repeated dim in permute: {dims}")
-    return Permute(input, dims=dims)
-
-
-def transpose(input, dim0, dim1):
-    """Swap two dimensions (a view).
-
-    >>> ember.zeros(2, 3).transpose(0, 1).shape
-    ember.Size([3, 2])
-    """
-    ndim = input._data.ndim
-    d0, d1 = wrap_dim(dim0, ndim, "transpose"), wrap_dim(dim1, ndim, "transpose")
-    return Transpose(input, dim0=d0, dim1=d1)
-
-
-swapaxes = swapdims = transpose
-
-
+@register_function(method=True)
 def t(input):
     """Transpose a tensor of at most 2 dimensions.
 
@@ -266,9 +287,10 @@ def t(input):
     """
     if input._data.ndim > 2:
         raise op_error(RuntimeError, "t", f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else input
+    return Transpose.function(input, 0, 1) if input._data.ndim == 2 else input
 
 
+@register_function(method=True)
 def squeeze(input, dim=None):
     """Remove dimensions of size 1 (all of them, or those in ``dim``).
 
@@ -285,6 +307,7 @@ def squeeze(input, dim=None):
     return Reshape(input, shape=new)
 
 
+@register_function(method=True)
 def unsqueeze(input, dim):
     """Insert a dimension of size 1 at ``dim``.
 
@@ -296,6 +319,7 @@ def unsqueeze(input, dim):
     return Reshape(input, shape=shape[:d] + (1,) + shape[d:])
 
 
+@register_function(method=True)
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim`` through ``end_dim`` into one.
 
@@ -315,15 +339,31 @@ def flatten(input, start_dim=0, end_dim=-1):
     return Reshape(input, shape=shape[:s] + (merged,) + shape[e + 1:])
 
 
-def clone(input, *, memory_format=None):
+@register_op
+class Clone:
     """A copy that is still connected to the graph.
 
     >>> a = ember.ones(2); b = a.clone(); b[0] = 5; a
     tensor([1., 1.])
     """
-    return Clone(input)
+
+    name = "clone"
+    kind = "elementwise"
+    promote = "none"
+    method = True
+    out = False
+
+    def function(input, *, memory_format=None):
+        return Clone(input)
+
+    def forward(a):
+        return np.array(a, copy=True, order="C")
+
+    def backward(ctx, grad):
+        return grad
 
 
+@register_function(method=True)
 def contiguous(input, memory_format=None):
     """``input`` itself if C-contiguous, else a contiguous copy.
 
@@ -333,7 +373,6 @@ def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
     return Clone(input)
-
 
 
 # ------------------------------------------------------------------------------------ joining
@@ -351,10 +390,44 @@ def _tensor_list(tensors, op_name):
 
 @register_op
 class Cat:
-    """Concatenation along ``dim``; 1-d empty inputs are skipped, as in PyTorch (``skipped`` marks them)."""
+    """Join tensors along an existing dimension (promoting dtypes; 1-d empty tensors are skipped, as in PyTorch:
+    ``skipped`` marks them).
+
+    >>> ember.cat([ember.tensor([[1, 2]]), ember.tensor([[3.0, 4.0]])])
+    tensor([[1., 2.],
+            [3., 4.]])
+    """
 
     name = "cat"
+    names = ("cat", "concat")
     kind = "movement"
+
+    def function(tensors, dim=0):
+        tensors = _tensor_list(tensors, "cat")
+        if not tensors:
+            raise op_error(ValueError, "cat", "torch.cat(): expected a non-empty list of Tensors")
+        skipped = tuple(t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors)
+        reference = next((t for t, skip in zip(tensors, skipped) if not skip), None)
+        if reference is None:
+            return Cat(*tensors, dim=0, skipped=skipped)
+        ref_shape = reference._data.shape
+        for i, t in enumerate(tensors):
+            if t._data.ndim == 0:
+                raise op_error(RuntimeError, "cat", f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+        d = wrap_dim(dim, len(ref_shape), "cat")
+        for i, (t, skip) in enumerate(zip(tensors, skipped)):
+            if skip:
+                continue
+            shape = t._data.shape
+            if len(shape) != len(ref_shape):
+                raise op_error(RuntimeError, "cat", f"Tensors must have same number of dimensions: got "
+                               f"{len(ref_shape)} and {len(shape)}")
+            for k in range(len(shape)):
+                if k != d and shape[k] != ref_shape[k]:
+                    raise op_error(RuntimeError, "cat", f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref_shape[k]} but got size {shape[k]} for tensor number {i} in "
+                                   "the list.")
+        return Cat(*tensors, dim=d, skipped=skipped)
 
     def forward(ctx, *arrays, dim, skipped):
         ctx.sizes = [a.shape[dim] for a, skip in zip(arrays, skipped) if not skip]
@@ -366,100 +439,49 @@ class Cat:
         return np.concatenate(kept, axis=dim)
 
     def backward(ctx, grad):
-        from ember.tensor import from_array
-        parts = iter(split_with_sizes(grad, ctx.sizes, ctx.dim)) if ctx.sizes else iter(())
+        parts = iter(SplitWithSizes.function(grad, ctx.sizes, ctx.dim)) if ctx.sizes else iter(())
         return tuple(from_array(np.zeros((0,), grad._data.dtype)) if skip else next(parts) for skip in ctx.skipped)
 
 
-def cat(tensors, dim=0, *, out=None):
-    """Join tensors along an existing dimension (promoting dtypes; 1-d empty tensors are skipped).
-
-    >>> ember.cat([ember.tensor([[1, 2]]), ember.tensor([[3.0, 4.0]])])
-    tensor([[1., 2.],
-            [3., 4.]])
-    """
-    tensors = _tensor_list(tensors, "cat")
-    if not tensors:
-        raise op_error(ValueError, "cat", "torch.cat(): expected a non-empty list of Tensors")
-    skipped = tuple(t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors)
-    reference = next((t for t, skip in zip(tensors, skipped) if not skip), None)
-    if reference is None:
-        result = Cat(*tensors, dim=0, skipped=skipped)
-    else:
-        ref_shape = reference._data.shape
-        for i, t in enumerate(tensors):
-            if t._data.ndim == 0:
-                raise op_error(RuntimeError, "cat", f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-        d = wrap_dim(dim, len(ref_shape), "cat")
-        for i, (t, skip) in enumerate(zip(tensors, skipped)):
-            if skip:
-                continue
-            shape = t._data.shape
-            if len(shape) != len(ref_shape):
-                raise op_error(RuntimeError, "cat", f"Tensors must have same number of dimensions: got {len(ref_shape)} "
-                               f"and {len(shape)}")
-            for k in range(len(shape)):
-                if k != d and shape[k] != ref_shape[k]:
-                    raise op_error(RuntimeError, "cat", f"Sizes of tensors must match except in dimension {d}. Expected "
-                                   f"size {ref_shape[k]} but got size {shape[k]} for tensor number {i} in the list.")
-        result = Cat(*tensors, dim=d, skipped=skipped)
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
-def concat(tensors, dim=0, *, out=None):
-    """Alias of :func:`cat`.
-
-    >>> ember.concat([ember.zeros(1), ember.ones(1)])
-    tensor([0., 1.])
-    """
-    return cat(tensors, dim, out=out)
-
-
+@register_function
 def concatenate(tensors, axis=0, out=None):
-    """Alias of :func:`cat` (NumPy's argument name).
+    """:func:`cat` with NumPy's argument name.
 
     >>> ember.concatenate([ember.zeros(1), ember.ones(1)], axis=0)
     tensor([0., 1.])
     """
-    return cat(tensors, axis, out=out)
+    return Cat.function(tensors, axis, out=out)
 
 
 @register_op
 class Stack:
-    name = "stack"
-    kind = "movement"
-
-    def forward(ctx, *arrays, dim):
-        ctx.dim = dim
-        return np.stack(arrays, axis=dim)
-
-    def backward(ctx, grad):
-        return unbind(grad, ctx.dim)
-
-
-def stack(tensors, dim=0, *, out=None):
     """Join same-shaped tensors along a new dimension.
 
     >>> ember.stack([ember.tensor([1, 2]), ember.tensor([3, 4])], dim=1)
     tensor([[1, 3],
             [2, 4]])
     """
-    tensors = _tensor_list(tensors, "stack")
-    if not tensors:
-        raise op_error(RuntimeError, "stack", "stack expects a non-empty TensorList")
-    shape = tensors[0]._data.shape
-    for i, t in enumerate(tensors[1:], 1):
-        if t._data.shape != shape:
-            raise op_error(RuntimeError, "stack", f"stack expects each tensor to be equal size, but got {list(shape)} at "
-                           f"entry 0 and {list(t._data.shape)} at entry {i}")
-    result = Stack(*tensors, dim=wrap_dim(dim, len(shape) + 1, "stack"))
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
+
+    name = "stack"
+    kind = "movement"
+
+    def function(tensors, dim=0):
+        tensors = _tensor_list(tensors, "stack")
+        if not tensors:
+            raise op_error(RuntimeError, "stack", "stack expects a non-empty TensorList")
+        shape = tensors[0]._data.shape
+        for i, t in enumerate(tensors[1:], 1):
+            if t._data.shape != shape:
+                raise op_error(RuntimeError, "stack", f"stack expects each tensor to be equal size, but got "
+                               f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry {i}")
+        return Stack(*tensors, dim=wrap_dim(dim, len(shape) + 1, "stack"))
+
+    def forward(ctx, *arrays, dim):
+        ctx.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    def backward(ctx, grad):
+        return Unbind.function(grad, ctx.dim)
 
 
 def _atleast(tensors, ndim, op_name):
@@ -481,6 +503,7 @@ def _atleast_one(t, ndim):
     return Reshape(t, shape=(1,) * (ndim - len(shape)) + shape)
 
 
+@register_function
 def atleast_1d(*tensors):
     """Tensors with at least one dimension (0-d become shape ``(1,)``).
 
@@ -490,6 +513,7 @@ def atleast_1d(*tensors):
     return _atleast(tensors, 1, "atleast_1d")
 
 
+@register_function
 def atleast_2d(*tensors):
     """Tensors with at least two dimensions (1-d ``(n,)`` become ``(1, n)``).
 
@@ -499,6 +523,7 @@ def atleast_2d(*tensors):
     return _atleast(tensors, 2, "atleast_2d")
 
 
+@register_function
 def atleast_3d(*tensors):
     """Tensors with at least three dimensions (``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` -> ``(m, n, 1)``).
 
@@ -508,39 +533,40 @@ def atleast_3d(*tensors):
     return _atleast(tensors, 3, "atleast_3d")
 
 
-def hstack(tensors, *, out=None):
+@register_function(out=True)
+def hstack(tensors):
     """Concatenate column-wise (along dim 0 for 1-d tensors, else dim 1).
 
     >>> ember.hstack([ember.tensor([1, 2]), ember.tensor([3])])
     tensor([1, 2, 3])
     """
     tensors = atleast_1d(tuple(_tensor_list(tensors, "hstack")))
-    return cat(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1, out=out)
+    return Cat.function(tensors, 0 if tensors and tensors[0]._data.ndim == 1 else 1)
 
 
-def vstack(tensors, *, out=None):
+@register_function(names=("vstack", "row_stack"), out=True)
+def vstack(tensors):
     """Concatenate row-wise (1-d tensors become rows).
 
     >>> ember.vstack([ember.tensor([1, 2]), ember.tensor([3, 4])])
     tensor([[1, 2],
             [3, 4]])
     """
-    return cat(atleast_2d(tuple(_tensor_list(tensors, "vstack"))), 0, out=out)
+    return Cat.function(atleast_2d(tuple(_tensor_list(tensors, "vstack"))), 0)
 
 
-row_stack = vstack
-
-
-def dstack(tensors, *, out=None):
+@register_function(out=True)
+def dstack(tensors):
     """Concatenate depth-wise (along dim 2, after :func:`atleast_3d`).
 
     >>> ember.dstack([ember.tensor([1, 2]), ember.tensor([3, 4])]).shape
     ember.Size([1, 2, 2])
     """
-    return cat(atleast_3d(tuple(_tensor_list(tensors, "dstack"))), 2, out=out)
+    return Cat.function(atleast_3d(tuple(_tensor_list(tensors, "dstack"))), 2)
 
 
-def column_stack(tensors, *, out=None):
+@register_function(out=True)
+def column_stack(tensors):
     """Stack as columns: 0-d and 1-d tensors become ``(n, 1)`` columns, then concatenate along dim 1.
 
     >>> ember.column_stack([ember.tensor([1, 2]), ember.tensor([3, 4])])
@@ -549,18 +575,36 @@ def column_stack(tensors, *, out=None):
     """
     columns = [Reshape(t, shape=(t._data.size, 1)) if t._data.ndim <= 1 else t
                for t in _tensor_list(tensors, "column_stack")]
-    return cat(columns, 1, out=out)
+    return Cat.function(columns, 1)
 
 
 # ------------------------------------------------------------------------------------ splitting
 @register_op
 class SplitWithSizes:
-    """Consecutive slices along ``dim`` (views of the input)."""
+    """Split into pieces of the given sizes along ``dim`` (views).
+
+    >>> [t.tolist() for t in ember.arange(5).split_with_sizes([2, 3])]
+    [[0, 1], [2, 3, 4]]
+    """
 
     name = "split_with_sizes"
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, split_sizes, dim=0):
+        d = wrap_dim(dim, input._data.ndim, "split_with_sizes")
+        sizes = [int(s) for s in split_sizes]
+        length = input._data.shape[d] if input._data.ndim else 1
+        if any(s < 0 for s in sizes):
+            raise op_error(RuntimeError, "split_with_sizes", "split_with_sizes expects split_sizes have only "
+                           f"non-negative entries, but got split_sizes={sizes}")
+        if sum(sizes) != length:
+            raise op_error(RuntimeError, "split_with_sizes", f"split_with_sizes expects split_sizes to sum exactly to "
+                           f"{length} (input tensor's size at dimension {d}), but got split_sizes={sizes}")
+        return SplitWithSizes(input, sizes=tuple(sizes), dim=d)
 
     def forward(ctx, a, sizes, dim):
         ctx.dim = dim
@@ -573,27 +617,10 @@ class SplitWithSizes:
         return tuple(outs)
 
     def backward(ctx, *grads):
-        return cat(grads, ctx.dim)
+        return Cat.function(grads, ctx.dim)
 
 
-def split_with_sizes(input, split_sizes, dim=0):
-    """Split into pieces of the given sizes along ``dim`` (views).
-
-    >>> [t.tolist() for t in ember.arange(5).split_with_sizes([2, 3])]
-    [[0, 1], [2, 3, 4]]
-    """
-    d = wrap_dim(dim, input._data.ndim, "split_with_sizes")
-    sizes = [int(s) for s in split_sizes]
-    length = input._data.shape[d] if input._data.ndim else 1
-    if any(s < 0 for s in sizes):
-        raise op_error(RuntimeError, "split_with_sizes", "split_with_sizes expects split_sizes have only non-negative "
-                       f"entries, but got split_sizes={sizes}")
-    if sum(sizes) != length:
-        raise op_error(RuntimeError, "split_with_sizes", f"split_with_sizes expects split_sizes to sum exactly to "
-                       f"{length} (input tensor's size at dimension {d}), but got split_sizes={sizes}")
-    return SplitWithSizes(input, sizes=tuple(sizes), dim=d)
-
-
+@register_function(method=True)
 def split(tensor, split_size_or_sections, dim=0):
     """Split into chunks of ``split_size`` (the last may be smaller) or of the listed sizes (views).
 
@@ -601,7 +628,7 @@ def split(tensor, split_size_or_sections, dim=0):
     [[0, 1], [2, 3], [4]]
     """
     if isinstance(split_size_or_sections, (list, tuple)):
-        return split_with_sizes(tensor, split_size_or_sections, dim)
+        return SplitWithSizes.function(tensor, split_size_or_sections, dim)
     size = int(split_size_or_sections)
     if tensor._data.ndim == 0:
         raise op_error(RuntimeError, "split", "split expects at least a 1-dimensional tensor")
@@ -619,6 +646,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return SplitWithSizes(tensor, sizes=tuple(sizes), dim=d)
 
 
+@register_function(method=True)
 def chunk(input, chunks, dim=0):
     """Split into at most ``chunks`` pieces of equal size (the last may be smaller).
 
@@ -637,6 +665,7 @@ def chunk(input, chunks, dim=0):
     return split(input, size, d)
 
 
+@register_function(method=True)
 def tensor_split(input, indices_or_sections, dim=0):
     """Split into ``n`` nearly equal parts, or at the given indices (views, like ``numpy.array_split``).
 
@@ -649,7 +678,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     if isinstance(indices_or_sections, Tensor):
         if indices_or_sections._dtype.name != "int64":
             raise op_error(RuntimeError, "tensor_split", "tensor_split expected tensor_indices_or_sections to have dtype "
-                           f"of long, but got {_type_name(indices_or_sections)}")
+                           f"of long, but got {_dt.torch_type_name(indices_or_sections._dtype)}")
         if indices_or_sections._data.ndim > 1:
             raise op_error(RuntimeError, "tensor_split", "tensor_split expected tensor_indices_or_sections to be a "
                            "zero-dimensional or one-dimensional tensor, but got a tensor with "
@@ -673,17 +702,25 @@ def tensor_split(input, indices_or_sections, dim=0):
     return SplitWithSizes(input, sizes=tuple(sizes), dim=d)
 
 
-def _type_name(t):
-    from ember.ops.registry import _torch_type_name
-    return _torch_type_name(t._dtype)
-
-
 @register_op
 class Unbind:
+    """The slices along ``dim`` as a tuple of views.
+
+    >>> ember.tensor([[1, 2], [3, 4]]).unbind(1)
+    (tensor([1, 3]), tensor([2, 4]))
+    """
+
     name = "unbind"
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, dim=0):
+        if input._data.ndim == 0:
+            raise op_error(IndexError, "unbind", "Dimension specified as 0 but tensor has no dimensions")
+        return Unbind(input, dim=wrap_dim(dim, input._data.ndim, "unbind"))
 
     def forward(ctx, a, dim):
         ctx.dim = dim
@@ -696,18 +733,8 @@ class Unbind:
         return Stack(*grads, dim=ctx.dim)
 
 
-def unbind(input, dim=0):
-    """The slices along ``dim`` as a tuple of views.
-
-    >>> ember.tensor([[1, 2], [3, 4]]).unbind(1)
-    (tensor([1, 3]), tensor([2, 4]))
-    """
-    if input._data.ndim == 0:
-        raise op_error(IndexError, "unbind", "Dimension specified as 0 but tensor has no dimensions")
-    return Unbind(input, dim=wrap_dim(dim, input._data.ndim, "unbind"))
-
-
 # ------------------------------------------------------------------------------------ reshaping helpers
+@register_function(names=("movedim", "moveaxis"), method=True)
 def movedim(input, source, destination):
     """Move dimensions ``source`` to positions ``destination`` (a view); others keep their order.
 
@@ -734,9 +761,7 @@ def movedim(input, source, destination):
     return Permute(input, dims=tuple(order))
 
 
-moveaxis = movedim
-
-
+@register_function(method=True)
 def unflatten(input, dim, sizes):
     """Expand dimension ``dim`` into ``sizes`` (one entry may be -1).
 
@@ -766,6 +791,7 @@ def unflatten(input, dim, sizes):
     return Reshape(input, shape=shape[:d] + sizes + shape[d + 1:])
 
 
+@register_function
 def broadcast_shapes(*shapes):
     """The shape that tensors of ``shapes`` broadcast to.
 
@@ -791,6 +817,7 @@ def broadcast_shapes(*shapes):
     return Size(result)
 
 
+@register_function(method=True)
 def broadcast_to(input, size):
     """``input.expand(size)``.
 
@@ -798,9 +825,10 @@ def broadcast_to(input, size):
     tensor([[1, 2],
             [1, 2]])
     """
-    return expand(input, size)
+    return Expand.function(input, size)
 
 
+@register_function
 def broadcast_tensors(*tensors):
     """Expand tensors to their common broadcast shape (views).
 
@@ -815,15 +843,37 @@ def broadcast_tensors(*tensors):
     except ValueError:
         from ember.errors import broadcast_message
         raise op_error(RuntimeError, "broadcast_tensors", broadcast_message(shapes)) from None
-    return tuple(expand(t, target) for t in tensors)
+    return tuple(Expand.function(t, target) for t in tensors)
 
 
 # ------------------------------------------------------------------------------------ repeating
 @register_op
 class Repeat:
+    """Tile ``input`` ``sizes[i]`` times along each dimension (leading new dimensions allowed); a Tensor method
+    only, as in PyTorch (``ember.tile`` is the function).
+
+    >>> ember.tensor([1, 2]).repeat(2, 2)
+    tensor([[1, 2, 1, 2],
+            [1, 2, 1, 2]])
+    """
+
     name = "repeat"
+    names = ("Tensor.repeat",)  # a Tensor method only, as in PyTorch
     kind = "movement"
     promote = "none"
+    out = False
+
+    def function(input, *sizes):
+        repeats = as_shape(sizes, "repeat") if sizes else ()
+        if len(repeats) < input._data.ndim:
+            raise op_error(RuntimeError, "repeat", "Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+        for r in repeats:
+            if r < 0:
+                shape = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
+                raise op_error(RuntimeError, "repeat", f"Trying to create tensor with negative dimension {r}: "
+                               f"{[s * q for s, q in zip(shape, repeats)]}")
+        return Repeat(input, repeats=repeats)
 
     def forward(ctx, a, repeats):
         ctx.repeats = repeats
@@ -842,25 +892,7 @@ class Repeat:
         return summed.reshape(shape)
 
 
-def repeat(input, *sizes):
-    """Tile ``input`` ``sizes[i]`` times along each dimension (leading new dimensions allowed).
-
-    >>> ember.tensor([1, 2]).repeat(2, 2)
-    tensor([[1, 2, 1, 2],
-            [1, 2, 1, 2]])
-    """
-    repeats = as_shape(sizes, "repeat") if sizes else ()
-    if len(repeats) < input._data.ndim:
-        raise op_error(RuntimeError, "repeat", "Number of dimensions of repeat dims can not be smaller than number of "
-                       "dimensions of tensor")
-    for r in repeats:
-        if r < 0:
-            shape = (1,) * (len(repeats) - input._data.ndim) + input._data.shape
-            raise op_error(RuntimeError, "repeat", f"Trying to create tensor with negative dimension {r}: "
-                           f"{[s * q for s, q in zip(shape, repeats)]}")
-    return Repeat(input, repeats=repeats)
-
-
+@register_function(method=True)
 def tile(input, dims):
     """Repeat along dimensions; ``dims`` shorter than ``input.ndim`` is padded with leading ones.
 
@@ -870,16 +902,67 @@ def tile(input, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(dims) < input._data.ndim:
         dims = (1,) * (input._data.ndim - len(dims)) + dims
-    return repeat(input, dims)
+    return Repeat.function(input, dims)
 
 
 @register_op
 class RepeatInterleave:
-    """``numpy.repeat`` along ``dim`` with an int or per-element counts."""
+    """Repeat each element ``repeats`` times (an int, or a count per element along ``dim``); ``numpy.repeat``.
+
+    With ``dim=None`` the input is flattened. ``repeat_interleave(counts)`` alone returns
+    ``arange(len(counts))`` repeated by ``counts``.
+
+    >>> ember.tensor([1, 2]).repeat_interleave(2)
+    tensor([1, 1, 2, 2])
+    >>> ember.repeat_interleave(ember.tensor([[1, 2]]), ember.tensor([1, 2]), dim=1)
+    tensor([[1, 2, 2]])
+    """
 
     name = "repeat_interleave"
     kind = "movement"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, repeats=None, dim=None, *, output_size=None):
+        if repeats is None:
+            counts = input
+            if counts._data.ndim > 1 or counts._dtype.category != 1:
+                raise op_error(RuntimeError, "repeat_interleave", "repeat_interleave only accept 1D vector as repeat")
+            if (counts._data < 0).any():
+                raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
+            return from_array(np.repeat(np.arange(counts._data.size, dtype=np.int64), counts._data.reshape(-1)))
+        if dim is None:
+            input = Reshape(input, shape=(input._data.size,))
+            d = 0
+        else:
+            d = wrap_dim(dim, input._data.ndim, "repeat_interleave")
+            if input._data.ndim == 0:
+                input = Reshape(input, shape=(1,))
+        length = input._data.shape[d]
+        if isinstance(repeats, Tensor):
+            if repeats._data.ndim > 1:
+                raise op_error(RuntimeError, "repeat_interleave", "repeats must be 0-dim or 1-dim tensor")
+            if repeats._dtype.category != 1:
+                raise op_error(RuntimeError, "repeat_interleave", "repeats has to be Long or Int tensor")
+            counts = repeats._data.astype(np.int64).reshape(-1)
+            if counts.size == 1:
+                repeats = int(counts[0])
+            elif counts.size != length:
+                raise op_error(RuntimeError, "repeat_interleave", f"repeats must have the same size as input along "
+                               f"dim, but got repeats.size(0) = {counts.size} and input.size({d}) = {length}")
+            else:
+                if (counts < 0).any():
+                    raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
+                if output_size is not None and int(counts.sum()) != output_size:
+                    raise op_error(RuntimeError, "repeat_interleave", "allocated size does not match required size")
+                return RepeatInterleave(input, repeats=counts, dim=d)
+        repeats = int(repeats)
+        if repeats < 0:
+            raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
+        if output_size is not None and repeats * length != output_size:
+            raise op_error(RuntimeError, "repeat_interleave", "allocated size does not match required size")
+        return RepeatInterleave(input, repeats=repeats, dim=d)
 
     def forward(ctx, a, repeats, dim):
         ctx.repeats = repeats
@@ -895,71 +978,35 @@ class RepeatInterleave:
             split_shape = grad_shape[:dim] + (shape[dim], repeats) + grad_shape[dim + 1:]
             from ember.ops.reduce import Sum
             return Sum.function(grad.reshape(split_shape), dim + 1)
-        from ember.ops.index import index_add
-        from ember.tensor import from_array
         owners = from_array(np.repeat(np.arange(shape[dim], dtype=np.int64), repeats))
         zeros = from_array(np.zeros(shape, dtype=grad._data.dtype))
-        return index_add(zeros, dim, owners, grad)
-
-
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
-    """Repeat each element ``repeats`` times (an int, or a count per element along ``dim``).
-
-    With ``dim=None`` the input is flattened. ``repeat_interleave(counts)`` alone returns
-    ``arange(len(counts))`` repeated by ``counts``.
-
-    >>> ember.tensor([1, 2]).repeat_interleave(2)
-    tensor([1, 1, 2, 2])
-    >>> ember.repeat_interleave(ember.tensor([[1, 2]]), ember.tensor([1, 2]), dim=1)
-    tensor([[1, 2, 2]])
-    """
-    from ember.tensor import from_array
-    if repeats is None:
-        counts = input
-        if counts._data.ndim > 1 or counts._dtype.category != 1:
-            raise op_error(RuntimeError, "repeat_interleave", "repeat_interleave only accept 1D vector as repeat")
-        if (counts._data < 0).any():
-            raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
-        return from_array(np.repeat(np.arange(counts._data.size, dtype=np.int64), counts._data.reshape(-1)))
-    if dim is None:
-        input = Reshape(input, shape=(input._data.size,))
-        d = 0
-    else:
-        d = wrap_dim(dim, input._data.ndim, "repeat_interleave")
-        if input._data.ndim == 0:
-            input = Reshape(input, shape=(1,))
-    length = input._data.shape[d]
-    if isinstance(repeats, Tensor):
-        if repeats._data.ndim > 1:
-            raise op_error(RuntimeError, "repeat_interleave", "repeats must be 0-dim or 1-dim tensor")
-        if repeats._dtype.category != 1:
-            raise op_error(RuntimeError, "repeat_interleave", "repeats has to be Long or Int tensor")
-        counts = repeats._data.astype(np.int64).reshape(-1)
-        if counts.size == 1:
-            repeats = int(counts[0])
-        elif counts.size != length:
-            raise op_error(RuntimeError, "repeat_interleave", f"repeats must have the same size as input along dim, but "
-                           f"got repeats.size(0) = {counts.size} and input.size({d}) = {length}")
-        else:
-            if (counts < 0).any():
-                raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
-            if output_size is not None and int(counts.sum()) != output_size:
-                raise op_error(RuntimeError, "repeat_interleave", "allocated size does not match required size")
-            return RepeatInterleave(input, repeats=counts, dim=d)
-    repeats = int(repeats)
-    if repeats < 0:
-        raise op_error(RuntimeError, "repeat_interleave", "repeats can not be negative")
-    if output_size is not None and repeats * length != output_size:
-        raise op_error(RuntimeError, "repeat_interleave", "allocated size does not match required size")
-    return RepeatInterleave(input, repeats=repeats, dim=d)
+        return IndexAdd(zeros, owners, grad, dim=dim, alpha=1)
 
 
 # ------------------------------------------------------------------------------------ reordering
 @register_op
 class Flip:
+    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
+
+    >>> ember.tensor([[1, 2], [3, 4]]).flip(1)
+    tensor([[2, 1],
+            [4, 3]])
+    """
+
     name = "flip"
     kind = "movement"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        wrapped = tuple(wrap_dim(d, input._data.ndim, "flip") for d in dims)
+        for i, d in enumerate(wrapped):
+            if d in wrapped[:i]:
+                raise op_error(RuntimeError, "flip", f"dim {d} appears multiple times in the list of dims")
+        return Flip(input, dims=wrapped)
 
     def forward(ctx, a, dims):
         ctx.dims = dims
@@ -969,22 +1016,7 @@ class Flip:
         return Flip(grad, dims=ctx.dims)
 
 
-def flip(input, *dims):
-    """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
-
-    >>> ember.tensor([[1, 2], [3, 4]]).flip(1)
-    tensor([[2, 1],
-            [4, 3]])
-    """
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
-    wrapped = tuple(wrap_dim(d, input._data.ndim, "flip") for d in dims)
-    for i, d in enumerate(wrapped):
-        if d in wrapped[:i]:
-            raise op_error(RuntimeError, "flip", f"dim {d} appears multiple times in the list of dims")
-    return Flip(input, dims=wrapped)
-
-
+@register_function(method=True)
 def fliplr(input):
     """Flip left-right (dim 1); needs at least 2 dimensions.
 
@@ -996,6 +1028,7 @@ def fliplr(input):
     return Flip(input, dims=(1,))
 
 
+@register_function(method=True)
 def flipud(input):
     """Flip up-down (dim 0); needs at least 1 dimension.
 
@@ -1007,6 +1040,7 @@ def flipud(input):
     return Flip(input, dims=(0,))
 
 
+@register_function(method=True)
 def rot90(input, k=1, dims=(0, 1)):
     """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second).
 
@@ -1036,9 +1070,32 @@ def rot90(input, k=1, dims=(0, 1)):
 
 @register_op
 class Roll:
+    """Shift elements cyclically along ``dims`` (or over the flattened tensor when ``dims`` is None).
+
+    >>> ember.roll(ember.tensor([1, 2, 3, 4]), 1)
+    tensor([4, 1, 2, 3])
+    """
+
     name = "roll"
     kind = "movement"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, shifts, dims=None):
+        shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+        if dims is None:
+            if len(shifts) != 1:
+                raise op_error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
+            return Roll(input, shifts=shifts[0], dims=None)
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        if not shifts:
+            raise op_error(RuntimeError, "roll", "`shifts` required")
+        if len(shifts) != len(dims):
+            raise op_error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+        dims = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
+        return Roll(input, shifts=shifts, dims=dims)
 
     def forward(ctx, a, shifts, dims):
         ctx.shifts = shifts
@@ -1052,102 +1109,48 @@ class Roll:
         return Roll(grad, shifts=negated, dims=ctx.dims)
 
 
-def roll(input, shifts, dims=None):
-    """Shift elements cyclically along ``dims`` (or over the flattened tensor when ``dims`` is None).
-
-    >>> ember.roll(ember.tensor([1, 2, 3, 4]), 1)
-    tensor([4, 1, 2, 3])
-    """
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
-    if dims is None:
-        if len(shifts) != 1:
-            raise op_error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
-        return Roll(input, shifts=shifts[0], dims=None)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    if not shifts:
-        raise op_error(RuntimeError, "roll", "`shifts` required")
-    if len(shifts) != len(dims):
-        raise op_error(RuntimeError, "roll", f"shifts and dimensions must align. shifts: {len(shifts)}, "
-                       f"dims:{len(dims)}")
-    dims = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
-    return Roll(input, shifts=shifts, dims=dims)
-
-
 # ------------------------------------------------------------------------------------ triangles and diagonals
-@register_op
-class Tril:
-    name = "tril"
-    kind = "movement"
-    promote = "none"
+def _triangle(op_name, keep, doc):
+    """Register ``tril`` or ``triu``: ``keep`` (``numpy.tril``/``numpy.triu``) zeroes the elements on the other side
+    of ``diagonal`` in the last two dimensions; the gradient is the same triangle of the incoming gradient."""
+
+    def function(input, diagonal=0):
+        if input._data.ndim < 2:
+            raise op_error(RuntimeError, op_name, f"{op_name}: input tensor must have at least 2 dimensions")
+        return op(input, diagonal=int(diagonal))
+
+    def inplace(self, diagonal=0):
+        if self._data.ndim < 2:
+            raise op_error(RuntimeError, op_name + "_", f"{op_name}: input tensor must have at least 2 dimensions")
+        return apply_inplace(op, self, diagonal=int(diagonal))
 
     def forward(ctx, a, diagonal):
         ctx.diagonal = diagonal
-        return np.tril(a, diagonal)
+        return keep(a, diagonal)
 
     def backward(ctx, grad):
-        return Tril(grad, diagonal=ctx.diagonal)
+        return op(grad, diagonal=ctx.diagonal)
+
+    op = register_op(type(op_name.title(), (), {
+        "__doc__": doc, "name": op_name, "kind": "movement", "promote": "none", "method": True, "function": function,
+        "inplace": inplace, "forward": forward, "backward": backward, "__module__": __name__}))
+    return op
 
 
-@register_op
-class Triu:
-    name = "triu"
-    kind = "movement"
-    promote = "none"
-
-    def forward(ctx, a, diagonal):
-        ctx.diagonal = diagonal
-        return np.triu(a, diagonal)
-
-    def backward(ctx, grad):
-        return Triu(grad, diagonal=ctx.diagonal)
-
-
-def tril(input, diagonal=0, *, out=None):
-    """The lower triangle of the last two dimensions (elements above ``diagonal`` set to zero).
+Tril = _triangle("tril", np.tril, """The lower triangle of the last two dimensions (elements above ``diagonal`` set to
+    zero).
 
     >>> ember.tril(ember.ones(2, 2))
     tensor([[1., 0.],
             [1., 1.]])
-    """
-    if input._data.ndim < 2:
-        raise op_error(RuntimeError, "tril", "tril: input tensor must have at least 2 dimensions")
-    result = Tril(input, diagonal=int(diagonal))
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
-def triu(input, diagonal=0, *, out=None):
-    """The upper triangle of the last two dimensions (elements below ``diagonal`` set to zero).
+    """)
+Triu = _triangle("triu", np.triu, """The upper triangle of the last two dimensions (elements below ``diagonal`` set to
+    zero).
 
     >>> ember.triu(ember.ones(2, 2))
     tensor([[1., 1.],
             [0., 1.]])
-    """
-    if input._data.ndim < 2:
-        raise op_error(RuntimeError, "triu", "triu: input tensor must have at least 2 dimensions")
-    result = Triu(input, diagonal=int(diagonal))
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
-
-
-def tril_(input, diagonal=0):
-    """In-place :func:`tril`."""
-    from ember.ops.registry import apply_inplace
-    if input._data.ndim < 2:
-        raise op_error(RuntimeError, "tril_", "tril: input tensor must have at least 2 dimensions")
-    return apply_inplace(Tril, input, diagonal=int(diagonal))
-
-
-def triu_(input, diagonal=0):
-    """In-place :func:`triu`."""
-    from ember.ops.registry import apply_inplace
-    if input._data.ndim < 2:
-        raise op_error(RuntimeError, "triu_", "triu: input tensor must have at least 2 dimensions")
-    return apply_inplace(Triu, input, diagonal=int(diagonal))
+    """)
 
 
 def _diagonal_of(a, offset, dim1, dim2):
@@ -1161,10 +1164,25 @@ def _diagonal_of(a, offset, dim1, dim2):
 
 @register_op
 class Diagonal:
+    """The diagonal of the ``dim1``/``dim2`` planes, appended as the last dimension (a view).
+
+    >>> ember.arange(9).reshape(3, 3).diagonal(1)
+    tensor([1, 5])
+    """
+
     name = "diagonal"
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, offset=0, dim1=0, dim2=1):
+        ndim = input._data.ndim
+        d1, d2 = wrap_dim(dim1, ndim, "diagonal"), wrap_dim(dim2, ndim, "diagonal")
+        if d1 == d2:
+            raise op_error(RuntimeError, "diagonal", f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return Diagonal(input, offset=int(offset), dim1=d1, dim2=d2)
 
     def forward(ctx, a, offset, dim1, dim2):
         ctx.args = (offset, dim1, dim2)
@@ -1176,11 +1194,31 @@ class Diagonal:
 
 @register_op
 class DiagEmbed:
-    """Zeros of ``shape`` with ``a`` written on a diagonal (diag_embed, and the gradient of diagonal)."""
+    """Place the last dimension of ``input`` on the diagonal of new ``dim1``/``dim2`` planes.
+
+    >>> ember.diag_embed(ember.tensor([1, 2]))
+    tensor([[1, 0],
+            [0, 2]])
+    """
 
     name = "diag_embed"
     kind = "movement"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, offset=0, dim1=-2, dim2=-1):
+        ndim = input._data.ndim + 1
+        d1, d2 = wrap_dim(dim1, ndim, "diag_embed"), wrap_dim(dim2, ndim, "diag_embed")
+        if d1 == d2:
+            raise op_error(RuntimeError, "diag_embed", f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        size = (input._data.shape[-1] if input._data.ndim else 1) + abs(int(offset))
+        rest = list(input._data.shape[:-1])
+        shape = []
+        for i in range(ndim):
+            shape.append(size if i in (d1, d2) else rest.pop(0))
+        src = input if input._data.ndim else Reshape(input, shape=(1,))
+        return DiagEmbed(src, shape=tuple(shape), offset=int(offset), dim1=d1, dim2=d2)
 
     def forward(ctx, a, shape, offset, dim1, dim2):
         ctx.args = (offset, dim1, dim2)
@@ -1192,40 +1230,8 @@ class DiagEmbed:
         return Diagonal(grad, offset=ctx.args[0], dim1=ctx.args[1], dim2=ctx.args[2])
 
 
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    """The diagonal of the ``dim1``/``dim2`` planes, appended as the last dimension (a view).
-
-    >>> ember.arange(9).reshape(3, 3).diagonal(1)
-    tensor([1, 5])
-    """
-    ndim = input._data.ndim
-    d1, d2 = wrap_dim(dim1, ndim, "diagonal"), wrap_dim(dim2, ndim, "diagonal")
-    if d1 == d2:
-        raise op_error(RuntimeError, "diagonal", f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return Diagonal(input, offset=int(offset), dim1=d1, dim2=d2)
-
-
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    """Place the last dimension of ``input`` on the diagonal of new ``dim1``/``dim2`` planes.
-
-    >>> ember.diag_embed(ember.tensor([1, 2]))
-    tensor([[1, 0],
-            [0, 2]])
-    """
-    ndim = input._data.ndim + 1
-    d1, d2 = wrap_dim(dim1, ndim, "diag_embed"), wrap_dim(dim2, ndim, "diag_embed")
-    if d1 == d2:
-        raise op_error(RuntimeError, "diag_embed", f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    size = (input._data.shape[-1] if input._data.ndim else 1) + abs(int(offset))
-    rest = list(input._data.shape[:-1])
-    shape = []
-    for i in range(ndim):
-        shape.append(size if i in (d1, d2) else rest.pop(0))
-    src = input if input._data.ndim else Reshape(input, shape=(1,))
-    return DiagEmbed(src, shape=tuple(shape), offset=int(offset), dim1=d1, dim2=d2)
-
-
-def diag(input, diagonal=0, *, out=None):
+@register_function(method=True, out=True)
+def diag(input, diagonal=0):
     """A 1-d tensor's values on a square matrix's diagonal, or a 2-d tensor's diagonal as a 1-d copy.
 
     >>> ember.diag(ember.tensor([1, 2]))
@@ -1236,18 +1242,14 @@ def diag(input, diagonal=0, *, out=None):
     """
     ndim = input._data.ndim
     if ndim == 1:
-        result = diag_embed(input, diagonal, 0, 1)
-    elif ndim == 2:
-        result = Clone(Diagonal(input, offset=int(diagonal), dim1=0, dim2=1))
-    else:
-        raise op_error(RuntimeError, "diag", f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result, out)
-    return result
+        return DiagEmbed.function(input, diagonal, 0, 1)
+    if ndim == 2:
+        return Clone(Diagonal(input, offset=int(diagonal), dim1=0, dim2=1))
+    raise op_error(RuntimeError, "diag", f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
 
 
 # ------------------------------------------------------------------------------------ slicing views
+@register_function(method=True)
 def narrow(input, dim, start, length):
     """``length`` elements along ``dim`` starting at ``start`` (a view; ``start`` may be a 0-d tensor).
 
@@ -1273,6 +1275,7 @@ def narrow(input, dim, start, length):
     return GetItem(input, index=(slice(None),) * d + (slice(start, start + length),))
 
 
+@register_function(method=True)
 def select(input, dim, index):
     """The slice at ``index`` along ``dim``, with that dimension removed (a view).
 
@@ -1292,12 +1295,32 @@ def select(input, dim, index):
 
 @register_op
 class Unfold:
-    """Sliding windows of ``size`` every ``step`` along ``dim`` (a strided view; windows become the last dim)."""
+    """All windows of ``size`` elements taken every ``step`` along ``dimension`` (a view).
+
+    >>> ember.arange(5).unfold(0, 2, 2)
+    tensor([[0, 1],
+            [2, 3]])
+    """
 
     name = "unfold"
+    names = ("Tensor.unfold",)  # a Tensor method only: torch.nn.functional.unfold is im2col (convolution.py)
     kind = "movement"
     promote = "none"
     view = True
+    out = False
+
+    def function(input, dimension, size, step):
+        ndim = input._data.ndim
+        d = wrap_dim(dimension, ndim, "unfold")
+        length = input._data.shape[d] if ndim else 1
+        if size > length:
+            raise op_error(RuntimeError, "unfold", f"maximum size for tensor at dimension {d} is {length} but size is "
+                           f"{size}")
+        if size < 0:
+            raise op_error(RuntimeError, "unfold", f"size is {size} but must be >= 0")
+        if step <= 0:
+            raise op_error(RuntimeError, "unfold", f"step is {step} but must be > 0")
+        return Unfold(input, dim=d, size=int(size), step=int(step))
 
     def forward(ctx, a, dim, size, step):
         ctx.args = (dim, size, step)
@@ -1335,25 +1358,6 @@ class UnfoldBackward:
         return Unfold(grad, dim=ctx.args[0], size=ctx.args[1], step=ctx.args[2])
 
 
-def unfold(input, dimension, size, step):
-    """All windows of ``size`` elements taken every ``step`` along ``dimension`` (a view).
-
-    >>> ember.arange(5).unfold(0, 2, 2)
-    tensor([[0, 1],
-            [2, 3]])
-    """
-    ndim = input._data.ndim
-    d = wrap_dim(dimension, ndim, "unfold")
-    length = input._data.shape[d] if ndim else 1
-    if size > length:
-        raise op_error(RuntimeError, "unfold", f"maximum size for tensor at dimension {d} is {length} but size is {size}")
-    if size < 0:
-        raise op_error(RuntimeError, "unfold", f"size is {size} but must be >= 0")
-    if step <= 0:
-        raise op_error(RuntimeError, "unfold", f"step is {step} but must be > 0")
-    return Unfold(input, dim=d, size=int(size), step=int(step))
-
-
 def _root_of(a):
     """The NumPy array that owns ``a``'s memory (PyTorch's storage)."""
     while isinstance(a.base, np.ndarray):
@@ -1363,12 +1367,41 @@ def _root_of(a):
 
 @register_op
 class AsStrided:
-    """A view with explicit sizes, strides (in elements) and storage offset over the base's memory."""
+    """A view of ``input``'s storage with the given sizes and strides (in elements).
+
+    >>> ember.arange(6).as_strided((2, 2), (1, 2))
+    tensor([[0, 2],
+            [1, 3]])
+    """
 
     name = "as_strided"
     kind = "movement"
     promote = "none"
     view = True
+    method = True
+    out = False
+
+    def function(input, size, stride, storage_offset=None):
+        storage = _root_of(input._data)
+        if not storage.flags.c_contiguous:
+            raise op_error(RuntimeError, "as_strided", "as_strided needs a tensor whose storage is contiguous; call "
+                           ".contiguous() first")
+        size = tuple(int(s) for s in size)
+        stride = tuple(int(s) for s in stride)
+        if len(size) != len(stride):
+            raise op_error(RuntimeError, "as_strided", f"mismatch in length of strides and shape: {len(size)} sizes "
+                           f"and {len(stride)} strides")
+        if storage_offset is None:
+            item = input._data.itemsize
+            storage_offset = (input._data.__array_interface__["data"][0]
+                              - storage.__array_interface__["data"][0]) // item
+        needed = storage_offset + _extent(size, stride)
+        if needed > storage.size and _extent(size, stride):
+            raise op_error(RuntimeError, "as_strided", f"setStorage: sizes {list(size)}, strides {list(stride)}, "
+                           f"storage offset {storage_offset}, and itemsize {storage.itemsize} requiring a storage size of "
+                           f"{needed * storage.itemsize} are out of bounds for storage of size "
+                           f"{storage.size * storage.itemsize}")
+        return AsStrided(input, size=size, stride=stride, offset=int(storage_offset))
 
     def forward(ctx, a, size, stride, offset):
         storage = _root_of(a)
@@ -1379,8 +1412,6 @@ class AsStrided:
                                                writeable=flat.flags.writeable)
 
     def backward(ctx, grad):
-        from ember.ops.index import index_add
-        from ember.tensor import from_array
         own, size, stride, offset = ctx.positions
         # Map each storage position read by the output back to the input element that lives there.
         lookup = np.full(max(int(own.max(initial=-1)) + 1, offset + _extent(size, stride)), -1, dtype=np.int64)
@@ -1393,7 +1424,7 @@ class AsStrided:
             flat_grad = flat_grad[from_array(np.nonzero(keep)[0])]
             read = read[keep]
         zeros = from_array(np.zeros(own.size, dtype=grad._data.dtype))
-        return index_add(zeros, 0, from_array(read), flat_grad).reshape(shape)
+        return IndexAdd(zeros, from_array(read), flat_grad, dim=0, alpha=1).reshape(shape)
 
 
 def _element_offsets(size, stride):
@@ -1414,34 +1445,6 @@ def _storage_positions(a, storage):
     item = a.itemsize
     start = (a.__array_interface__["data"][0] - storage.__array_interface__["data"][0]) // item
     return start + _element_offsets(a.shape, tuple(s // item for s in a.strides))
-
-
-def as_strided(input, size, stride, storage_offset=None):
-    """A view of ``input``'s storage with the given sizes and strides (in elements).
-
-    >>> ember.arange(6).as_strided((2, 2), (1, 2))
-    tensor([[0, 2],
-            [1, 3]])
-    """
-    storage = _root_of(input._data)
-    if not storage.flags.c_contiguous:
-        raise op_error(RuntimeError, "as_strided", "as_strided needs a tensor whose storage is contiguous; call "
-                       ".contiguous() first")
-    size = tuple(int(s) for s in size)
-    stride = tuple(int(s) for s in stride)
-    if len(size) != len(stride):
-        raise op_error(RuntimeError, "as_strided", f"mismatch in length of strides and shape: {len(size)} sizes and "
-                       f"{len(stride)} strides")
-    if storage_offset is None:
-        item = input._data.itemsize
-        storage_offset = (input._data.__array_interface__["data"][0] - storage.__array_interface__["data"][0]) // item
-    needed = storage_offset + _extent(size, stride)
-    if needed > storage.size and _extent(size, stride):
-        raise op_error(RuntimeError, "as_strided", f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
-                       f"offset {storage_offset}, and itemsize {storage.itemsize} requiring a storage size of "
-                       f"{needed * storage.itemsize} are out of bounds for storage of size "
-                       f"{storage.size * storage.itemsize}")
-    return AsStrided(input, size=size, stride=stride, offset=int(storage_offset))
 
 
 # ------------------------------------------------------------------------------------ padding
@@ -1493,6 +1496,7 @@ _PAD_DIMS_HELP = ("Supported combinations for non-constant padding:\n"
                   "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
 
 
+@register_function(functional="only")
 def pad(input, pad, mode="constant", value=None):
     """Pad (or, with negative amounts, crop) ``input``; ``pad`` lists (left, right) pairs from the last dim back.
 
@@ -1533,8 +1537,6 @@ def pad(input, pad, mode="constant", value=None):
     if 0 in batch_free:
         raise op_error(RuntimeError, "pad", f"Expected {padded + 1}D or {padded + 2}D (batch mode) tensor with possibly "
                        f"0 batch size and other non-zero dimensions for input, but got: {list(shape)}")
-    from ember.ops.index import index_select
-    from ember.tensor import from_array
     result = input
     for i in range(padded):
         d = ndim - 1 - i
@@ -1550,29 +1552,5 @@ def pad(input, pad, mode="constant", value=None):
                            f"{d} of input {list(shape)}")
         if left == 0 and right == 0:
             continue
-        result = index_select(result, d, from_array(_pad_index(size, left, right, mode)))
+        result = IndexSelect(result, from_array(_pad_index(size, left, right, mode)), dim=d)
     return result if result is not input else Clone(input)
-
-
-FUNCTIONAL = ["pad"]
-
-
-TENSOR_METHODS = {
-    "reshape": reshape, "view": view, "expand": expand, "expand_as": expand_as, "permute": permute,
-    "transpose": transpose, "swapaxes": swapaxes, "swapdims": swapdims, "t": t, "squeeze": squeeze,
-    "unsqueeze": unsqueeze, "flatten": flatten, "clone": clone, "contiguous": contiguous,
-    "reshape_as": lambda input, other: reshape(input, other._data.shape),
-    "view_as": lambda input, other: view(input, other._data.shape),
-    "movedim": movedim, "moveaxis": moveaxis, "unflatten": unflatten, "repeat": repeat, "tile": tile,
-    "repeat_interleave": repeat_interleave, "split": split, "split_with_sizes": split_with_sizes, "chunk": chunk,
-    "tensor_split": tensor_split, "unbind": unbind, "flip": flip, "fliplr": fliplr, "flipud": flipud,
-    "rot90": rot90, "roll": roll, "tril": tril, "triu": triu, "tril_": tril_, "triu_": triu_, "diag": diag,
-    "diagonal": diagonal, "diag_embed": diag_embed, "narrow": narrow, "select": select, "broadcast_to": broadcast_to,
-    "unfold": unfold, "as_strided": as_strided,
-}
-__all__ += ["view", "expand", "expand_as", "contiguous", "cat", "concat", "concatenate", "stack", "hstack", "vstack",
-            "row_stack", "dstack", "column_stack", "atleast_1d", "atleast_2d", "atleast_3d", "split", "split_with_sizes",
-            "chunk", "tensor_split", "unbind", "movedim", "moveaxis", "unflatten", "broadcast_shapes", "broadcast_to",
-            "broadcast_tensors", "repeat_interleave", "tile", "flip", "fliplr", "flipud", "rot90", "roll", "tril",
-            "triu", "diagonal", "diag_embed", "diag", "narrow", "select", "as_strided"]
-_ = Tensor

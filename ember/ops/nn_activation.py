@@ -159,8 +159,8 @@ def _inplace(op, self, op_name, **attrs):
     """Run ``op`` in place; with autograd, ops that save their input compute from a copy of it."""
     if op.save_inputs and STATE.enabled and self._requires_grad:
         check_inplace_allowed(self, op_name)
-        from ember.ops.movement import clone
-        write_result_into(self, op(clone(self), **attrs), op_name)
+        from ember.ops.movement import Clone
+        write_result_into(self, op(Clone(self), **attrs), op_name)
         return self
     return apply_inplace(op, self, **attrs)
 

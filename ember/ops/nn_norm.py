@@ -747,8 +747,8 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
 # ------------------------------------------------------------------------------------------ normalize
 def _vector_norm(x: Tensor, p, dim, keepdim: bool) -> Tensor:
     """``torch.linalg.vector_norm`` (the decompositions family's op, whose gradient is 0 at a zero vector)."""
-    from ember.linalg import vector_norm
-    return vector_norm(x, p, dim, keepdim)
+    from ember.ops.decompositions import VectorNorm
+    return VectorNorm.function(x, p, dim, keepdim)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:

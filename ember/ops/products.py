@@ -35,10 +35,10 @@ from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.dtypes import HALF_NUMPY_DTYPES as _HALF
 from ember.dtypes import opmath as _opmath
+from ember.dtypes import rounded_like as _back
 from ember.errors import broadcast_message, op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.nn_norm import _sum_to_shape, _wrap
-from ember.ops.reduce import Sum
+from ember.ops.reduce import Sum, sum_to_size
 from ember.ops.registry import _torch_type_name, apply_inplace, register_function, register_op, write_out
 from ember.tensor import Tensor, from_array
 
@@ -1137,15 +1137,15 @@ class Linear:
         g2 = grad_data.reshape(-1, out_features)
         if need_x:
             w2 = _cast(weight._data, dtype).reshape(out_features, in_features)
-            grad_x = _wrap(g2.dot(w2).reshape(x._data.shape), x._dtype)
+            grad_x = from_array(_back(g2.dot(w2).reshape(x._data.shape), x._data))
         if need_w:
             rows = _cast(x._data.reshape(math.prod(x._data.shape[:-1]), in_features), dtype)
-            grad_w = _wrap(g2.T.dot(rows).reshape(weight._data.shape), weight._dtype)
+            grad_w = from_array(_back(g2.T.dot(rows).reshape(weight._data.shape), weight._data))
         if need_b:
             if bias._data.shape == (out_features,):
-                grad_b = _wrap(g2.sum(axis=0), bias._dtype)
+                grad_b = from_array(_back(g2.sum(axis=0), bias._data))
             else:
-                grad_b = _wrap(_sum_to_shape(grad_data, bias._data.shape), bias._dtype)
+                grad_b = from_array(_back(sum_to_size(from_array(grad_data), *bias._data.shape)._data, bias._data))
         return grad_x, grad_w, grad_b
 
 

@@ -1,7 +1,12 @@
 """Random numbers: the default Generator, seeding, random tensors, sampling ops and in-place random fills.
 
 Every random op draws from a :class:`Generator` (a NumPy PCG64 stream), so one seed reproduces a run.
-The streams are Ember's own: the same seed does not give PyTorch's numbers.
+The streams are Ember's own: the same seed does not give PyTorch's numbers. Sampling ops with tensor inputs
+(normal, bernoulli, poisson) are registered ops with their function, method and in-place forms; random tensors
+made from Python values (rand, randint ...), multinomial and the in-place fills (uniform_, normal_ ...) are
+functions registered with ``register_function``. The generator and seeding API (``Generator``,
+``default_generator``, ``manual_seed``, ``seed``, ``initial_seed``, ``get_rng_state``, ``set_rng_state``) is
+not made of ops: ``ember.ops`` exports it by name.
 
 >>> import ember
 >>> _ = ember.manual_seed(0); a = ember.rand(3)
@@ -22,20 +27,13 @@ from ember.autograd.grad_mode import STATE
 from ember.device import CPU, to_device
 from ember.errors import op_error
 from ember.ops.creation import _creation_shape, _resolve_dtype, write_out
-from ember.ops.registry import check_inplace_allowed, register_op, write_result_into
+from ember.ops.registry import check_inplace_allowed, register_function, register_op, write_result_into
 from ember.tensor import Tensor, from_array
-
-__all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
-           "set_rng_state", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
-           "normal", "bernoulli", "multinomial", "poisson"]
 
 _DEFAULT_SEED = 67280421310721
 _MASK64 = (1 << 64) - 1
 _MASK128 = (1 << 128) - 1
 _STATE_BYTES = 8 + 16 + 16 + 1 + 4  # seed, PCG64 state and increment, has_uint32 flag, cached uint32
-_TORCH_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                     "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                     "bool": "Bool"}
 _C_TYPE_NAMES = {"int64": "long", "int32": "int", "int16": "short", "int8": "signed char",
                  "uint8": "unsigned char", "bool": "bool", "float32": "float", "float64": "double",
                  "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
@@ -174,7 +172,7 @@ def _float_dtype(dtype, op_name, kernel):
         return _dt._default[0]
     dt = _dt.to_dtype(dtype)
     if not dt.is_floating_point:
-        raise op_error(NotImplementedError, op_name, f'"{kernel}" not implemented for \'{_TORCH_TYPE_NAMES[dt.name]}\'')
+        raise op_error(NotImplementedError, op_name, f'"{kernel}" not implemented for \'{_dt.torch_type_name(dt)}\'')
     return dt
 
 
@@ -232,6 +230,7 @@ def dropout_mask(shape, p, dtype, generator=None) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------ factories
+@register_function
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, **size_kwarg) -> Tensor:
     """Uniform samples in [0, 1).
@@ -246,6 +245,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     return _finish(_uniform01(_rng(generator), shape, dt), dt, requires_grad, out, "rand")
 
 
+@register_function
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, **size_kwarg) -> Tensor:
     """Standard normal samples.
@@ -305,6 +305,7 @@ def _random_integers(rng, low, high, shape, dt):
     return values
 
 
+@register_function
 def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False, low=None, high=None) -> Tensor:
     """Uniform integers in ``[low, high)``: ``randint(high, size)`` or ``randint(low, high, size)`` (int64 by
@@ -337,6 +338,7 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
     return _finish(_random_integers(_rng(generator), low, high, shape, dt), dt, requires_grad, out, "randint")
 
 
+@register_function
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False) -> Tensor:
     """A random permutation of ``0 .. n-1``.
@@ -361,6 +363,7 @@ def _like_dtype(input, dtype, op_name):
     return input._dtype if dtype is None else _dt.to_dtype(dtype)
 
 
+@register_function
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None) -> Tensor:
     """Uniform [0, 1) samples with ``input``'s shape and dtype.
@@ -373,6 +376,7 @@ def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
     return _finish(_uniform01(_rng(generator), input._data.shape, dt), dt, requires_grad, None, "rand_like")
 
 
+@register_function
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None) -> Tensor:
     """Standard normal samples with ``input``'s shape and dtype.
@@ -385,6 +389,7 @@ def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return _finish(_standard_normal(_rng(generator), input._data.shape, dt), dt, requires_grad, None, "randn_like")
 
 
+@register_function
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None, generator=None) -> Tensor:
     """Integers in ``[low, high)`` with ``input``'s shape and dtype: ``randint_like(x, high)`` or
@@ -412,11 +417,57 @@ def _zero_grads(ctx, grad):
 
 @register_op
 class Normal:
-    """Normal samples with elementwise (broadcast) mean and std."""
+    """Normal samples: ``normal(mean_tensor, std_tensor)``, ``normal(mean_tensor, std=1.0)``,
+    ``normal(mean=0.0, std_tensor)`` or ``normal(mean, std, size)`` for numbers.
+
+    >>> _ = ember.manual_seed(0); x = ember.normal(2.0, 0.5, (10000,))
+    >>> abs(float(x.mean()) - 2.0) < 0.05
+    True
+    >>> ember.normal(ember.zeros(2, 1), ember.ones(3)).shape
+    ember.Size([2, 3])
+    """
 
     name = "normal"
     kind = "opaque"
     allowed = {2}
+    out = False
+
+    def function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
+                 requires_grad=False, pin_memory=False) -> Tensor:
+        to_device(device)
+        tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+        if not tensors:
+            if size is None:
+                raise op_error(TypeError, "normal", "with a number mean and std, give the output size: "
+                               "normal(mean, std, size)")
+            mean, std = _scalar(mean, "mean", "normal"), _scalar(std, "std", "normal")
+            _check_std(std)
+            shape = _size_args((size,), {}, "normal")
+            dt = _float_dtype(_out_dtype(dtype, out, None, "normal"), "normal", "normal_kernel_cpu")
+            values = mean + std * _standard_normal(_rng(generator), shape, dt)
+            return _finish(values, dt, requires_grad, out, "normal")
+        if size is not None:
+            raise op_error(TypeError, "normal", "size is only accepted when mean and std are numbers")
+        for t in tensors:
+            if not t._dtype.is_floating_point:
+                raise op_error(NotImplementedError, "normal", f'"normal_kernel_cpu" not implemented for '
+                               f"'{_dt.torch_type_name(t._dtype)}'")
+        if not isinstance(mean, Tensor):
+            mean = _scalar(mean, "mean", "normal")
+        if not isinstance(std, Tensor):
+            std = _scalar(std, "std", "normal")
+        _check_std(std)
+        try:
+            result = Normal(mean, std, generator=generator)
+        except RuntimeError as e:
+            if "broadcast" not in str(e):
+                raise
+            shapes = [tuple(t._data.shape) for t in tensors]
+            raise op_error(RuntimeError, "normal", f"mean and std shapes {shapes[0]} and {shapes[-1]} can't be "
+                           "broadcast together") from None
+        if out is not None:
+            return write_out(out, result._data, "normal")
+        return result
 
     def forward(mean, std, generator=None):
         shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
@@ -430,11 +481,44 @@ class Normal:
 
 @register_op
 class Bernoulli:
-    """1 with probability ``p`` (elementwise), else 0, in ``p``'s dtype."""
+    """0/1 samples: with probabilities ``input`` (floating), or with a constant ``p`` in ``input``'s shape and
+    dtype.
+
+    >>> _ = ember.manual_seed(0); ember.bernoulli(ember.tensor([0.0, 1.0, 1.0]))
+    tensor([0., 1., 1.])
+    """
 
     name = "bernoulli"
     kind = "opaque"
     promote = "none"
+    method = True
+    out = False
+
+    def function(input, p=None, *, generator=None, out=None) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise op_error(TypeError, "bernoulli", f"argument 'input' must be Tensor, not {type(input).__name__}")
+        if p is not None:
+            result = input.clone() if not input._requires_grad else input.detach().clone()
+            return _bernoulli_fill(result, p, generator, "bernoulli")
+        if not input._dtype.is_floating_point:
+            raise op_error(NotImplementedError, "bernoulli", '"bernoulli_tensor_cpu_p_" not implemented for '
+                           f"'{_dt.torch_type_name(input._dtype)}'")
+        data = input._data
+        if data.size and not bool(((data >= 0) & (data <= 1)).all()):
+            raise op_error(RuntimeError, "bernoulli", "Expected p_in >= 0 && p_in <= 1 to be true, but got false: "
+                           "every probability must be in [0, 1]")
+        result = Bernoulli(input, generator=generator)
+        if out is not None:
+            return write_out(out, result._data, "bernoulli")
+        return result
+
+    def inplace(self, p=0.5, *, generator=None) -> Tensor:
+        """Fill with 1 (probability ``p``, a number or a tensor) or 0.
+
+        >>> ember.zeros(3).bernoulli_(1.0)
+        tensor([1., 1., 1.])
+        """
+        return _bernoulli_fill(self, p, generator, "bernoulli_")
 
     def forward(p, generator=None):
         return (_rng(generator).random(p.shape) < p.astype(np.float64)).astype(p.dtype)
@@ -444,11 +528,27 @@ class Bernoulli:
 
 @register_op
 class Poisson:
-    """Poisson counts with elementwise rates, in the rates' dtype."""
+    """Poisson samples with rates ``input`` (floating, non-negative).
+
+    >>> _ = ember.manual_seed(0); x = ember.poisson(ember.full((10000,), 3.0))
+    >>> abs(float(x.mean()) - 3.0) < 0.1
+    True
+    """
 
     name = "poisson"
     kind = "opaque"
     promote = "none"
+    out = False
+
+    def function(input, generator=None) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise op_error(TypeError, "poisson", f"argument 'input' must be Tensor, not {type(input).__name__}")
+        if not input._dtype.is_floating_point:
+            raise op_error(NotImplementedError, "poisson", f"\"poisson_cpu\" not implemented for "
+                           f"'{_dt.torch_type_name(input._dtype)}'")
+        if input._data.size and not bool((input._data >= 0).all()):
+            raise op_error(RuntimeError, "poisson", "invalid Poisson rate, expected rate to be non-negative")
+        return Poisson(input, generator=generator)
 
     def forward(rates, generator=None):
         return _rng(generator).poisson(rates.astype(np.float64)).astype(rates.dtype)
@@ -486,95 +586,7 @@ def _scalar(value, name, op_name):
     return float(value)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False, pin_memory=False) -> Tensor:
-    """Normal samples: ``normal(mean_tensor, std_tensor)``, ``normal(mean_tensor, std=1.0)``,
-    ``normal(mean=0.0, std_tensor)`` or ``normal(mean, std, size)`` for numbers.
-
-    >>> _ = ember.manual_seed(0); x = ember.normal(2.0, 0.5, (10000,))
-    >>> abs(float(x.mean()) - 2.0) < 0.05
-    True
-    >>> ember.normal(ember.zeros(2, 1), ember.ones(3)).shape
-    ember.Size([2, 3])
-    """
-    to_device(device)
-    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
-    if not tensors:
-        if size is None:
-            raise op_error(TypeError, "normal", "with a number mean and std, give the output size: "
-                           "normal(mean, std, size)")
-        mean, std = _scalar(mean, "mean", "normal"), _scalar(std, "std", "normal")
-        _check_std(std)
-        shape = _size_args((size,), {}, "normal")
-        dt = _float_dtype(_out_dtype(dtype, out, None, "normal"), "normal", "normal_kernel_cpu")
-        values = mean + std * _standard_normal(_rng(generator), shape, dt)
-        return _finish(values, dt, requires_grad, out, "normal")
-    if size is not None:
-        raise op_error(TypeError, "normal", "size is only accepted when mean and std are numbers")
-    for t in tensors:
-        if not t._dtype.is_floating_point:
-            raise op_error(NotImplementedError, "normal", f'"normal_kernel_cpu" not implemented for '
-                           f"'{_TORCH_TYPE_NAMES[t._dtype.name]}'")
-    if not isinstance(mean, Tensor):
-        mean = _scalar(mean, "mean", "normal")
-    if not isinstance(std, Tensor):
-        std = _scalar(std, "std", "normal")
-    _check_std(std)
-    try:
-        result = Normal(mean, std, generator=generator)
-    except RuntimeError as e:
-        if "broadcast" not in str(e):
-            raise
-        shapes = [tuple(t._data.shape) for t in tensors]
-        raise op_error(RuntimeError, "normal", f"mean and std shapes {shapes[0]} and {shapes[-1]} can't be "
-                       "broadcast together") from None
-    if out is not None:
-        return write_out(out, result._data, "normal")
-    return result
-
-
-def bernoulli(input, p=None, *, generator=None, out=None) -> Tensor:
-    """0/1 samples: with probabilities ``input`` (floating), or with a constant ``p`` in ``input``'s shape and
-    dtype.
-
-    >>> _ = ember.manual_seed(0); ember.bernoulli(ember.tensor([0.0, 1.0, 1.0]))
-    tensor([0., 1., 1.])
-    """
-    if not isinstance(input, Tensor):
-        raise op_error(TypeError, "bernoulli", f"argument 'input' must be Tensor, not {type(input).__name__}")
-    if p is not None:
-        result = input.clone() if not input._requires_grad else input.detach().clone()
-        return _bernoulli_fill(result, p, generator, "bernoulli")
-    if not input._dtype.is_floating_point:
-        raise op_error(NotImplementedError, "bernoulli", '"bernoulli_tensor_cpu_p_" not implemented for '
-                       f"'{_TORCH_TYPE_NAMES[input._dtype.name]}'")
-    data = input._data
-    if data.size and not bool(((data >= 0) & (data <= 1)).all()):
-        raise op_error(RuntimeError, "bernoulli", "Expected p_in >= 0 && p_in <= 1 to be true, but got false: "
-                       "every probability must be in [0, 1]")
-    result = Bernoulli(input, generator=generator)
-    if out is not None:
-        return write_out(out, result._data, "bernoulli")
-    return result
-
-
-def poisson(input, generator=None) -> Tensor:
-    """Poisson samples with rates ``input`` (floating, non-negative).
-
-    >>> _ = ember.manual_seed(0); x = ember.poisson(ember.full((10000,), 3.0))
-    >>> abs(float(x.mean()) - 3.0) < 0.1
-    True
-    """
-    if not isinstance(input, Tensor):
-        raise op_error(TypeError, "poisson", f"argument 'input' must be Tensor, not {type(input).__name__}")
-    if not input._dtype.is_floating_point:
-        raise op_error(NotImplementedError, "poisson", f"\"poisson_cpu\" not implemented for "
-                       f"'{_TORCH_TYPE_NAMES[input._dtype.name]}'")
-    if input._data.size and not bool((input._data >= 0).all()):
-        raise op_error(RuntimeError, "poisson", "invalid Poisson rate, expected rate to be non-negative")
-    return Poisson(input, generator=generator)
-
-
+@register_function(method=True)
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None) -> Tensor:
     """Category indices drawn with probabilities proportional to the rows of ``input`` (1-D or 2-D); without
     replacement, the indices of each row are distinct.
@@ -588,7 +600,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise op_error(TypeError, "multinomial", f"argument 'input' must be Tensor, not {type(input).__name__}")
     if not input._dtype.is_floating_point:
         raise op_error(RuntimeError, "multinomial", "multinomial only supports floating-point dtypes for input, "
-                       f"got: {_TORCH_TYPE_NAMES[input._dtype.name]}")
+                       f"got: {_dt.torch_type_name(input._dtype)}")
     data = input._data
     if data.ndim not in (1, 2):
         raise op_error(RuntimeError, "multinomial", f"prob_dist must be 1 or 2 dim, got shape {tuple(data.shape)}")
@@ -644,9 +656,10 @@ def _fill(self: Tensor, values: np.ndarray, op_name: str) -> Tensor:
 def _require_float(self, op_name, kernel):
     if not self._dtype.is_floating_point:
         raise op_error(NotImplementedError, op_name, f'"{kernel}" not implemented for '
-                       f"'{_TORCH_TYPE_NAMES[self._dtype.name]}'")
+                       f"'{_dt.torch_type_name(self._dtype)}'")
 
 
+@register_function(method=True)
 def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Tensor:
     """Fill with uniform samples in ``[from, to)``.
 
@@ -665,6 +678,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs) -> Tensor:
     return _fill(self, (unit * compute(to - from_) + compute(from_)), "uniform_")
 
 
+@register_function(method=True)
 def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     """Fill with normal samples.
 
@@ -678,6 +692,7 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None) -> Tensor:
     return _fill(self, mean + std * noise, "normal_")
 
 
+@register_function(method=True)
 def random_(self, from_=None, to=None, *, generator=None, **kwargs) -> Tensor:
     """Fill with integers: ``random_()`` spans the dtype (floats: ``[0, 2**mantissa]``), ``random_(to)`` is
     ``[0, to)``, ``random_(from, to)`` is ``[from, to)``.
@@ -722,15 +737,7 @@ def _bernoulli_fill(self, p, generator, op_name):
     return _fill(self, rng.random(self._data.shape) < probs, op_name)
 
 
-def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
-    """Fill with 1 (probability ``p``, a number or a tensor) or 0.
-
-    >>> ember.zeros(3).bernoulli_(1.0)
-    tensor([1., 1., 1.])
-    """
-    return _bernoulli_fill(self, p, generator, "bernoulli_")
-
-
+@register_function(method=True)
 def exponential_(self, lambd=1.0, *, generator=None) -> Tensor:
     """Fill with exponential samples of rate ``lambd``.
 
@@ -739,12 +746,14 @@ def exponential_(self, lambd=1.0, *, generator=None) -> Tensor:
     """
     if not self._dtype.is_floating_point:
         raise op_error(RuntimeError, "exponential_", "Exponential distribution is a continuous probability "
-                       f"distribution. dtype must be a floating point but you specified {_TORCH_TYPE_NAMES[self._dtype.name]}")
+                       "distribution. dtype must be a floating point but you specified "
+                       f"{_dt.torch_type_name(self._dtype)}")
     if not lambd > 0:
         raise op_error(RuntimeError, "exponential_", f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     return _fill(self, _rng(generator).exponential(1.0 / lambd, self._data.shape), "exponential_")
 
 
+@register_function(method=True)
 def geometric_(self, p, *, generator=None) -> Tensor:
     """Fill with the number of Bernoulli(``p``) trials up to the first success (values >= 1).
 
@@ -756,6 +765,7 @@ def geometric_(self, p, *, generator=None) -> Tensor:
     return _fill(self, _rng(generator).geometric(p, self._data.shape), "geometric_")
 
 
+@register_function(method=True)
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None) -> Tensor:
     """Fill with samples whose logarithm is normal(``mean``, ``std``).
 
@@ -768,6 +778,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None) -> Tensor:
     return _fill(self, _rng(generator).lognormal(mean, std, self._data.shape), "log_normal_")
 
 
+@register_function(method=True)
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
     """Fill with Cauchy samples.
 
@@ -779,14 +790,3 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None) -> Tensor:
         raise op_error(RuntimeError, "cauchy_", f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     values = median + sigma * _rng(generator).standard_cauchy(self._data.shape)
     return _fill(self, values, "cauchy_")
-
-
-def _bernoulli_method(self, p=None, *, generator=None):
-    return bernoulli(self, p, generator=generator)
-
-
-TENSOR_METHODS = {
-    "uniform_": uniform_, "normal_": normal_, "random_": random_, "bernoulli_": bernoulli_,
-    "exponential_": exponential_, "geometric_": geometric_, "log_normal_": log_normal_, "cauchy_": cauchy_,
-    "bernoulli": _bernoulli_method, "multinomial": multinomial,
-}

@@ -46,6 +46,8 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.autograd.engine import Node, edge_of
 from ember.autograd.grad_mode import STATE
+# check_inplace_allowed is also imported from here by the op families.
+from ember.autograd.views import check_inplace_allowed, link_view, rebase_history
 from ember.errors import broadcast_message, op_error
 from ember.tensor import Tensor, VersionCounter, from_array
 
@@ -89,7 +91,7 @@ class OpDef:
 
     __slots__ = ("name", "kind", "forward", "backward", "promote", "save_inputs", "save_output",
                  "takes_ctx", "view", "allowed", "ufunc", "differentiable", "inplace_forward", "cls",
-                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs",
+                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op",
                  "__dict__")
 
     def __init__(self, cls):
@@ -114,6 +116,9 @@ class OpDef:
         self.save_output = "output" in save
         self.takes_ctx = _first_parameter(self.forward) == "ctx"
         self.view = getattr(cls, "view", False)
+        # The op that takes this view again of an operand of any layout: an in-place write through a view
+        # replays it on the gradient, which may be broadcast or transposed where the operand was not.
+        self.replay_op = getattr(cls, "replay_op", None) or self
         allowed = getattr(cls, "allowed", None)  # a set of categories: 0 bool, 1 integer, 2 floating
         self.allowed = frozenset(allowed) if allowed is not None else None
         self.ufunc = getattr(cls, "ufunc", None)
@@ -224,7 +229,8 @@ def register_function(function=None, *, names=None, method=False, inplace=False,
 
 # ------------------------------------------------------------------------------------ user-facing forms
 # Public functions by namespace: "" is ember itself (ember.<name>); a dotted name in ``names``
-# ("linalg.inv", "nn.functional.relu") puts the function in that namespace (ember.linalg.inv ...).
+# ("linalg.inv", "nn.functional.relu") puts the function in that namespace (ember.linalg.inv ...), and
+# "Tensor.repeat" makes it a Tensor method only.
 NAMESPACES: dict = {"": {}, "nn.functional": {}, "linalg": {}}
 PUBLIC: dict = NAMESPACES[""]                  # name -> function: every family's public functions (ember.<name>)
 FUNCTIONAL: dict = NAMESPACES["nn.functional"]  # ... the ones ember.nn.functional has (torch.nn.functional's)
@@ -266,7 +272,8 @@ def _make_forms(body, doc, module_name, op, names=None, method=False, inplace=Fa
                 doctest=True):
     """Build and export the function, method and in-place forms of ``body`` (see :func:`register_op`).
 
-    ``names``: the function's names, the first canonical; a dotted name ("linalg.inv") is in that namespace.
+    ``names``: the function's names, the first canonical; a dotted name ("linalg.inv") is in that namespace
+    ("Tensor.repeat": a Tensor method only).
     ``functional``: True when ``ember.nn.functional`` has each plain name too, ``"only"`` when only it has
     them. Returns the public function."""
     names = (op.name,) if names is None else (names,) if isinstance(names, str) else tuple(names)
@@ -328,6 +335,9 @@ def _describe(function, name, doc, module_name, doctest=True):
 
 def _export(places, function):
     for space, name in places:
+        if space == "Tensor":  # "Tensor.repeat": a method only, as in PyTorch (bound by _make_forms)
+            _bind_method(name, function)
+            continue
         table = NAMESPACES.setdefault(space, {})
         if name in table and table[name].__module__ != function.__module__:
             raise ValueError(f"public name {(space + '.' if space else '') + name!r} is defined twice "
@@ -511,7 +521,7 @@ def dispatch(op: OpDef, args, attrs):
         out = np.asarray(out)
     result = from_array(out)
     if op.view and args and isinstance(args[0], Tensor):
-        _link_view(result, args[0], op, args, attrs, None)
+        link_view(result, args[0], op, args, attrs, None)
     if record and result._dtype.category == 2:
         _record(ctx, args, (result,))
     return result
@@ -529,7 +539,7 @@ def _wrap_many(op, ctx, args, outs, record, attrs):
     if op.view and args and isinstance(args[0], Tensor):
         for i, r in enumerate(results):
             if r is not None:
-                _link_view(r, args[0], op, args, attrs, i)
+                link_view(r, args[0], op, args, attrs, i)
     if record:
         _record(ctx, args, results)
     return tuple(results)
@@ -570,18 +580,6 @@ def _record(node, args, results):
             None if r is None else (r._data, r._version, r._version.value, r._base) for r in results)
 
 
-def _link_view(result, source, op, args, attrs, index):
-    """Share the version counter with ``source`` when ``result`` is a view of its memory."""
-    if result._data.size and not np.may_share_memory(result._data, source._data):
-        return
-    if result._data.size == 0 and result._data.base is None:
-        return
-    result._version = source._version
-    result._base = source if source._base is None else source._base
-    # (source, op, other operands, attributes, output index, version when grad_fn was recorded, grad mode)
-    result._view_of = (source, op, args[1:], attrs, index, source._version.value, STATE.enabled)
-
-
 def _forward_error(op, args, error):
     shapes = [tuple(a._data.shape) for a in args if isinstance(a, Tensor)]
     text = str(error)
@@ -594,23 +592,6 @@ def _forward_error(op, args, error):
 
 
 # ------------------------------------------------------------------------------------ in-place
-def check_inplace_allowed(self: Tensor, op_name: str):
-    if STATE.enabled and self._requires_grad and self.grad_fn is None:
-        raise op_error(RuntimeError, op_name, "a leaf Variable that requires grad is being used in an in-place "
-                       "operation.")
-    if STATE.enabled and self._base is not None and self._base._requires_grad and self._base.grad_fn is None:
-        raise op_error(RuntimeError, op_name, "a view of a leaf Variable that requires grad is being used in an "
-                       "in-place operation.")
-    if not self._data.flags.writeable:
-        raise op_error(RuntimeError, op_name, "unsupported operation: more than one element of the written-to tensor "
-                       "refers to a single memory location. Please clone() the tensor before performing the operation.")
-    if STATE.enabled and self._view_of is not None:
-        from ember.autograd.engine import view_inplace_error
-        message = view_inplace_error(self)
-        if message:
-            raise op_error(RuntimeError, op_name, message)
-
-
 def _check_cast(op_name, result_dtype, self_dtype):
     if result_dtype.category > self_dtype.category:
         raise op_error(RuntimeError, op_name, f"result type {_torch_type_name(result_dtype)} can't be cast to the "
@@ -673,7 +654,6 @@ def write_result_into(self: Tensor, result: Tensor, op_name: str):
     np.copyto(self._data, result._data, casting="unsafe")
     self._version.value += 1
     if result.grad_fn is not None:
-        from ember.autograd.engine import rebase_history
         rebase_history(self, result)
 
 

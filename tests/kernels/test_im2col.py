@@ -9,7 +9,7 @@ import torch
 
 import ember
 from ember.kernels import im2col, loader as kernels
-from ember.ops import nn_conv
+from ember.ops import convolution
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")
 
@@ -17,7 +17,7 @@ needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compil
 def _numpy_columns(x, kernel, stride, dilation, pads, out, monkeypatch):
     monkeypatch.setitem(im2col._STATE, "lib", None)
     try:
-        return nn_conv._conv_columns(x, kernel, stride, dilation, pads, out)
+        return convolution._conv_columns(x, kernel, stride, dilation, pads, out)
     finally:
         monkeypatch.undo()
 
@@ -28,7 +28,7 @@ def _numpy_columns(x, kernel, stride, dilation, pads, out, monkeypatch):
 def test_columns_equal_the_numpy_path(kernel, stride, dilation, padding, monkeypatch):
     x = np.random.default_rng(0).standard_normal((2, 3, 11, 9)).astype(np.float32)
     pads = tuple((p, p) for p in padding)
-    out = tuple(nn_conv._out_size(s, k, st, d, pad) for s, k, st, d, pad in
+    out = tuple(convolution._out_size(s, k, st, d, pad) for s, k, st, d, pad in
                 zip(x.shape[2:], kernel, stride, dilation, pads))
     if min(out) <= 0:
         pytest.skip("window larger than the padded input")

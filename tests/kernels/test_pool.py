@@ -5,7 +5,7 @@ import pytest
 
 import ember
 from ember.kernels import pool
-from ember.ops import nn_conv
+from ember.ops import pooling
 
 pytestmark = pytest.mark.skipif(pool._EAGER.library() is None, reason="the compile extra is not available")
 
@@ -34,11 +34,11 @@ def _numpy_path(monkeypatch):
 @pytest.mark.parametrize("kernel,stride,dilation,padding,ceil_mode", GEOMETRIES)
 def test_values_and_winners_match_the_numpy_path(kernel, stride, dilation, padding, ceil_mode, monkeypatch):
     x = ember.tensor(_input(0))
-    geometry = nn_conv._pool_geometry("max_pool2d", x.shape[2:], 2, kernel, stride, padding, dilation, ceil_mode)
+    geometry = pooling._pool_geometry("max_pool2d", x.shape[2:], 2, kernel, stride, padding, dilation, ceil_mode)
     kernel_, stride_, dilation_, pads, out = geometry
-    fused_values, fused_which = nn_conv._max_pool_arrays(x.numpy(), kernel_, stride_, dilation_, pads, out)
+    fused_values, fused_which = pooling._max_pool_arrays(x.numpy(), kernel_, stride_, dilation_, pads, out)
     _numpy_path(monkeypatch)
-    values, which = nn_conv._max_pool_arrays(x.numpy(), kernel_, stride_, dilation_, pads, out)
+    values, which = pooling._max_pool_arrays(x.numpy(), kernel_, stride_, dilation_, pads, out)
     np.testing.assert_array_equal(fused_values, values)
     np.testing.assert_array_equal(fused_which, which)
 

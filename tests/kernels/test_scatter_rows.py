@@ -5,7 +5,7 @@ import pytest
 
 import ember
 from ember.kernels import scatter_rows
-from ember.ops.nn_misc import _index_add_rows
+from ember.ops.embedding import _index_add_rows
 
 pytestmark = pytest.mark.skipif(scatter_rows._EAGER.library() is None, reason="the compile extra is not available")
 

@@ -123,6 +123,22 @@ class OpInfo:
         return self.name
 
 
+def inplace(name):
+    """An entry's ``fn`` for the in-place method ``name`` (``x.name_(...)``), run on a copy of its first input so
+    the leaf the gradients are taken for stays unwritten."""
+    def fn(lib, x, *args, **kwargs):
+        return getattr(x.clone(), name)(*args, **kwargs)
+    return fn
+
+
+def low_precision(info: OpInfo) -> OpInfo:
+    """The entry's samples in float16/bfloat16. PyTorch's CPU kernels round some intermediates to the
+    low-precision dtype where Ember keeps float32, so results may differ by a few units in the last place:
+    compared with a relative tolerance of 2e-2 (a few bfloat16 ulps)."""
+    return OpInfo(info.name + "_low_precision", fn=info.fn, samples=info.samples, dtypes=("float16", "bfloat16"),
+                  gradcheck=False, rtol=2e-2, atol=1e-2)
+
+
 def _resolve(lib, dotted):
     obj = lib
     for part in dotted.split("."):
@@ -294,6 +310,22 @@ def run_sample(info: OpInfo, sample: Sample, dtype: str, seed: int = 0):
         assert eg is not None, f"{info.name}: ember gave no gradient for input {i}"
         assert_same(eg, tg, dtype, info, what=f"grad[{i}]", rtol=info.grad_rtol or info.rtol,
                     atol=info.grad_atol or info.atol)
+
+
+def run_ember_sample(info: OpInfo, sample: Sample, dtype: str, seed: int = 0):
+    """The entry's function on ``sample`` in ember only, and its backward where it has one (no comparison)."""
+    values, wants_grad, noncontig = build_inputs(info, sample, dtype, seed)
+    args, leaves = make_args(values, wants_grad, noncontig, ember)
+    if not info.compare:
+        ember.manual_seed(seed)
+    try:
+        out = info.fn(ember, *args, **sample.kwargs)
+    except Exception:  # an entry's sample may be an expected failure in some dtype: the op still ran
+        return
+    outs = [o for o in flatten_outputs(out) if isinstance(o, ember.Tensor) and o.requires_grad]
+    wrt = [leaf for leaf in leaves if leaf is not None]
+    if info.grad and outs and wrt:
+        ember.autograd.grad(outs, wrt, [ember.ones_like(o) for o in outs], allow_unused=True)
 
 
 def run_gradcheck(info: OpInfo, sample: Sample, second_order: bool, seed: int = 0):

@@ -1,7 +1,7 @@
 """Op table entries: operators (ember/ops/arithmetic.py): arithmetic, comparisons, bitwise and logical ops,
 ``where``, and the assignments ``fill``/``copy_``."""
 
-from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, INTS, T, ErrorInput, NonContig, OpInfo, Sample
+from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, INTS, T, ErrorInput, NonContig, OpInfo, Sample, inplace
 from tests.ops.table_math_functions import UNARY_SAMPLES
 
 BINARY_SAMPLES = [
@@ -66,4 +66,18 @@ OPS = [
     OpInfo("fill_tensor_value", fn=lambda lib, x, v: lib.fill(x, v),
            samples=[Sample((3, 4), T((), "float64")), Sample((), ())], dtypes=ALL_FLOATS, gradgradcheck=True,
            errors=[ErrorInput(Sample((3,), (2,)), RuntimeError, "only supports 0-dimension value tensor")]),
+    *[OpInfo(f"{name}_", fn=inplace(f"{name}_"), samples=[Sample((3, 4), (3, 4)), Sample((3, 4), (4,)).named("broadcast")],
+             dtypes=("float32", "int64", "bool"), grad=False)
+      for name in ("logical_and", "logical_or", "logical_xor")],
+    OpInfo("logical_not_", fn=inplace("logical_not_"), samples=[Sample((3, 4)), Sample(NonContig((3, 4)))],
+           dtypes=("float32", "int64", "bool"), grad=False),
+    *[OpInfo(name, samples=[Sample((3, 4), T((3, 4), low=0, high=5)), Sample((4,), 2).named("scalar"),
+                            Sample((3, 4), T((4,), low=0, high=3)).named("broadcast")],
+             dtypes=("int64", "int32", "uint8"), low=-9.0, high=9.0, grad=False,
+             errors=[ErrorInput(Sample((2,), (2,)), RuntimeError, "not implemented for 'Float'")])
+      for name in ("bitwise_left_shift", "bitwise_right_shift")],
+    OpInfo("copy_", fn=inplace("copy_"), samples=[Sample((3, 4), (3, 4)), Sample((3, 4), (4,)).named("broadcast"),
+                                                   Sample((3, 4), T((3, 4), "float64")).named("cast")],
+           dtypes=ALL_FLOATS + ("int64",), gradgradcheck=True,
+           errors=[ErrorInput(Sample((3,), (4,)), RuntimeError, "cannot be broadcast")]),
 ]

@@ -8,7 +8,9 @@ import dataclasses
 
 import numpy as np
 
-from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, INTS, T, ErrorInput, NonContig, OpInfo, Sample
+import ember
+
+from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, INTS, Idx, T, ErrorInput, NonContig, OpInfo, Sample, inplace
 
 UNARY_SAMPLES = [
     Sample((3, 4)),
@@ -218,6 +220,42 @@ OPS = [
                                  Sample(SPECIALS, SPECIALS[::-1].copy()).named("zeros")],
            dtypes=FLOATS + ("int64",), grad=False, errors=[
                ErrorInput(Sample(T((3,), "float32"), T((3,), "float64")), RuntimeError, "different dtypes")]),
+    # ------------------------------------------------------------------ exponent and mantissa
+    OpInfo("ldexp", samples=[
+        Sample((3, 4), Idx((3, 4), 5, low=0)).named("int_exponent"),
+        Sample((3, 4), T((4,), low=-2.0, high=2.0)).named("float_exponent"),
+        Sample((), Idx((3,), 3)).named("zero_dim"),
+        Sample(NonContig((3, 4)), Idx((3, 4), 3)).named("noncontig"),
+        Sample(T((3,), low=1.0, high=2.0), np.array([-100.0, 100.0, 30.0], np.float32)).named("range"),
+    ], dtypes=ALL_FLOATS + ("int64",)),
+    # PyTorch 2.13's ldexp gradient is 0 for negative integer exponents (it computes 2 ** other in integers);
+    # ember's is 2 ** other: compared with torch given the same exponents as floats, where torch's is right.
+    OpInfo("ldexp_negative_int_exponent",
+           fn=lambda lib, x, e: lib.ldexp(x, e if lib is not ember else e.to(ember.int64)),
+           samples=[Sample((3, 4), np.array([-4.0, -1.0, -30.0, 0.0], np.float32))], dtypes=FLOATS, gradcheck=False),
+    OpInfo("ldexp_", fn=inplace("ldexp_"), samples=[Sample((3, 4), Idx((3, 4), 5, low=-4))], dtypes=FLOATS,
+           grad=False),
+    OpInfo("frexp", samples=UNARY_SAMPLES[:-1] + [Sample(SPECIALS).named("specials"),
+                                                  Sample(T((5,), low=-1e-3, high=1e-3)).named("small")],
+           dtypes=ALL_FLOATS, errors=[
+               ErrorInput(Sample(T((3,), "int64")), RuntimeError, "only supports floating-point", dtype="int64")]),
+    OpInfo("nextafter", samples=[Sample((3, 4), (3, 4)), Sample((3, 4), (4,)).named("broadcast"),
+                                 Sample(SPECIALS, SPECIALS[::-1].copy()).named("specials")],
+           dtypes=ALL_FLOATS, errors=[
+               ErrorInput(Sample(T((3,), "int64"), T((3,), "int64")), RuntimeError, "not implemented for 'Long'",
+                          dtype="int64")]),
+    OpInfo("nextafter_", fn=inplace("nextafter_"), samples=[Sample((3, 4), (3, 4))], dtypes=FLOATS),
+    # ------------------------------------------------------------------ number theory
+    *[OpInfo(name, samples=[Sample((3, 4), (3, 4)), Sample((3, 4), (4,)).named("broadcast"),
+                            Sample(T((4,), low=-30, high=30), T((), low=-30, high=30)).named("zero_dim")],
+             dtypes=INTS, low=-9.0, high=9.0, grad=False, errors=[
+                 ErrorInput(Sample((3,), (3,)), RuntimeError, "not implemented for 'Float'")])
+      for name in ("gcd", "lcm")],
+    OpInfo("gcd_", fn=inplace("gcd_"), samples=[Sample((3, 4), (3, 4))], dtypes=("int64", "int16"), grad=False),
+    OpInfo("lcm_", fn=inplace("lcm_"), samples=[Sample((3, 4), (3, 4))], dtypes=("int64", "int16"), grad=False),
+    # ------------------------------------------------------------------ Bessel functions
+    unary("i0", low=-12.0, high=12.0, gradgradcheck=True),
+    OpInfo("i0_", fn=inplace("i0_"), samples=[Sample((3, 4))], dtypes=FLOATS),
 ]
 
 

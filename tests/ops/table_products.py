@@ -1,6 +1,6 @@
 """Op table entries: matrix and tensor products, and the layers' linear and bilinear maps (ember/ops/products.py)."""
 
-from tests.ops.harness import ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Sample
+from tests.ops.harness import ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Sample, low_precision
 
 PRODUCT_DTYPES = ALL_FLOATS + ("int64", "int32", "uint8")
 LOW_PRECISION_TOLERANCE = dict(rtol=1.6e-2, atol=2e-3)
@@ -195,8 +195,4 @@ OPS = [
            ]),
 ]
 
-# PyTorch's CPU kernels round some intermediates to the low-precision dtype where Ember keeps float32, so results
-# may differ by a few units in the last place: compared with a relative tolerance of 2e-2 (a few bfloat16 ulps).
-OPS += [OpInfo(info.name + "_low_precision", fn=info.fn, samples=info.samples, dtypes=("float16", "bfloat16"),
-               gradcheck=False, rtol=2e-2, atol=1e-2)
-        for info in OPS if info.name in ("nn.functional.linear", "nn.functional.bilinear")]
+OPS += [low_precision(info) for info in OPS if info.name in ("nn.functional.linear", "nn.functional.bilinear")]

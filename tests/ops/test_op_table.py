@@ -8,7 +8,8 @@ import pathlib
 import pytest
 
 from ember import flags
-from tests.ops.harness import run_error, run_gradcheck, run_sample
+from ember.ops import registry
+from tests.ops.harness import run_ember_sample, run_error, run_gradcheck, run_sample
 
 TABLE_MODULES = sorted(p.stem for p in pathlib.Path(__file__).parent.glob("table_*.py"))
 if flags.OP_TABLES.value():  # e.g. EMBER_OP_TABLES=table_reduce,table_products while developing
@@ -53,3 +54,38 @@ def test_every_op_name_is_unique():
     names = [info.name + str(getattr(info, "variant", "")) for info in OPS]
     duplicates = {n for n in names if names.count(n) > 1}
     assert not duplicates, f"duplicate op table entries: {duplicates}"
+
+
+class _OpsRun:
+    """Installed in the op registry's dispatch path: notes the name of every op that runs."""
+
+    def __init__(self):
+        self.names = set()
+
+    def call_op(self, op, args, attrs):
+        self.names.add(op.name)
+        return registry.dispatch(op, args, attrs)
+
+    def call_inplace(self, op, target, args, attrs):
+        self.names.add(op.name)
+        registry._RECORDER = None
+        try:
+            return registry.apply_inplace(op, target, *args, **attrs)
+        finally:
+            registry._RECORDER = self
+
+
+def test_every_registered_op_has_a_table_entry():
+    """Adding an op is its definition plus its entry here: every registered op must run (forward or backward) in
+    some entry's samples, so an op without an entry fails this test."""
+    ops_run = _OpsRun()
+    registry._RECORDER = ops_run
+    try:
+        for info in OPS:
+            dtype = info.dtypes[0]
+            for sample in info.samples:
+                run_ember_sample(info, sample, dtype)
+    finally:
+        registry._RECORDER = None
+    missing = sorted(set(registry.REGISTRY) - ops_run.names)
+    assert not missing, f"registered ops that no op-table entry runs (add an entry in tests/ops/table_*.py): {missing}"

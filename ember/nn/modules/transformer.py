@@ -36,7 +36,7 @@ from ember.nn.modules.dropout import Dropout
 from ember.nn.modules.linear import Linear, NonDynamicallyQuantizableLinear
 from ember.nn.modules.normalization import LayerNorm
 from ember.nn.parameter import Parameter
-from ember.ops.nn_attention import _canonical_mask, _none_or_dtype
+from ember.ops.attention import _canonical_mask, _none_or_dtype
 from ember.tensor import Tensor, from_array
 
 __all__ = ["MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",

@@ -26,7 +26,7 @@ from typing import Any, Callable, Generic, Iterable, TypeVar
 import ember
 from ember.utils.data import _utils
 from ember.utils.data._utils.collate import default_collate, default_convert
-from ember.utils.data._utils.fetch import _IterableDatasetFetcher, _MapDatasetFetcher
+from ember.utils.data._utils.fetch import _DatasetKind
 from ember.utils.data._utils.worker import ExceptionWrapper, get_worker_info
 from ember.utils.data.dataset import Dataset, IterableDataset
 from ember.utils.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -34,17 +34,6 @@ from ember.utils.data.sampler import BatchSampler, RandomSampler, Sampler, Seque
 __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert"]
 
 _T_co = TypeVar("_T_co", covariant=True)
-
-
-class _DatasetKind:
-    Map = 0
-    Iterable = 1
-
-    @staticmethod
-    def create_fetcher(kind, dataset, auto_collation, collate_fn, drop_last):
-        if kind == _DatasetKind.Map:
-            return _MapDatasetFetcher(dataset, auto_collation, collate_fn, drop_last)
-        return _IterableDatasetFetcher(dataset, auto_collation, collate_fn, drop_last)
 
 
 class _InfiniteConstantSampler(Sampler):

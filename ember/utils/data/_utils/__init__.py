@@ -12,9 +12,6 @@ import sys
 
 IS_WINDOWS = sys.platform == "win32"
 
-MP_STATUS_CHECK_INTERVAL = 5.0
-"""Seconds between checks that the other side (the main process, or a worker) is still alive."""
-
 SHUTDOWN_GRACE_PERIOD = 1.0
 """Seconds a worker busy with a sample gets to notice shutdown before it is terminated."""
 
@@ -31,7 +28,8 @@ def _set_python_exit_flag() -> None:
 
 
 from ember.utils.data._utils import collate, fetch, worker  # noqa: E402
-from ember.utils.data._utils.worker import ExceptionWrapper  # noqa: E402
+# MP_STATUS_CHECK_INTERVAL belongs to the worker loop; the main process reads it here, as in PyTorch.
+from ember.utils.data._utils.worker import MP_STATUS_CHECK_INTERVAL, ExceptionWrapper  # noqa: E402
 
 __all__ = ["collate", "fetch", "worker", "ExceptionWrapper", "MP_STATUS_CHECK_INTERVAL", "IS_WINDOWS"]
 

@@ -1,5 +1,6 @@
 """Fetchers: turn one index (or one list of indices) from the sampler into one collated sample or batch, for
-map-style and iterable-style datasets alike; shared by the main process and the workers.
+map-style and iterable-style datasets alike; shared by the main process and the workers, which both make
+theirs with ``_DatasetKind.create_fetcher``.
 
 >>> from ember.utils.data._utils.fetch import _MapDatasetFetcher
 >>> _MapDatasetFetcher([10, 20, 30], True, list, False).fetch([2, 0])
@@ -9,6 +10,17 @@ map-style and iterable-style datasets alike; shared by the main process and the 
 from __future__ import annotations
 
 __all__: list[str] = []
+
+
+class _DatasetKind:
+    Map = 0
+    Iterable = 1
+
+    @staticmethod
+    def create_fetcher(kind, dataset, auto_collation, collate_fn, drop_last):
+        if kind == _DatasetKind.Map:
+            return _MapDatasetFetcher(dataset, auto_collation, collate_fn, drop_last)
+        return _IterableDatasetFetcher(dataset, auto_collation, collate_fn, drop_last)
 
 
 class _BaseDatasetFetcher:

@@ -19,9 +19,12 @@ from typing import Any
 import numpy as np
 
 import ember
-from ember.utils.data import _utils
+from ember.utils.data._utils.fetch import _DatasetKind
 
 __all__ = ["WorkerInfo", "get_worker_info", "ExceptionWrapper", "KeyErrorMessage"]
+
+MP_STATUS_CHECK_INTERVAL = 5.0
+"""Seconds between checks that the other side (the main process, or a worker) is still alive."""
 
 
 class KeyErrorMessage(str):
@@ -207,7 +210,6 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
                  base_seed, init_fn, worker_id, num_workers, persistent_workers, shared_seed) -> None:
     """A worker's life: seed, run ``init_fn``, then fetch batches for the indices the main process sends until
     it sends ``None``, the main process dies, or the iterator shuts down."""
-    from ember.utils.data.dataloader import _DatasetKind
     try:
         seed = base_seed + worker_id
         random.seed(seed)
@@ -230,7 +232,7 @@ def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, aut
         watchdog = ManagerWatchdog()
         while watchdog.is_alive():
             try:
-                task = index_queue.get(timeout=_utils.MP_STATUS_CHECK_INTERVAL)
+                task = index_queue.get(timeout=MP_STATUS_CHECK_INTERVAL)
             except queue.Empty:
                 continue
             if isinstance(task, _ResumeIteration):

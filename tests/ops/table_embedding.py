@@ -1,10 +1,8 @@
-"""Op table entries: embeddings, one-hot, similarities and distances, attention (ember/ops/nn_misc.py)."""
-
-import math
+"""Op table entries: embeddings and one-hot encoding (ember/ops/embedding.py)."""
 
 import numpy as np
 
-from tests.ops.harness import FLOATS, Idx, Mask, T, ErrorInput, NonContig, OpInfo, Sample
+from tests.ops.harness import FLOATS, Idx, T, ErrorInput, NonContig, OpInfo, Sample, low_precision
 
 
 def _embedding(lib, indices, weight, **kwargs):
@@ -19,10 +17,6 @@ def _embedding_max_norm(lib, indices, weight, **kwargs):
 
 def _embedding_bag(lib, indices, weight, *args, **kwargs):
     return lib.nn.functional.embedding_bag(indices, weight, *args, **kwargs)
-
-
-def _sdpa(lib, q, k, v, *args, **kwargs):
-    return lib.nn.functional.scaled_dot_product_attention(q, k, v, *args, **kwargs)
 
 
 OFFSETS = np.array([0, 2, 2, 5], dtype=np.int64)
@@ -89,72 +83,6 @@ OPS = [
                ErrorInput(Sample(T((2,))), RuntimeError, r"LongTensor"),
                ErrorInput(Sample(np.zeros((0,), np.int64)), RuntimeError, r"Can not infer total number of classes"),
            ]),
-    OpInfo("nn.functional.cosine_similarity", dtypes=FLOATS, gradgradcheck=True,
-           samples=[
-               Sample((3, 4), (3, 4)).named("default_dim"),
-               Sample((2, 1, 4), (3, 4), dim=-1).named("broadcast"),
-               Sample((4,), (4,), dim=0).named("1d"),
-               Sample(NonContig((3, 4)), (3, 4), dim=0, eps=1e-3).named("noncontig_eps"),
-               Sample(np.zeros((2, 3)), (2, 3)).named("zero_vectors"),
-           ],
-           errors=[ErrorInput(Sample(Idx((2, 3), 4), Idx((2, 3), 4)), RuntimeError, r"floating point")]),
-    OpInfo("nn.functional.pairwise_distance", dtypes=FLOATS, gradgradcheck=True,
-           samples=[
-               Sample((3, 4), (3, 4)).named("default"),
-               Sample((4,), (4,)).named("1d"),
-               Sample((3, 4), (4,), keepdim=True).named("broadcast_keepdim"),
-               Sample((3, 4), (3, 4), p=1.0).named("p1"),
-               Sample((3, 4), (3, 4), p=3.0, eps=1e-3).named("p3_eps"),
-               Sample((2, 3), (2, 3), p=math.inf).named("p_inf"),
-           ]),
-    OpInfo("nn.functional.pdist", dtypes=FLOATS, gradgradcheck=True,
-           samples=[
-               Sample((4, 3)).named("default"),
-               Sample((5, 2), 1.0).named("p1"),
-               Sample((3, 4), p=3.0).named("p3"),
-               Sample((1, 3)).named("one_row"),
-           ],
-           errors=[ErrorInput(Sample((2, 3, 4)), RuntimeError, r"pdist only supports 2D tensors, got: 3D")]),
-    OpInfo("cdist", dtypes=FLOATS, gradgradcheck=True,
-           samples=[
-               Sample((3, 4), (5, 4)).named("2d"),
-               Sample((2, 3, 4), (2, 5, 4)).named("batched"),
-               Sample((2, 3, 4), (5, 4), p=1.0).named("broadcast_p1"),
-               Sample((3, 2), (4, 2), p=3.0).named("p3"),
-               Sample((3, 2), (4, 2), p=math.inf).named("p_inf"),
-           ],
-           errors=[ErrorInput(Sample((3, 4), (5, 3)), RuntimeError, r"X1 and X2 must have the same number of columns")]),
-    OpInfo("nn.functional.scaled_dot_product_attention", fn=_sdpa, dtypes=FLOATS, gradgradcheck=True,
-           samples=[
-               Sample((2, 3, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6)).named("4d"),
-               Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), is_causal=True).named("causal"),
-               Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), Mask((4, 5))).named("bool_mask"),
-               Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), (2, 4, 5)).named("float_mask"),
-               Sample((4, 3), (5, 3), (5, 2), scale=0.3, dropout_p=0.0).named("2d_scale"),
-               Sample((2, 6, 4, 8), (2, 3, 5, 8), (2, 3, 5, 6), enable_gqa=True).named("gqa"),
-               Sample((2, 3, 4, 8), (2, 1, 5, 8), (2, 1, 5, 6)).named("broadcast_heads"),
-               Sample(NonContig((4, 3)), (5, 3), (5, 2), is_causal=True).named("noncontig"),
-           ],
-           errors=[
-               ErrorInput(Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), Mask((4, 5)), is_causal=True), RuntimeError,
-                          r"Explicit attn_mask should not be set when is_causal=True"),
-               ErrorInput(Sample((2, 4, 3), (2, 5, 3), T((2, 5, 2), "float64")), RuntimeError,
-                          r"Expected query, key, and value to have the same dtype"),
-               ErrorInput(Sample((2, 4, 3), (2, 5, 3), (2, 5, 2), Idx((4, 5), 2)), RuntimeError,
-                          r"Expected attn_mask dtype to be bool or float"),
-               ErrorInput(Sample((2, 6, 4, 8), (2, 4, 5, 8), (2, 4, 5, 6), enable_gqa=True), RuntimeError,
-                          r"Number of heads in key and value must divide the number of heads in"),
-           ]),
 ]
 
-
-def _low_precision(info):
-    """The entry's samples in float16/bfloat16. PyTorch's CPU kernels round some intermediates to the
-    low-precision dtype where Ember keeps float32, so results may differ by a few units in the last place:
-    compared with a relative tolerance of 2e-2 (a few bfloat16 ulps)."""
-    return OpInfo(info.name + "_low_precision", fn=info.fn, samples=info.samples, dtypes=("float16", "bfloat16"),
-                  gradcheck=False, rtol=2e-2, atol=1e-2)
-
-
-OPS += [_low_precision(info) for info in OPS if info.name in (
-    "nn.functional.embedding", "nn.functional.cosine_similarity", "nn.functional.scaled_dot_product_attention")]
+OPS += [low_precision(info) for info in OPS if info.name in ("nn.functional.embedding",)]

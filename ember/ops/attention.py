@@ -1,7 +1,9 @@
-"""Multi-head attention (``torch.nn.functional.multi_head_attention_forward``), the op behind
-``nn.MultiheadAttention`` and the transformer layers.
+"""Attention (``torch.nn.functional`` semantics): ``scaled_dot_product_attention``, and multi-head attention
+(``multi_head_attention_forward``), the op behind ``nn.MultiheadAttention`` and the transformer layers.
 
-It is a composite: the input projections are ``linear``, the attention itself is the fused
+``scaled_dot_product_attention`` is a fused op with a closed-form NumPy backward; when the backward is itself
+recorded (``create_graph=True``) it writes the same formulas with ember ops, so higher derivatives are exact.
+Multi-head attention is a composite: the input projections are ``linear``, the attention itself is the fused
 ``scaled_dot_product_attention`` when the weights are not needed, and matmul + softmax + dropout when
 they are (those weights are returned). Heads are kept as a separate dimension ``(N, heads, L, head_dim)``
 so that a key padding mask ``(N, 1, 1, S)`` broadcasts over heads and queries instead of being expanded.
@@ -26,18 +28,234 @@ import warnings
 import numpy as np
 
 from ember import dtypes as _dt
+from ember.autograd.grad_mode import STATE
+from ember.dtypes import opmath, rounded_like
 from ember.errors import _PACKAGE_DIR, op_error
+from ember.ops.registry import recording as _recording
+from ember.ops.registry import register_function, register_op
 from ember.tensor import Tensor, from_array
 
-__all__ = []
-# _canonical_mask and _none_or_dtype are private in torch too, but code copied from torch's transformer
-# layers calls them through F.
-FUNCTIONAL = ["multi_head_attention_forward", "_canonical_mask", "_none_or_dtype"]
-TENSOR_METHODS = {}
 
+def _shape(t):
+    return list(t._data.shape)
+
+
+# ------------------------------------------------------------------------------------------ scaled dot-product attention
+def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    from ember.ops.products import Matmul
+    return Matmul.function(a, b)
+
+
+def _dropout_keep(shape, p):
+    from ember.ops.random import dropout_mask
+    return dropout_mask(shape, p, _dt.float32) != 0
+
+
+@register_op
+class ScaledDotProductAttention:
+    """Attention ``softmax(query @ key^T * scale + mask) @ value`` over ``(*, L, E)``, ``(*, S, E)``,
+    ``(*, S, Ev)`` inputs.
+
+    ``attn_mask`` is boolean (True = the key takes part) or float (added to the scores), broadcast to
+    ``(*, L, S)``; ``is_causal`` masks key ``j > i`` for query ``i``; ``scale`` defaults to
+    ``1 / sqrt(E)``; ``dropout_p`` drops attention weights; ``enable_gqa`` lets ``key``/``value`` have
+    fewer heads (dim -3) than ``query``, each shared by a group of query heads. Positions excluded by a
+    boolean or causal mask get weight 0; a query row with every key masked out gives zeros (as PyTorch's CPU
+    kernel does).
+
+    >>> q = k = ember.tensor([[[1.0, 0.0], [0.0, 1.0]]])
+    >>> v = ember.tensor([[[1.0], [3.0]]])
+    >>> ember.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    tensor([[[1.0000],
+             [2.3395]]])
+    """
+
+    name = "scaled_dot_product_attention"
+    kind = "matmul"
+    promote = "none"
+    save = ("inputs",)
+    functional = "only"
+    out = False
+
+    def function(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                 is_causal: bool = False, scale: float | None = None, enable_gqa: bool = False) -> Tensor:
+        op_name = "scaled_dot_product_attention"
+        for name, t in (("query", query), ("key", key), ("value", value)):
+            if not isinstance(t, Tensor):
+                raise op_error(TypeError, op_name, f"{name} must be a Tensor, got {type(t).__name__}")
+            if t._data.ndim < 2:
+                raise op_error(RuntimeError, op_name, f"{name} must have at least 2 dimensions (*, L, E), got shape {_shape(t)}")
+        if not (query._dtype is key._dtype is value._dtype):
+            raise op_error(RuntimeError, op_name, f"Expected query, key, and value to have the same dtype, but got "
+                           f"query.dtype: {query._dtype.name} key.dtype: {key._dtype.name} and value.dtype: "
+                           f"{value._dtype.name} instead.")
+        if not query._dtype.is_floating_point:
+            raise op_error(RuntimeError, op_name, f"expected floating point query, key and value, got {query._dtype.name}")
+        if attn_mask is not None and is_causal:
+            raise op_error(RuntimeError, op_name, "Explicit attn_mask should not be set when is_causal=True")
+        if attn_mask is not None and attn_mask._dtype is not _dt.bool and attn_mask._dtype is not query._dtype:
+            raise op_error(RuntimeError, op_name, f"Expected attn_mask dtype to be bool or float or to match query dtype, "
+                           f"but got attn_mask.dtype: {attn_mask._dtype.name} and query.dtype: {query._dtype.name} instead.")
+        if not 0.0 <= dropout_p <= 1.0:
+            raise op_error(ValueError, op_name, f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+        q_shape, k_shape, v_shape = _shape(query), _shape(key), _shape(value)
+        if q_shape[-1] != k_shape[-1]:
+            raise op_error(RuntimeError, op_name, f"query and key must have the same embedding size (last dim), got query "
+                           f"{q_shape} and key {k_shape}")
+        if k_shape[-2] != v_shape[-2]:
+            raise op_error(RuntimeError, op_name, f"key and value must have the same sequence length (dim -2), got key "
+                           f"{k_shape} and value {v_shape}")
+        if enable_gqa and len(q_shape) >= 3 and len(k_shape) >= 3:
+            key = _repeat_heads(key, q_shape[-3], "key")
+            value = _repeat_heads(value, q_shape[-3], "value")
+        try:
+            batch = np.broadcast_shapes(tuple(q_shape[:-2]), tuple(key._data.shape[:-2]), tuple(value._data.shape[:-2]))
+            if attn_mask is not None:
+                np.broadcast_shapes(batch + (q_shape[-2], k_shape[-2]), tuple(attn_mask._data.shape))
+        except ValueError:
+            mask_text = f", attn_mask {_shape(attn_mask)}" if attn_mask is not None else ""
+            raise op_error(RuntimeError, op_name, f"the batch dimensions of query {q_shape}, key {_shape(key)} and value "
+                           f"{_shape(value)}{mask_text} cannot be broadcast together") from None
+        if scale is None:
+            scale = 1.0 / math.sqrt(q_shape[-1]) if q_shape[-1] else 1.0
+        return ScaledDotProductAttention(query, key, value, attn_mask, dropout_p=float(dropout_p), is_causal=bool(is_causal),
+                                         scale=float(scale))
+
+    def forward(ctx, q, k, v, mask, dropout_p, is_causal, scale):
+        qc, kc, vc = opmath(q), opmath(k), opmath(v)
+        dtype = qc.dtype
+        scores = _batched_matmul(qc, np.swapaxes(kc, -1, -2))
+        scores *= dtype.type(scale)
+        if mask is not None:
+            if mask.dtype == np.bool_:
+                scores = np.where(mask, scores, dtype.type(-np.inf))
+            else:
+                scores = scores + mask.astype(dtype, copy=False)
+        if is_causal:
+            causal = np.tri(scores.shape[-2], scores.shape[-1], dtype=bool)
+            np.copyto(scores, dtype.type(-np.inf), where=~causal)
+        probs = _softmax_last(scores)
+        weights = probs
+        keep = None
+        if dropout_p > 0.0:
+            keep = _dropout_keep(probs.shape, dropout_p)
+            weights = probs * (keep / dtype.type(1.0 - dropout_p)).astype(dtype) if dropout_p < 1.0 else np.zeros_like(probs)
+        out = _batched_matmul(weights, vc)
+        if _recording(ctx):
+            ctx.probs, ctx.weights, ctx.keep, ctx.out = probs, weights, keep, out
+            ctx.attention = (dropout_p, is_causal, scale)
+        return rounded_like(out, q)
+
+    def backward(ctx, grad):
+        q, k, v, mask = ctx.inputs
+        if STATE.enabled:
+            return _attention_backward_graph(ctx, grad, q, k, v, mask)
+        dropout_p, _, scale = ctx.attention
+        probs, weights = ctx.probs, ctx.weights
+        dtype = probs.dtype
+        g = grad._data.astype(dtype, copy=False)
+        need_q, need_k, need_v, need_mask = (e is not None for e in ctx.next_edges)
+        grad_q = grad_k = grad_v = grad_mask = None
+        if need_v:
+            grad_v = from_array(rounded_like(_batched_matmul(np.swapaxes(weights, -1, -2), g), v._data))
+        if need_q or need_k or need_mask:
+            d_scores = _batched_matmul(g, np.swapaxes(v._data.astype(dtype, copy=False), -1, -2))
+            if ctx.keep is not None:
+                d_scores *= ctx.keep * dtype.type(1.0 / (1.0 - dropout_p)) if dropout_p < 1.0 else 0
+            # sum_j dP_ij P_ij equals grad_i . out_i (dropout included), far cheaper than over the scores.
+            d_scores -= np.einsum("...ij,...ij->...i", g, np.broadcast_to(ctx.out, g.shape))[..., None]
+            d_scores *= probs
+            if need_mask:
+                grad_mask = from_array(rounded_like(d_scores.copy(), mask._data))
+            d_scores *= dtype.type(scale)
+            if need_q:
+                grad_q = from_array(rounded_like(_batched_matmul(d_scores, k._data.astype(dtype, copy=False)), q._data))
+            if need_k:
+                grad_k = from_array(rounded_like(
+                    _batched_matmul(np.swapaxes(d_scores, -1, -2), q._data.astype(dtype, copy=False)), k._data))
+        return grad_q, grad_k, grad_v, grad_mask
+
+
+def _batched_matmul(a, b):
+    """``a @ b``; NumPy's stacked matmul is many times slower on transposed views, so those are copied."""
+    if a.ndim > 2 and not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+    if b.ndim > 2 and not b.flags.c_contiguous:
+        b = np.ascontiguousarray(b)
+    return np.matmul(a, b)
+
+
+def _softmax_last(scores):
+    """Softmax over the last axis, in place; rows whose every score is -inf become zeros."""
+    peak = scores.max(axis=-1, keepdims=True) if scores.shape[-1] else np.zeros(scores.shape[:-1] + (1,), scores.dtype)
+    peak[~np.isfinite(peak)] = 0
+    np.subtract(scores, peak, out=scores)
+    np.exp(scores, out=scores)
+    total = scores.sum(axis=-1, keepdims=True)
+    total[total == 0] = 1
+    scores /= total
+    return scores
+
+
+def _attention_backward_graph(ctx, grad, q, k, v, mask):
+    """The attention backward with ember ops, recomputing the weights so that they carry the graph."""
+    from ember.ops.math_functions import Exp
+    from ember.ops.arithmetic import Where
+    dropout_p, is_causal, scale = ctx.attention
+    need_q, need_k, need_v, need_mask = (e is not None for e in ctx.next_edges)
+    low = q._data.dtype in _dt.HALF_NUMPY_DTYPES
+    if low:
+        q, k, v, grad = q.to(_dt.float32), k.to(_dt.float32), v.to(_dt.float32), grad.to(_dt.float32)
+    scores = _matmul(q, k.transpose(-2, -1)) * scale
+    if mask is not None:
+        scores = Where(mask, scores, -math.inf) if mask._dtype is _dt.bool else scores + mask
+    if is_causal:
+        scores = Where(from_array(np.tri(scores._data.shape[-2], scores._data.shape[-1], dtype=bool)), scores, -math.inf)
+    peak = scores._data.max(axis=-1, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0)
+    exps = Exp(scores - from_array(peak))
+    total = exps.sum(-1, keepdim=True)
+    probs = exps / Where(total == 0, 1.0, total)
+    keep_scale = None
+    if ctx.keep is not None:
+        keep_scale = from_array((ctx.keep / (1.0 - dropout_p)).astype(probs._data.dtype) if dropout_p < 1.0
+                           else np.zeros(ctx.keep.shape, probs._data.dtype))
+    weights = probs * keep_scale if keep_scale is not None else probs
+    grad_q = grad_k = grad_v = grad_mask = None
+    if need_v:
+        grad_v = _matmul(weights.transpose(-2, -1), grad)
+    if need_q or need_k or need_mask:
+        d_weights = _matmul(grad, v.transpose(-2, -1))
+        if keep_scale is not None:
+            d_weights = d_weights * keep_scale
+        d_scores = probs * (d_weights - (d_weights * probs).sum(-1, keepdim=True))
+        if need_mask:
+            grad_mask = d_scores
+        if need_q:
+            grad_q = _matmul(d_scores, k) * scale
+        if need_k:
+            grad_k = _matmul(d_scores.transpose(-2, -1), q) * scale
+    return grad_q, grad_k, grad_v, grad_mask
+
+
+def _repeat_heads(t, query_heads, name):
+    heads = t._data.shape[-3]
+    if heads == query_heads:
+        return t
+    if query_heads % heads:
+        raise op_error(RuntimeError, "scaled_dot_product_attention", f"Number of heads in key and value must divide the "
+                       f"number of heads in query: query has {query_heads} heads, {name} has {heads}")
+    shape = t._data.shape
+    group = query_heads // heads
+    expanded = t.unsqueeze(-3).expand(shape[:-2] + (group,) + shape[-2:])
+    return expanded.reshape(shape[:-3] + (query_heads,) + shape[-2:])
+
+
+# ------------------------------------------------------------------------------------------ multi-head attention
 _OP = "multi_head_attention_forward"
 
 
+@register_function(functional="only")
 def _canonical_mask(mask: Tensor | None, mask_name: str, other_type, other_name: str, target_type,
                     check_other: bool = True) -> Tensor | None:
     """A boolean mask (True = masked out) as an additive float mask of ``target_type`` (0 or -inf); float
@@ -73,6 +291,7 @@ def _user_stacklevel() -> int:
     return level
 
 
+@register_function(functional="only")
 def _none_or_dtype(input: Tensor | None):
     """``input.dtype``, or None when ``input`` is None.
 
@@ -163,6 +382,7 @@ def _static_heads(static, name, batch, num_heads, head_dim):
     return static.reshape(batch, num_heads, shape[1], head_dim)
 
 
+@register_function(functional="only")
 def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int, num_heads: int,
                                  in_proj_weight: Tensor | None, in_proj_bias: Tensor | None, bias_k: Tensor | None,
                                  bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float, out_proj_weight: Tensor,
@@ -197,10 +417,9 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             [0.5000, 0.5000]])
     """
     from ember.ops.creation import zeros
-    from ember.ops.products import Linear, Matmul
-    from ember.ops.movement import cat, pad
+    from ember.ops.movement import Cat, pad
     from ember.ops.nn_activation import dropout, softmax
-    from ember.ops.nn_misc import scaled_dot_product_attention
+    from ember.ops.products import Linear, Matmul
 
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
@@ -271,8 +490,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
             raise op_error(AssertionError, _OP, "bias cannot be added to static key.")
         if static_v is not None:
             raise op_error(AssertionError, _OP, "bias cannot be added to static value.")
-        k = cat([k, bias_k.expand(1, batch, embed_dim)])
-        v = cat([v, bias_v.expand(1, batch, embed_dim)])
+        k = Cat.function([k, bias_k.expand(1, batch, embed_dim)])
+        v = Cat.function([v, bias_v.expand(1, batch, embed_dim)])
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -289,8 +508,8 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
          else _static_heads(static_v, "static_v", batch, num_heads, head_dim))
 
     if add_zero_attn:
-        k = cat([k, zeros((batch, num_heads, 1, head_dim), dtype=k._dtype)], 2)
-        v = cat([v, zeros((batch, num_heads, 1, head_dim), dtype=v._dtype)], 2)
+        k = Cat.function([k, zeros((batch, num_heads, 1, head_dim), dtype=k._dtype)], 2)
+        v = Cat.function([v, zeros((batch, num_heads, 1, head_dim), dtype=v._dtype)], 2)
         if attn_mask is not None:
             attn_mask = pad(attn_mask, (0, 1))
         if key_padding_mask is not None:
@@ -319,7 +538,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         attended = Matmul.function(weights, v)
     else:
         weights = None
-        attended = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+        attended = ScaledDotProductAttention.function(q, k, v, attn_mask, dropout_p, is_causal)
     attended = attended.permute(2, 0, 1, 3).reshape(tgt_len, batch, embed_dim)
     output = Linear.function(attended, out_proj_weight, out_proj_bias)
     if weights is not None and average_attn_weights:
