@@ -8,7 +8,7 @@ import torch.nn.functional as TF
 
 import ember
 import ember.nn.functional as F
-from ember.ops import nn_misc, nn_norm
+from ember.ops import nn_misc, normalization
 
 
 def _pair(array, requires_grad=False):
@@ -88,7 +88,7 @@ def test_torch_top_level_argument_orders():
 
 
 def test_exports_match_torch_namespaces():
-    for module in (nn_norm, nn_misc):
+    for module in (normalization, nn_misc):
         for name in module.__all__:
             assert hasattr(torch, name), name
             assert getattr(ember, name) is getattr(module, name)

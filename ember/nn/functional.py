@@ -13,7 +13,7 @@ import importlib
 
 from ember._namespaces import import_families
 
-_FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention")
+_FAMILIES = ("activation", "loss", "normalization", "nn_conv", "nn_misc", "recurrent", "nn_attention")
 _NAMES = []
 # families not yet on generated forms list their functional names by hand
 for _module in import_families("ember.ops", _FAMILIES):

@@ -15,7 +15,7 @@ from ember.ops.registry import REGISTRY, OpDef, register_function, register_op
 
 FAMILIES = (
     "arithmetic", "math_functions", "reduce", "movement", "index", "creation", "random", "linalg",
-    "nn_activation", "nn_loss", "nn_norm", "nn_conv", "nn_misc", "nn_rnn", "nn_attention",
+    "activation", "loss", "normalization", "nn_conv", "nn_misc", "recurrent", "nn_attention",
 )
 
 PUBLIC = {}

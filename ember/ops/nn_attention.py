@@ -199,7 +199,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     from ember.ops.creation import zeros
     from ember.ops.linalg import matmul
     from ember.ops.movement import cat, pad
-    from ember.ops.nn_activation import dropout, softmax
+    from ember.ops.activation import dropout, softmax
     from ember.ops.nn_misc import linear, scaled_dot_product_attention
 
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)

@@ -21,7 +21,7 @@ from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.nn_norm import _LOW_PRECISION, _compute_dtype, _sum_to_shape, _vector_norm, _wrap
+from ember.ops.normalization import _LOW_PRECISION, _compute_dtype, _sum_to_shape, _vector_norm, _wrap
 from ember.ops.registry import recording as _recording
 from ember.ops.registry import register_op
 from ember.tensor import Tensor, from_array

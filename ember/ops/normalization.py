@@ -21,7 +21,7 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
-from ember.ops.nn_activation import _BLAS_FLOATS, _ones
+from ember.ops.activation import _BLAS_FLOATS, _ones
 from ember.ops.registry import recording as _recording
 from ember.ops.registry import register_op
 from ember.tensor import Tensor, from_array

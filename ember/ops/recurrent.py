@@ -28,7 +28,7 @@ import numpy as np
 
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
-from ember.ops.nn_norm import _compute_dtype, _wrap
+from ember.ops.normalization import _compute_dtype, _wrap
 from ember.ops.registry import register_op
 from ember.tensor import Tensor
 
@@ -319,7 +319,7 @@ def rnn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes=None, b
     """Run one layer in one direction (see :class:`RnnLayer`); shapes are not checked here.
 
     >>> x = ember.ones(5, 2, 3)
-    >>> out, h_n = ember.ops.nn_rnn.rnn_layer(x, None, None, ember.full((4, 3), 0.1), ember.full((4, 4), 0.1),
+    >>> out, h_n = ember.ops.recurrent.rnn_layer(x, None, None, ember.full((4, 3), 0.1), ember.full((4, 4), 0.1),
     ...                                       None, None, None, "RNN_TANH")
     >>> out.shape, h_n.shape
     (ember.Size([5, 2, 4]), ember.Size([2, 4]))
@@ -349,7 +349,7 @@ def reference_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes=N
 
     >>> x = ember.ones(5, 2, 3)
     >>> args = (x, None, None, ember.full((4, 3), 0.1), ember.full((4, 4), 0.1), None, None, None, "RNN_TANH")
-    >>> bool((ember.ops.nn_rnn.reference_layer(*args)[0] == ember.ops.nn_rnn.rnn_layer(*args)[0]).all())
+    >>> bool((ember.ops.recurrent.reference_layer(*args)[0] == ember.ops.recurrent.rnn_layer(*args)[0]).all())
     True
     """
     import ember
@@ -408,7 +408,7 @@ def rnn_network(mode, input, hx, params, has_biases, num_layers, dropout, train,
     ``(output, h_n, c_n)``.
 
     >>> w = [ember.full((4, 3), 0.1), ember.full((4, 4), 0.1)]
-    >>> out, h_n = ember.ops.nn_rnn.rnn_network("RNN_TANH", ember.ones(5, 2, 3), None, w, False, 1, 0.0, False,
+    >>> out, h_n = ember.ops.recurrent.rnn_network("RNN_TANH", ember.ones(5, 2, 3), None, w, False, 1, 0.0, False,
     ...                                         False, False)
     >>> out.shape, h_n.shape
     (ember.Size([5, 2, 4]), ember.Size([1, 2, 4]))
@@ -635,7 +635,7 @@ class PadSequence:
 def pad_sequence_op(sequences, batch_first, padding_value, padding_side):
     """The op behind :func:`ember.nn.utils.rnn.pad_sequence` (sequences already checked).
 
-    >>> ember.ops.nn_rnn.pad_sequence_op([ember.ones(2), ember.ones(1)], True, 0.0, "right")
+    >>> ember.ops.recurrent.pad_sequence_op([ember.ones(2), ember.ones(1)], True, 0.0, "right")
     tensor([[1., 1.],
             [1., 0.]])
     """
@@ -647,7 +647,7 @@ def packed_row_indices(batch_sizes, rows_per_step, batch_first, steps):
 
     Padded ``(T, B, *)`` flattens to row ``t * B + b``; ``(B, T, *)`` to ``b * T + t``.
 
-    >>> ember.ops.nn_rnn.packed_row_indices((2, 1), 2, False, 2)
+    >>> ember.ops.recurrent.packed_row_indices((2, 1), 2, False, 2)
     array([0, 1, 2])
     """
     sizes = np.asarray(batch_sizes, dtype=np.int64)

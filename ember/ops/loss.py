@@ -24,7 +24,7 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
-from ember.ops.nn_activation import (LogSoftmax, Softmax, SoftmaxBackward, Softplus, _const, _log_softmax_parts,
+from ember.ops.activation import (LogSoftmax, Softmax, SoftmaxBackward, Softplus, _const, _log_softmax_parts,
                                      _sigmoid, _up, relu)
 from ember.ops.registry import _Scratch, register_op
 from ember.tensor import Tensor, from_array
@@ -393,7 +393,7 @@ class BinaryCrossEntropyWithLogits:
             if pos_weight is None:
                 grad_y = -x * scale
             else:
-                from ember.ops.nn_activation import logsigmoid
+                from ember.ops.activation import logsigmoid
                 grad_y = (-x - (pos_weight - 1) * logsigmoid(x)) * scale
         return grad_x, grad_y
 
@@ -855,7 +855,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     >>> F.multilabel_soft_margin_loss(ember.tensor([[0.0, 0.0]]), ember.tensor([[1.0, 0.0]]))
     tensor(0.6931)
     """
-    from ember.ops.nn_activation import logsigmoid
+    from ember.ops.activation import logsigmoid
     reduction = _reduction(reduction, size_average, reduce, "multilabel_soft_margin_loss")
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
