@@ -19,9 +19,10 @@ import numpy as np
 
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
+from ember.dtypes import HALF_NUMPY_DTYPES
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.normalization import _LOW_PRECISION, _compute_dtype, _sum_to_shape, _vector_norm, _wrap
+from ember.ops.normalization import _compute_dtype, _sum_to_shape, _vector_norm, _wrap
 from ember.ops.registry import recording as _recording
 from ember.ops.registry import register_op
 from ember.tensor import Tensor, from_array
@@ -51,7 +52,7 @@ class Linear:
 
     def forward(x, weight, bias):
         x_dtype = x.dtype
-        low_precision = x_dtype in _LOW_PRECISION
+        low_precision = x_dtype in HALF_NUMPY_DTYPES
         dtype = _compute_dtype(x_dtype) if low_precision else x_dtype
         x_shape = x.shape
         in_features = x_shape[-1]
@@ -673,7 +674,7 @@ def _attention_backward_graph(ctx, grad, q, k, v, mask):
     from ember.ops.arithmetic import Where
     dropout_p, is_causal, scale = ctx.attention
     need_q, need_k, need_v, need_mask = (e is not None for e in ctx.next_edges)
-    low = q._data.dtype in _LOW_PRECISION
+    low = q._data.dtype in HALF_NUMPY_DTYPES
     if low:
         q, k, v, grad = q.to(_dt.float32), k.to(_dt.float32), v.to(_dt.float32), grad.to(_dt.float32)
     scores = _matmul(q, k.transpose(-2, -1)) * scale
