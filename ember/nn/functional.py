@@ -1,5 +1,5 @@
 """``ember.nn.functional``: the neural-network ops (``torch.nn.functional``), collected from the op
-families ``ember/ops/nn_*.py`` (and ``pad`` from the movement family).
+families in ``_FAMILIES`` (and ``pad`` from the movement family).
 
 >>> import ember
 >>> import ember.nn.functional as F
