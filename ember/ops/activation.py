@@ -152,13 +152,13 @@ class Relu:
     functional = True
     out = False
 
-    def function(input, inplace=False):
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
         _check_not_bool(input, "relu")
         if inplace:
             return apply_inplace(Relu, input)
         return Relu(input)
 
-    def inplace(input):
+    def inplace(input: Tensor) -> Tensor:
         """In-place :func:`relu`.
 
         >>> x = ember.tensor([-1.0, 1.0]); _ = ember.relu_(x); x
@@ -192,12 +192,12 @@ class Threshold:
     functional = True
     out = False
 
-    def function(input, threshold, value, inplace=False):
+    def function(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
         if inplace:
             return _inplace(Threshold, input, "threshold_", threshold=threshold, value=value)
         return Threshold(input, threshold=threshold, value=value)
 
-    def inplace(input, threshold, value):
+    def inplace(input: Tensor, threshold: float, value: float) -> Tensor:
         """In-place :func:`threshold`.
 
         >>> x = ember.tensor([0.5, 2.0]); _ = ember.threshold_(x, 1.0, 0.0); x
@@ -253,7 +253,7 @@ class Hardtanh:
     functional = "only"
     out = False
 
-    def function(input, min_val=-1.0, max_val=1.0, inplace=False):
+    def function(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
         if min_val > max_val:
             raise op_error(ValueError, "hardtanh", f"min_val cannot be greater than max_val, got min_val={min_val} "
                            f"and max_val={max_val}")
@@ -261,7 +261,7 @@ class Hardtanh:
             return _inplace(Hardtanh, input, "hardtanh_", min_val=min_val, max_val=max_val)
         return Hardtanh(input, min_val=min_val, max_val=max_val)
 
-    def inplace(input, min_val=-1.0, max_val=1.0):
+    def inplace(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         """In-place :func:`hardtanh`.
 
         >>> import ember.nn.functional as F
@@ -298,13 +298,13 @@ class LeakyRelu:
     functional = "only"
     out = False
 
-    def function(input, negative_slope=0.01, inplace=False):
+    def function(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
         _float_input(input, "leaky_relu")
         if inplace:
             return _inplace(LeakyRelu, input, "leaky_relu_", negative_slope=negative_slope)
         return LeakyRelu(input, negative_slope=negative_slope)
 
-    def inplace(input, negative_slope=0.01):
+    def inplace(input: Tensor, negative_slope: float = 0.01) -> Tensor:
         """In-place :func:`leaky_relu`.
 
         >>> import ember.nn.functional as F
@@ -330,7 +330,7 @@ class Hardsigmoid:
     functional = "only"
     out = False
 
-    def function(input, inplace=False):
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
         _float_input(input, "hardsigmoid")
         if inplace:
             return _inplace(Hardsigmoid, input, "hardsigmoid_")
@@ -364,7 +364,7 @@ class Hardshrink:
     functional = True
     out = False
 
-    def function(input, lambd=0.5):
+    def function(input: Tensor, lambd: float = 0.5) -> Tensor:
         _float_input(input, "hardshrink")
         return Hardshrink(input, lambd=lambd)
 
@@ -385,7 +385,7 @@ class Softshrink:
     functional = "only"
     out = False
 
-    def function(input, lambd=0.5):
+    def function(input: Tensor, lambd: float = 0.5) -> Tensor:
         _float_input(input, "softshrink")
         _check_lambda(lambd, input, "softshrink")
         return Softshrink(input, lambd=lambd)
@@ -504,13 +504,13 @@ class Elu:
     functional = "only"
     out = False
 
-    def function(input, alpha=1.0, inplace=False):
+    def function(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         _float_input(input, "elu")
         if inplace:
             return _inplace(Elu, input, "elu_", alpha=alpha, scale=1.0, input_scale=1.0)
         return Elu(input, alpha=alpha, scale=1.0, input_scale=1.0)
 
-    def inplace(input, alpha=1.0):
+    def inplace(input: Tensor, alpha: float = 1.0) -> Tensor:
         """In-place :func:`elu`.
 
         >>> import ember.nn.functional as F
@@ -671,7 +671,7 @@ class Gelu:
     functional = "only"
     out = False
 
-    def function(input, approximate="none"):
+    def function(input: Tensor, approximate: str = "none") -> Tensor:
         if approximate not in ("none", "tanh"):
             raise op_error(RuntimeError, "gelu", f"approximate argument must be either none or tanh, got "
                            f"{approximate!r}")
@@ -714,7 +714,7 @@ class Silu:
     functional = "only"
     out = False
 
-    def function(input, inplace=False):
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
         _float_input(input, "silu")
         if inplace:
             return _inplace(Silu, input, "silu_")
@@ -757,7 +757,7 @@ class Softplus:
     functional = "only"
     out = False
 
-    def function(input, beta=1.0, threshold=20.0):
+    def function(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         _float_input(input, "softplus")
         return Softplus(input, beta=beta, threshold=threshold)
 
@@ -788,7 +788,7 @@ class LogSigmoid:
     functional = "only"
     out = False
 
-    def function(input):
+    def function(input: Tensor) -> Tensor:
         _float_input(input, "log_sigmoid")
         return LogSigmoid(input)
 
@@ -828,7 +828,7 @@ class Mish:
     functional = "only"
     out = False
 
-    def function(input, inplace=False):
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
         _float_input(input, "mish")
         if inplace:
             return _inplace(Mish, input, "mish_")
@@ -866,7 +866,7 @@ class Softsign:
     functional = "only"
     out = False
 
-    def function(input):
+    def function(input: Tensor) -> Tensor:
         _float_input(input, "softsign")
         return Softsign(input)
 
@@ -895,7 +895,7 @@ class Tanhshrink:
     functional = "only"
     out = False
 
-    def function(input):
+    def function(input: Tensor) -> Tensor:
         _float_input(input, "tanhshrink")
         return Tanhshrink(input)
 
@@ -930,7 +930,7 @@ class Hardswish:
     functional = "only"
     out = False
 
-    def function(input, inplace=False):
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
         _float_input(input, "hardswish")
         if inplace:
             return _inplace(Hardswish, input, "hardswish_")
@@ -953,7 +953,7 @@ class Prelu:
     functional = True
     out = False
 
-    def function(input, weight):
+    def function(input: Tensor, weight: Tensor) -> Tensor:
         _float_input(input, "prelu")
         if weight._data.ndim > 1:
             raise op_error(RuntimeError, "prelu", f"Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
@@ -1155,7 +1155,7 @@ class Softmax:
     functional = True
     out = False
 
-    def function(input, dim=None, _stacklevel=3, dtype=None):
+    def function(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
         input = _softmax_input(input, dtype, "softmax")
         return Softmax(input, dim=_softmax_dim(input, dim, "softmax", _stacklevel))
 
@@ -1217,7 +1217,7 @@ class LogSoftmax:
     functional = True
     out = False
 
-    def function(input, dim=None, _stacklevel=3, dtype=None):
+    def function(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
         input = _softmax_input(input, dtype, "log_softmax")
         return LogSoftmax(input, dim=_softmax_dim(input, dim, "log_softmax", _stacklevel))
 
