@@ -15,8 +15,8 @@ from ember.ops.registry import REGISTRY, OpDef, register_function, register_op
 
 FAMILIES = (
     "arithmetic", "math_functions", "reduce", "movement", "index", "creation", "random", "linalg",
-    "nn_activation", "nn_loss", "nn_norm", "convolution", "pooling", "resampling", "embedding", "distance", "nn_misc",
-    "nn_rnn", "attention",
+    "activation", "loss", "normalization", "convolution", "pooling", "resampling", "embedding", "distance", "nn_misc",
+    "recurrent", "attention",
 )
 
 PUBLIC = {}

@@ -17,8 +17,9 @@ import math
 import numpy as np
 
 from ember.autograd.grad_mode import STATE
+from ember.dtypes import HALF_NUMPY_DTYPES
 from ember.errors import op_error
-from ember.ops.nn_norm import _LOW_PRECISION, _compute_dtype, _sum_to_shape, _wrap
+from ember.ops.normalization import _compute_dtype, _sum_to_shape, _wrap
 from ember.ops.registry import register_op
 from ember.tensor import Tensor
 
@@ -46,7 +47,7 @@ class Linear:
 
     def forward(x, weight, bias):
         x_dtype = x.dtype
-        low_precision = x_dtype in _LOW_PRECISION
+        low_precision = x_dtype in HALF_NUMPY_DTYPES
         dtype = _compute_dtype(x_dtype) if low_precision else x_dtype
         x_shape = x.shape
         in_features = x_shape[-1]

@@ -1,5 +1,5 @@
 """Op table entries: the recurrent cell functions ``lstm_cell``, ``gru_cell``, ``rnn_tanh_cell``,
-``rnn_relu_cell`` (ember/ops/nn_rnn.py; whole layers are tested in tests/nn/test_rnn_layers.py)."""
+``rnn_relu_cell`` (ember/ops/recurrent.py; whole layers are tested in tests/nn/test_rnn_layers.py)."""
 
 from tests.ops.harness import FLOATS, ErrorInput, NonContig, OpInfo, Sample, T
 
