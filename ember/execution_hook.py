@@ -19,18 +19,13 @@ replay or refuse hands that work to it:
 With no hook installed (``ACTIVE is None``) each of those places costs one attribute read.
 
 >>> import ember
->>> class Counting:
+>>> class CountingOps(Hook):
 ...     def __init__(self):
 ...         self.ops = []
 ...     def call_op(self, op, args, attrs):
 ...         self.ops.append(op.name)
-...         with suspended():
-...             return op(*args, **attrs)
-...     def tensor_made(self, t):
-...         pass
-...     def constant_made(self, result):
-...         pass
->>> counting = Counting()
+...         return super().call_op(op, args, attrs)
+>>> counting = CountingOps()
 >>> with installed(counting):
 ...     y = ember.ones(2) * 3
 >>> counting.ops, y
@@ -41,7 +36,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-__all__ = ["install", "uninstall", "installed", "suspended"]  # read the hook as execution_hook.ACTIVE
+__all__ = ["Hook", "install", "uninstall", "installed", "suspended"]  # read the hook as execution_hook.ACTIVE
 
 ACTIVE = None  # the installed hook, or None
 
@@ -79,3 +74,41 @@ def suspended():
         yield hook
     finally:
         ACTIVE = hook
+
+
+class Hook:
+    """A hook that changes nothing: each method does the work eager mode does, and what happens inside it (the
+    ops of a backward formula, say) still reaches the hook. Subclass it and override what you watch
+    (``ember.compile``'s capture overrides everything)."""
+
+    def call_op(self, op, args, attrs):
+        from ember.ops.registry import dispatch
+        return dispatch(op, args, attrs)
+
+    def call_inplace(self, op, target, args, attrs):
+        from ember.ops.registry import run_inplace
+        return run_inplace(op, target, args, attrs)
+
+    def tensor_made(self, t):
+        pass
+
+    def constant_made(self, result):
+        pass
+
+    def call_backward(self, node, grads, run):
+        return run(node, grads)
+
+    def accumulate(self, accumulator, grad, create_graph, run):
+        return run(grad, create_graph)
+
+    def host_call(self, description, call, outputs=False):
+        return call()
+
+    def value_read(self, what):
+        pass
+
+    def grad_assigned(self, tensor, value) -> bool:
+        return False
+
+    def module_called(self, module):
+        pass

@@ -624,6 +624,11 @@ def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
     hook = _execution_hook.ACTIVE
     if hook is not None:
         return hook.call_inplace(op, self, args, attrs)
+    return run_inplace(op, self, args, attrs)
+
+
+def run_inplace(op: OpDef, self: Tensor, args, attrs) -> Tensor:
+    """:func:`apply_inplace`'s work, past the execution hook."""
     name = op.name + "_"
     check_inplace_allowed(self, name)
     operands = (self,) + args

@@ -50,4 +50,8 @@ OPS = [
            samples=[
                Sample((3, 4), (3, 2), (2, 4), (2, 2), (2,), (2,)).named("bias"),
            ]),
+    OpInfo("nn.utils.rnn.pad_sequence", dtypes=FLOATS + ("int64",), gradgradcheck=True,
+           fn=lambda lib, a, b, c, **kw: lib.nn.utils.rnn.pad_sequence([a, b, c], **kw),
+           samples=[Sample((3, 2), (1, 2), (2, 2)), Sample((3,), (1,), (2,), batch_first=True, padding_value=-1.0)
+                    .named("batch_first"), Sample((2, 2), (3, 2), (1, 2), padding_side="left").named("left")]),
 ]
