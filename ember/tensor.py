@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ember import dtypes as _dtypes
+from ember import execution_hook as _execution_hook
 from ember.autograd.grad_mode import STATE as _GRAD
 from ember.device import CPU, to_device
 
@@ -40,7 +41,7 @@ class Tensor:
     ember.float32
     """
 
-    __slots__ = ("_data", "_dtype", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
+    __slots__ = ("_data", "_dtype", "_requires_grad", "_grad", "grad_fn", "_output_nr", "_version",
                  "_base", "_view_of", "_grad_accumulator", "_retains_grad", "_hooks", "__weakref__",
                  "__dict__")
 
@@ -48,7 +49,7 @@ class Tensor:
         self = object.__new__(cls)
         self._data = None
         self._requires_grad = False
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version = VersionCounter()
@@ -215,6 +216,23 @@ class Tensor:
 
     # ----------------------------------------------------------------------------- autograd
     @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (None until then).
+
+        >>> x = ember.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * 3).sum().backward(); x.grad
+        tensor([3., 3.])
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        hook = _execution_hook.ACTIVE
+        if hook is not None and self._requires_grad and self.grad_fn is None and hook.grad_assigned(self, value):
+            return  # ember.compile records ``leaf.grad = None`` to replay it at every call
+        self._grad = value
+
+    @property
     def requires_grad(self) -> bool:
         return self._requires_grad
 
@@ -306,11 +324,13 @@ class Tensor:
         >>> ember.tensor([1, 2]).numpy()
         array([1, 2])
         """
+        _value_read("`.numpy()`")
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        _value_read("converting a tensor to a NumPy array")
         arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
@@ -320,6 +340,7 @@ class Tensor:
         >>> ember.tensor([2.5]).item()
         2.5
         """
+        _value_read("`.item()`")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item() if self._dtype is not _dtypes.bfloat16 else float(self._data.reshape(()))
@@ -330,26 +351,31 @@ class Tensor:
         >>> ember.tensor([[1, 2]]).tolist()
         [[1, 2]]
         """
+        _value_read("`.tolist()`")
         if self._dtype is _dtypes.bfloat16:
             return self._data.astype(np.float32).tolist()
         return self._data.tolist()
 
     def __float__(self):
+        _value_read("`float(tensor)`")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self):
+        _value_read("`int(tensor)`")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self):
+        _value_read("using a tensor as an index")
         if self._dtype.category == 2 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self):
+        _value_read("`bool(tensor)` (an `if`/`while` on a tensor)")
         if self._data.size != 1:
             amount = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous")
@@ -372,6 +398,7 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
+        _value_read("printing a tensor")
         from ember.formatting import tensor_repr
         return tensor_repr(self)
 
@@ -381,9 +408,11 @@ class Tensor:
         return "tensor(" if cls is Tensor or cls.__name__ == "Parameter" else f"{cls.__name__}("
 
     def __str__(self):
+        _value_read("printing a tensor")
         return self.__repr__()
 
     def __format__(self, spec):
+        _value_read("formatting a tensor")
         if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)
@@ -606,7 +635,7 @@ def from_array(data: np.ndarray, requires_grad=False, grad_fn=None, version=None
     t._data = data
     t._dtype = _BY_NUMPY[data.dtype]
     t._requires_grad = requires_grad
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._output_nr = 0
     t._version = VersionCounter() if version is None else version
@@ -615,7 +644,16 @@ def from_array(data: np.ndarray, requires_grad=False, grad_fn=None, version=None
     t._grad_accumulator = None
     t._retains_grad = False
     t._hooks = None
+    if _execution_hook.ACTIVE is not None:  # ember.compile is capturing (ember/execution_hook.py)
+        _execution_hook.ACTIVE.tensor_made(t)
     return t
+
+
+def _value_read(what):
+    """Tell the execution hook (ember.compile's capture) that a tensor's value goes to Python: ``what`` names how."""
+    hook = _execution_hook.ACTIVE
+    if hook is not None:
+        hook.value_read(what)
 
 
 def _wrap_dim(dim, ndim, op_name="op"):

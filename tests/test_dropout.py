@@ -1,5 +1,5 @@
 """Dropout family (random masks: compared with PyTorch by their statistics and rules, not values) and the
-in-place activation variants of ember/ops/nn_activation.py."""
+in-place activation variants of ember/ops/activation.py."""
 
 from __future__ import annotations
 

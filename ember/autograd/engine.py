@@ -21,6 +21,8 @@ import weakref
 
 import numpy as np
 
+from ember import execution_hook as _execution_hook
+
 from ember.autograd.anomaly_mode import AnomalyMode, anomaly_origin, capture_trace, check_for_nan
 from ember.autograd.grad_mode import STATE
 # RemovableHandle, _HookDict: also imported from here (by ember.optim; pickled modules name _HookDict here).
@@ -134,6 +136,12 @@ class AccumulateGrad:
 
     def accumulate(self, g, create_graph):
         """Run the leaf's hooks on ``g`` and add it to the leaf's ``.grad``."""
+        hook = _execution_hook.ACTIVE
+        if hook is not None:  # ember.compile is capturing: it records the accumulation
+            return hook.accumulate(self, g, create_graph, self._accumulate)
+        return self._accumulate(g, create_graph)
+
+    def _accumulate(self, g, create_graph):
         var = self.variable
         if var._hooks:
             g = apply_hooks(var._hooks, g)
@@ -323,6 +331,13 @@ def _validate_grad(g, meta):
 
 def _call_backward(node, grads):
     """``node``'s backward on its outputs' gradients (zeros for those that got none), checked."""
+    hook = _execution_hook.ACTIVE
+    if hook is not None:  # ember.compile is capturing: it records the backward call
+        return hook.call_backward(node, grads, _run_node_backward)
+    return _run_node_backward(node, grads)
+
+
+def _run_node_backward(node, grads):
     from ember.tensor import from_array
     if len(grads) > 1 and getattr(node, "materialize_grads", True):
         for i, g in enumerate(grads):
@@ -422,7 +437,10 @@ def _make_grad_seed(t, g):
     if g is None:
         if t._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return from_array(np.ones(t._data.shape, dtype=t._data.dtype))
+        seed = from_array(np.ones(t._data.shape, dtype=t._data.dtype))
+        if _execution_hook.ACTIVE is not None:  # the same ones at every call: a constant to ember.compile
+            _execution_hook.ACTIVE.constant_made(seed)
+        return seed
     if not isinstance(g, Tensor):
         g = t.new_tensor(g)
     if g._data.shape != t._data.shape:

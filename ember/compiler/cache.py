@@ -17,6 +17,7 @@ import sys
 import warnings
 from collections import OrderedDict
 
+from ember import execution_hook as _execution_hook
 from ember import flags
 from ember.compiler import config
 from ember.compiler.capture import capture, module_scalars
@@ -25,7 +26,6 @@ from ember.compiler.guards import check_code_guards, code_guards, describe_chang
 from ember.compiler.lowering import out_writer
 from ember.compiler.memory_plan import plan_memory
 from ember.compiler.passes import run_passes
-from ember.ops import registry as _registry
 
 __all__ = ["CompiledFunction", "Entry"]
 
@@ -125,7 +125,7 @@ class CompiledFunction:
         return _BoundCompiled(self, instance)
 
     def __call__(self, *args, **kwargs):
-        if _registry._RECORDER is not None:  # called while an outer compiled function captures: inline it
+        if _execution_hook.ACTIVE is not None:  # called while an outer compiled function captures: inline it
             return self.fn(*args, **kwargs)
         key, tensors = signature((args, kwargs))
         entry = self.cache.get(key)

@@ -1,4 +1,5 @@
-"""Capture: run the function once eagerly with a recorder in the op registry's dispatch path.
+"""Capture: run the function once eagerly with a recorder installed as the execution hook
+(``ember/execution_hook.py``): nothing is monkeypatched.
 
 Every op call (forward, and the backward ops the engine runs) is recorded with its operand slots; the
 work that does not go through the registry is recorded as host nodes bound to the live objects
@@ -19,32 +20,22 @@ import linecache
 import os
 import sys
 import weakref
+from contextlib import contextmanager
 
 import numpy as np
 
 import ember
-from ember.autograd import engine as _engine
+from ember import execution_hook
 from ember.autograd.grad_mode import STATE
 from ember.compiler.graph import AccumulateNode, BackwardNode, Graph, HostNode, OpNode
 from ember.ops import random as _random_ops
 from ember.ops import registry as _registry
 from ember.tensor import Tensor
 
-_tensor_module = sys.modules["ember.tensor"]  # `ember.tensor` the attribute is the creation function
-
 __all__ = ["capture", "CaptureResult", "GraphBreak", "user_line"]
 
 _EMBER_DIR = os.path.dirname(os.path.abspath(ember.__file__)) + os.sep
 _SCALARS = (int, float, bool, complex, str, type(None))
-
-# Tensor methods that hand a tensor's value to Python: a captured graph cannot replay the Python that follows.
-_VALUE_METHODS = {
-    "item": "`.item()`", "tolist": "`.tolist()`", "numpy": "`.numpy()`", "__bool__": "`bool(tensor)` (an `if`/`while` "
-    "on a tensor)", "__float__": "`float(tensor)`", "__int__": "`int(tensor)`", "__index__": "using a tensor as an index",
-    "__repr__": "printing a tensor", "__str__": "printing a tensor", "__format__": "formatting a tensor",
-    "__array__": "converting a tensor to a NumPy array",
-}
-
 
 class GraphBreak:
     """Why a function could not be captured as one graph, and where."""
@@ -98,7 +89,8 @@ class _GraphBreakRaised(Exception):
 
 
 class Recorder:
-    """Installed as ``registry._RECORDER`` during capture; see the module docstring."""
+    """The execution hook during capture (ember/execution_hook.py lists what it receives); see the module
+    docstring."""
 
     def __init__(self, fullgraph):
         self.fullgraph = fullgraph
@@ -202,16 +194,16 @@ class Recorder:
             return slot
         made = self.created.get(id(array))
         if made is not None:
-            creator, line, counter, version = made
+            line, counter, version, constant = made
             if counter.value != version:
                 self.graph_break(f"a tensor of shape {list(array.shape)} made at {line} was written in place outside the "
                                  "op registry (e.g. `t[i] = v`, an `out=` argument) before it is read here",
                                  "write it with an ember op (t.index_put_, t.copy_, ember.where) or move the write "
                                  "outside the compiled function")
-            elif not _constant_creator(creator):
-                self.graph_break(f"a tensor made outside the op registry by {creator[1]}() ({creator[0]}) is read here; "
-                                 "its value would be frozen at capture", "build it with registered ember ops, or pass it "
-                                 "in as an argument", line=line)
+            elif not constant:
+                self.graph_break(f"a tensor of shape {list(array.shape)} made outside the op registry and the creation "
+                                 "functions is read here; its value would be frozen at capture", "build it with "
+                                 "registered ember ops, or pass it in as an argument", line=line)
             slot = self.graph.new_slot("const", array.shape, array.dtype.name, 0, owner=array.copy())
             self.graph.constants.append(slot)
             self._own_root(array, slot)  # views an op takes of it alias it (an in-place write through one shows)
@@ -224,15 +216,22 @@ class Recorder:
         return slot
 
     def tensor_made(self, t):
-        """Called for every tensor wrapped outside an op while the recorder is on."""
+        """A tensor wrapped outside an op: a graph break if it is read later, unless a creation function made
+        it (``constant_made``)."""
         if self.in_dispatch:
             return
-        frame = sys._getframe(2)
         known = id(t._data) in self.array_slot or id(t._data) in self.created
-        self.created[id(t._data)] = ((os.path.basename(frame.f_code.co_filename), frame.f_code.co_name), user_line(),
-                                     t._version, t._version.value)
+        self.created[id(t._data)] = (user_line(), t._version, t._version.value, False)
         if not known:
             self._watch(t._data, self._forget_array)
+
+    def constant_made(self, result):
+        """``result`` (a tensor or a sequence of them) came from a function of Python values only (a creation
+        function, the engine's gradient seed): the graph keeps it as a constant."""
+        for t in result if isinstance(result, (tuple, list)) else (result,):
+            made = self.created.get(id(t._data)) if isinstance(t, Tensor) else None
+            if made is not None:
+                self.created[id(t._data)] = made[:3] + (True,)
 
     def input_slot(self, t: Tensor) -> int:
         array = t._data
@@ -342,11 +341,8 @@ class Recorder:
                 inputs, scalars, casts = self._operands(op, operands)
         attr_slots = self._attr_slots(attrs)
         grad_enabled = STATE.enabled
-        _registry._RECORDER = None
-        try:
+        with execution_hook.suspended():
             _registry.apply_inplace(op, target, *args, **attrs)
-        finally:
-            _registry._RECORDER = self
         node = OpNode(op, inputs, scalars, casts, attrs, attr_slots, (), user_line(), grad_enabled)
         node.inplace_target = target_slot
         node.inplace_path = path
@@ -376,23 +372,18 @@ class Recorder:
         return tuple(inputs), tuple(scalars), tuple(casts)
 
     # ------------------------------------------------------------------ autograd engine
-    def call_backward(self, original, node, grads):
-        if _registry._RECORDER is not self:
-            return original(node, grads)
+    def call_backward(self, node, grads, run):
         index = self.autograd_nodes.get(id(node))
         if index is None or STATE.enabled:
             why = ("backward with create_graph=True" if STATE.enabled else
                    f"backward through {node.name()}, which was not recorded in this function (a graph built outside "
                    "the compiled function, a custom autograd.Function, or an in-place write through a view)")
             self.graph_break(why, "call backward on a graph built inside the compiled function, without create_graph")
-            return original(node, grads)
+            return run(node, grads)
         self._check_operands([g for g in grads if g is not None])
         grad_slots = tuple(None if g is None else self.tensor_slot(g) for g in grads)
-        _registry._RECORDER = None
-        try:
-            result = original(node, grads)
-        finally:
-            _registry._RECORDER = self
+        with execution_hook.suspended():
+            result = run(node, grads)
         outputs = tuple(None if r is None else self.value_slot(r._data) for r in result)
         back = BackwardNode(index, grad_slots, outputs, None)
         back.op = node.op
@@ -402,19 +393,14 @@ class Recorder:
                 self._expect(r)
         return result
 
-    def accumulate(self, original, accumulator, grad, create_graph):
-        if _registry._RECORDER is not self:
-            return original(accumulator, grad, create_graph)
+    def accumulate(self, accumulator, grad, create_graph, run):
         if create_graph:
             self.graph_break("backward with create_graph=True", "compute higher-order gradients outside the "
                              "compiled function")
-            return original(accumulator, grad, create_graph)
+            return run(grad, create_graph)
         grad_slot = self.tensor_slot(grad)
-        _registry._RECORDER = None
-        try:
-            original(accumulator, grad, create_graph)
-        finally:
-            _registry._RECORDER = self
+        with execution_hook.suspended():
+            run(grad, create_graph)
         leaf = accumulator.variable
         result = leaf.grad
         slot = self.value_slot(result._data) if id(result._data) not in self.array_slot else None
@@ -429,19 +415,34 @@ class Recorder:
     # ------------------------------------------------------------------ host work
     def host_call(self, description, call, outputs=()):
         """Run ``call()`` with the recorder off and record it as a host node rerun at every call."""
-        _registry._RECORDER = None
         self.host_depth += 1
         try:
-            value = call()
+            with execution_hook.suspended():
+                value = call()
         finally:
             self.host_depth -= 1
-            _registry._RECORDER = self
         self._resync()
         slots = []
         if outputs:
             slots = [self.value_slot(value)]
         self.graph.nodes.append(HostNode(description, call, slots, user_line()))
         return value
+
+    def value_read(self, what):
+        """A tensor's value goes to Python (``what``: how): the graph cannot replay the Python that follows."""
+        self.graph_break(f"{what} reads a tensor's value in Python", "keep the value a tensor (e.g. ember.where "
+                         "instead of `if`, return the tensor and call .item() outside), or move this line out of the "
+                         "compiled function")
+
+    def grad_assigned(self, t, value) -> bool:
+        """``leaf.grad = value`` in the function: ``None`` is replayed at every call (as ``zero_grad`` is); a tensor
+        is a graph break. Returns True when the assignment was done here."""
+        if value is None:
+            self.host_call(".grad = None", lambda: setattr(t, "grad", None))
+            return True
+        self.graph_break("assigning a tensor to a leaf's .grad", "set .grad = None or call optimizer.zero_grad() "
+                         "inside the compiled function, or assign .grad outside it")
+        return False
 
     def module_called(self, module):
         key = id(module)
@@ -512,13 +513,6 @@ def _layout(array):
     return (array.__array_interface__["data"][0], array.shape, array.strides, array.dtype.str)
 
 
-def _constant_creator(creator) -> bool:
-    """Tensors made by the creation functions (zeros, tensor, arange ...) or the engine's gradient seed are
-    constants of the guarded shapes and Python values."""
-    filename, function = creator
-    return filename == "creation.py" or function == "_make_grad_seed"
-
-
 def _counter_bump(buf, delta):
     def bump():
         buf._data[...] += delta
@@ -532,7 +526,7 @@ def module_scalars(module) -> dict:
 
 
 def _is_pure(op, attrs) -> bool:
-    if op.cls.__module__ == _random_ops.__name__ or op.kind == "opaque":
+    if op.random or op.kind == "opaque":
         return False
     return not any(isinstance(v, np.ndarray) for v in attrs.values())
 
@@ -555,150 +549,45 @@ def _ctx_meta(ctx):
 
 
 # ---------------------------------------------------------------------------------------------- install
-class _Patches:
-    """Temporarily reroutes the non-op paths (engine, optimizers, Tensor value reads) to the recorder."""
+@contextmanager
+def _recording(rec):
+    """``rec`` installed as the execution hook, and ``optimizer.step()`` recorded as a host node (through the
+    optimizers' public step hooks, with the recorder off during the step)."""
+    from ember.optim import optimizer as optimizer_module
+    pending = []
 
-    def __init__(self, recorder):
-        self.recorder = recorder
-        self.undo = []
-
-    def _set(self, owner, name, value):
-        self.undo.append((owner, name, owner.__dict__[name] if name in owner.__dict__ else _MISSING))
-        setattr(owner, name, value)
-
-    def install(self):
-        rec = self.recorder
-        call_backward = _engine._call_backward
-        self._set(_engine, "_call_backward", lambda node, grads: rec.call_backward(call_backward, node, grads))
-        accumulate = _engine.AccumulateGrad.accumulate
-        self._set(_engine.AccumulateGrad, "accumulate",
-                  lambda acc, g, create_graph: rec.accumulate(accumulate, acc, g, create_graph))
-        mask = _random_ops.dropout_mask
-
-        def dropout_mask(shape, p, dtype, generator=None):
-            if _registry._RECORDER is not rec:
-                return mask(shape, p, dtype, generator)
-            return rec.host_call(f"dropout_mask({tuple(shape)}, p={p})", lambda: mask(shape, p, dtype, generator),
-                                 outputs=True)
-
-        self._set(_random_ops, "dropout_mask", dropout_mask)
-        for name in _VALUE_METHODS:
-            if name in Tensor.__dict__:
-                self._set(Tensor, name, _value_read(rec, name, Tensor.__dict__[name]))
-        from ember.nn.module import Module
-        from ember.optim.lr_scheduler import LRScheduler
-        from ember.optim.optimizer import Optimizer
-        for cls, name in ((Optimizer, "zero_grad"), (Module, "zero_grad"), (LRScheduler, "step")):
-            self._set(cls, name, _host_method(rec, cls.__dict__[name], f"{cls.__name__}.{name}"))
-        self._set(Tensor, "grad", _grad_property(rec, Tensor.__dict__["grad"]))
-        module_call = Module.__dict__["__call__"]
-
-        def call(module, *args, **kwargs):
-            if _registry._RECORDER is rec:
-                rec.module_called(module)
-            return module_call(module, *args, **kwargs)
-
-        self._set(Module, "__call__", call)
-        original_make = _tensor_module.from_array
-
-        def make(*args, **kwargs):
-            t = original_make(*args, **kwargs)
-            if _registry._RECORDER is rec:
-                rec.tensor_made(t)
-            return t
-
-        for name, module in list(sys.modules.items()):
-            if (name == "ember" or name.startswith("ember.")) and module is not None \
-                    and getattr(module, "__dict__", {}).get("from_array") is original_make:
-                self._set(module, "from_array", make)
-        from ember.optim import optimizer as optimizer_module
-        pending = []
-
-        def pre(opt, args, kwargs):
-            if _registry._RECORDER is not rec:
-                pending.append(None)
-                return None
-            if (len(args) > 1 and args[1] is not None) or kwargs.get("closure") is not None:
-                rec.graph_break("optimizer.step(closure)", "call optimizer.step() without a closure inside the "
-                                "compiled function")
-            _registry._RECORDER = None
-            rec.host_depth += 1
-            pending.append((opt, args[1:], dict(kwargs)))
+    def pre(opt, args, kwargs):
+        if execution_hook.ACTIVE is not rec:
+            pending.append(None)
             return None
+        if (len(args) > 1 and args[1] is not None) or kwargs.get("closure") is not None:
+            rec.graph_break("optimizer.step(closure)", "call optimizer.step() without a closure inside the "
+                            "compiled function")
+        execution_hook.uninstall()
+        rec.host_depth += 1
+        pending.append((opt, args[1:], dict(kwargs)))
+        return None
 
-        def post(opt, args, kwargs):
-            entry = pending.pop()
-            if entry is None:
-                return
-            rec.host_depth -= 1
-            _registry._RECORDER = rec
-            rec._resync()
-            step_opt, step_args, step_kwargs = entry
-            node = HostNode(f"{type(step_opt).__name__}.step()", lambda: step_opt.step(*step_args, **step_kwargs), (),
-                            user_line())
-            rec.graph.nodes.append(node)
+    def post(opt, args, kwargs):
+        entry = pending.pop()
+        if entry is None:
+            return
+        rec.host_depth -= 1
+        execution_hook.install(rec)
+        rec._resync()
+        step_opt, step_args, step_kwargs = entry
+        rec.graph.nodes.append(HostNode(f"{type(step_opt).__name__}.step()",
+                                        lambda: step_opt.step(*step_args, **step_kwargs), (), user_line()))
 
-        self.handles = [optimizer_module.register_optimizer_step_pre_hook(pre),
-                        optimizer_module.register_optimizer_step_post_hook(post)]
-        _registry._RECORDER = rec
-
-    def uninstall(self):
-        _registry._RECORDER = None
-        for handle in getattr(self, "handles", ()):
+    handles = [optimizer_module.register_optimizer_step_pre_hook(pre),
+               optimizer_module.register_optimizer_step_post_hook(post)]
+    execution_hook.install(rec)
+    try:
+        yield rec
+    finally:
+        execution_hook.uninstall()
+        for handle in handles:
             handle.remove()
-        for owner, name, previous in reversed(self.undo):
-            if previous is _MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, previous)
-        self.undo.clear()
-
-
-_MISSING = object()
-
-
-def _value_read(rec, name, original):
-    what = _VALUE_METHODS[name]
-
-    def read(self, *args, **kwargs):
-        if _registry._RECORDER is rec:
-            rec.graph_break(f"{what} reads a tensor's value in Python", "keep the value a tensor (e.g. ember.where "
-                            "instead of `if`, return the tensor and call .item() outside), or move this line out of "
-                            "the compiled function")
-        return original(self, *args, **kwargs)
-
-    read.__name__ = getattr(original, "__name__", name)
-    return read
-
-
-def _grad_property(rec, storage):
-    """``Tensor.grad`` while capturing: ``leaf.grad = None`` in the function becomes a host node rerun at every
-    call (as ``zero_grad`` does), and assigning a tensor is a graph break; ``storage`` is the slot descriptor."""
-
-    def get(t):
-        return storage.__get__(t, Tensor)
-
-    def set_(t, value):
-        if _registry._RECORDER is rec and t._requires_grad and t.grad_fn is None:
-            if value is None:
-                rec.host_call(".grad = None", lambda: storage.__set__(t, None))
-                return
-            rec.graph_break("assigning a tensor to a leaf's .grad", "set .grad = None or call optimizer.zero_grad() "
-                            "inside the compiled function, or assign .grad outside it")
-        storage.__set__(t, value)
-
-    return property(get, set_, doc=storage.__doc__)
-
-
-def _host_method(rec, original, description):
-    def method(obj, *args, **kwargs):
-        if _registry._RECORDER is not rec:
-            return original(obj, *args, **kwargs)
-        return rec.host_call(description, lambda: getattr(obj, original.__name__)(*args, **kwargs))
-
-    method.__name__ = original.__name__
-    method.__doc__ = original.__doc__
-    return method
 
 
 # ---------------------------------------------------------------------------------------------- capture
@@ -740,17 +629,13 @@ def capture(fn, args, kwargs, fullgraph=False, module=None) -> CaptureResult:
     _flatten_inputs(rec, (args, kwargs))
     if module is not None:
         rec.module_called(module)
-    patches = _Patches(rec)
-    patches.install()
     try:
-        value = fn(*args, **kwargs)
+        with _recording(rec):
+            value = fn(*args, **kwargs)
     except _GraphBreakRaised as raised:
-        patches.uninstall()
         from ember.compiler import GraphBreakError
         raise GraphBreakError(f"ember.compile(fullgraph=True) could not capture {_name(fn)} as one graph: "
                               f"{raised.graph_break.message()}") from None
-    finally:
-        patches.uninstall()
     rec.fullgraph = False
     rec.finish_checks()
     inputs_by_id = {id(t) for t in _tensors_in((args, kwargs))}

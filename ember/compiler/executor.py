@@ -23,7 +23,7 @@ from ember.autograd.grad_mode import STATE
 from ember.compiler.codegen import fused_group_kernel
 from ember.compiler.memory_plan import _root
 from ember.kernels.pointwise import gelu_tanh, gelu_tanh_backward
-from ember.ops.nn_activation import _gelu_np
+from ember.ops.activation import _gelu_np
 from ember.ops import registry as _registry
 from ember.ops.convolution import _conv_forward
 from ember.ops.registry import _Scratch
@@ -129,7 +129,7 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
                 env[out_slot] = run_forward(env, gather(env), raw)[0]
                 return
             if ctx_slot is not None:
-                # what the op's forward leaves in its ctx (nn_activation._smooth_op): params and the tanh term
+                # what the op's forward leaves in its ctx (activation._smooth_op): params and the tanh term
                 ctx = make_ctx(env, None)
                 ctx.params = attrs
                 ctx.saved = None

@@ -1,10 +1,10 @@
 /* tanh-GELU forward and backward: one loop each instead of six to ten NumPy passes. Called from
    ember/kernels/pointwise.py. Each statement mirrors one NumPy pass of _gelu_saving / _gelu_derivative_np in
-   ember/ops/nn_activation.py (then `out *= grad`), in the same order. */
+   ember/ops/activation.py (then `out *= grad`), in the same order. */
 #include "ember_kernels.h"
 #include "pointwise.h"
 
-/* nn_activation.py's constants as NumPy rounds them to float32 when it multiplies a float32 array by them:
+/* activation.py's constants as NumPy rounds them to float32 when it multiplies a float32 array by them:
    kappa, sqrt(2 / pi), 1.5 * kappa * sqrt(2 / pi) and 0.5 * sqrt(2 / pi) (tests/kernels/test_pointwise.py
    checks them against the Python values). */
 #define EMBER_GELU_KAPPA 0.044714998453855515f

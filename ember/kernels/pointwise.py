@@ -2,7 +2,7 @@
 
 The tanh-GELU forward is six NumPy passes over the activation plus ``tanh`` (and its backward ten more); one C
 loop reads ``x`` once and writes the value and the ``tanh`` term that backward reuses, and one C loop computes
-``grad * gelu'(x)``. Each loop performs the float32 operations of ``ember/ops/nn_activation.py``
+``grad * gelu'(x)``. Each loop performs the float32 operations of ``ember/ops/activation.py``
 (``_gelu_saving``, ``_gelu_derivative_np``) in the same order, with float32 constants as NumPy rounds them,
 so results stay within float32 rounding of eager mode (the rational ``tanh`` of ember_kernels.h may differ
 from NumPy's ``tanh`` by an ulp). The loops are single-threaded: an OpenMP region right after an OpenBLAS GEMM stalls (measured).
@@ -44,7 +44,7 @@ def library():
 
 def eager_gelu_tanh(x):
     """The tanh-GELU of float32 ``x`` through the C kernel for eager mode, or ``None`` (no kernel applies, or
-    ``EMBER_FUSED_GELU=0`` / ``EMBER_FUSED_KERNELS=0``): ember/ops/nn_activation.py then runs its NumPy passes.
+    ``EMBER_FUSED_GELU=0`` / ``EMBER_FUSED_KERNELS=0``): ember/ops/activation.py then runs its NumPy passes.
 
     >>> out = eager_gelu_tanh(np.zeros(2, np.float32))
     >>> out is None or out.tolist() == [0.0, 0.0]

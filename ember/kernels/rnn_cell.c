@@ -1,6 +1,6 @@
 /* LSTM cell kernels: one call per time step turns the step's pre-activations into gate values and the new
    cell, output and state (forward), or the gate gradients (backward). Called from ember/kernels/rnn_cell.py;
-   each loop performs the float32 operations of ember/ops/nn_rnn.py's NumPy step in the same order, with the
+   each loop performs the float32 operations of ember/ops/recurrent.py's NumPy step in the same order, with the
    shared header's rational tanh. */
 #include "ember_kernels.h"
 #include "rnn_cell.h"

@@ -1,6 +1,6 @@
 """LSTM cell C kernels (rnn_cell.c): one call per time step instead of about ten NumPy passes.
 
-``rnn_layer`` (ember/ops/nn_rnn.py) runs the recurrence one time step at a time: a GEMM, then the gate
+``rnn_layer`` (ember/ops/recurrent.py) runs the recurrence one time step at a time: a GEMM, then the gate
 nonlinearities and the cell update on a (batch, 4 * hidden) block. In NumPy that block costs about ten calls per
 step, and float32 ``tanh`` has no SIMD path on AVX2 (a sigmoid of a 32x1024 block took 0.2 ms here, as long as
 the step's GEMM). One C loop per step reads the block once and uses a vectorizable rational ``tanh`` (ember_kernels.h's, which

@@ -1,6 +1,6 @@
 """``ember.nn.functional``: the neural-network ops (``torch.nn.functional``), collected from the op
-families ``ember/ops/nn_*.py``, convolution, pooling, resampling, embedding, distance and attention (and
-``pad`` from the movement family, ``linear`` and ``bilinear`` from the products family).
+families in ``_FAMILIES`` (and ``pad`` from the movement family, ``linear`` and ``bilinear`` from the products
+family).
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -14,8 +14,8 @@ import importlib
 
 from ember._namespaces import import_families
 
-_FAMILIES = ("nn_activation", "nn_loss", "nn_norm", "convolution", "pooling", "resampling", "embedding", "distance",
-             "nn_rnn", "attention")
+_FAMILIES = ("activation", "loss", "normalization", "convolution", "pooling", "resampling", "embedding", "distance",
+             "recurrent", "attention")
 _NAMES = []
 # families not yet on generated forms list their functional names by hand
 for _module in import_families("ember.ops", _FAMILIES):

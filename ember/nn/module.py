@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict, namedtuple
 
+from ember import execution_hook as _execution_hook
 from ember.autograd.hooks import _HookDict, add_hook
 from ember.autograd.grad_mode import no_grad
 from ember.nn.parameter import Buffer, Parameter, UninitializedParameter, is_lazy
@@ -98,6 +99,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if _execution_hook.ACTIVE is not None:  # ember.compile guards the module's attributes
+            _execution_hook.ACTIVE.module_called(self)
         if not (self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks
                 or _global_forward_hooks or _global_forward_pre_hooks):
             return self.forward(*args, **kwargs)
@@ -380,6 +383,8 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset parameters' gradients (to None by default, as PyTorch 2)."""
+        if _execution_hook.ACTIVE is not None:  # ember.compile replays it at every call
+            return _execution_hook.ACTIVE.host_call("Module.zero_grad", lambda: self.zero_grad(set_to_none))
         for p in self.parameters():
             if p.grad is None:
                 continue

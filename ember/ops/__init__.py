@@ -15,7 +15,7 @@ from ember.ops.registry import REGISTRY, OpDef, register_function, register_op
 
 FAMILIES = (
     "arithmetic", "math_functions", "reduce", "movement", "index", "creation", "random", "products", "decompositions",
-    "nn_activation", "nn_loss", "nn_norm", "convolution", "pooling", "resampling", "embedding", "distance", "nn_rnn",
+    "activation", "loss", "normalization", "convolution", "pooling", "resampling", "embedding", "distance", "recurrent",
     "attention",
 )
 

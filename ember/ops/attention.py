@@ -418,7 +418,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     """
     from ember.ops.creation import zeros
     from ember.ops.movement import Cat, pad
-    from ember.ops.nn_activation import dropout, softmax
+    from ember.ops.activation import Softmax, dropout
     from ember.ops.products import Linear, Matmul
 
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
@@ -532,7 +532,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         scores = Matmul.function(q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
         if attn_mask is not None:
             scores = scores + attn_mask
-        weights = softmax(scores, -1)
+        weights = Softmax.function(scores, -1)
         if dropout_p > 0.0:
             weights = dropout(weights, p=dropout_p)
         attended = Matmul.function(weights, v)

@@ -263,7 +263,7 @@ def _finish(arr, requires_grad, op_name):
 
 
 # ------------------------------------------------------------------------------------ from data
-@register_function
+@register_function(constant=True)
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
 
@@ -289,7 +289,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     return _finish(out, requires_grad, "tensor")
 
 
-@register_function
+@register_function(constant=True)
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with ``data`` (a tensor or NumPy array) when no conversion is needed.
 
@@ -307,7 +307,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return tensor(data, dtype=target)
 
 
-@register_function
+@register_function(constant=True)
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
     """Convert ``obj`` to a tensor, sharing memory when possible (``copy=True`` forces a copy,
     ``copy=False`` forbids one).
@@ -342,7 +342,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
     return out
 
 
-@register_function
+@register_function(constant=True)
 def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with a NumPy array (writes through either are seen by both).
 
@@ -468,7 +468,7 @@ def _filled(shape, fill, dt, out, requires_grad, op_name):
     return _finish(arr, requires_grad, op_name)
 
 
-@register_function
+@register_function(constant=True)
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           **size_kwarg) -> Tensor:
     """A tensor of zeros; the size may be given as ints, a tuple, a list or an ``ember.Size``.
@@ -484,7 +484,7 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _filled(shape, 0, _resolve_dtype(dtype, out, _dt._default[0], "zeros"), out, requires_grad, "zeros")
 
 
-@register_function
+@register_function(constant=True)
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
          **size_kwarg) -> Tensor:
     """A tensor of ones.
@@ -497,7 +497,7 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
     return _filled(shape, 1, _resolve_dtype(dtype, out, _dt._default[0], "ones"), out, requires_grad, "ones")
 
 
-@register_function
+@register_function(constant=True)
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, **size_kwarg) -> Tensor:
     """An uninitialized tensor.
@@ -510,7 +510,7 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
     return _filled(shape, None, _resolve_dtype(dtype, out, _dt._default[0], "empty"), out, requires_grad, "empty")
 
 
-@register_function
+@register_function(constant=True)
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False) -> Tensor:
     """A tensor filled with ``fill_value``; without ``dtype`` it follows the value (bool, int64 or the default
@@ -544,7 +544,7 @@ def _like(input, fill, dtype, requires_grad, op_name):
     return _filled(input._data.shape, fill, dt, None, requires_grad, op_name)
 
 
-@register_function
+@register_function(constant=True)
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Zeros with ``input``'s shape and dtype.
 
@@ -555,7 +555,7 @@ def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return _like(input, 0, dtype, requires_grad, "zeros_like")
 
 
-@register_function
+@register_function(constant=True)
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Ones with ``input``'s shape and dtype.
 
@@ -566,7 +566,7 @@ def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
     return _like(input, 1, dtype, requires_grad, "ones_like")
 
 
-@register_function
+@register_function(constant=True)
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Uninitialized, with ``input``'s shape and dtype.
 
@@ -577,7 +577,7 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return _like(input, None, dtype, requires_grad, "empty_like")
 
 
-@register_function
+@register_function(constant=True)
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None):
     """``fill_value`` with ``input``'s shape and dtype (the value is converted to that dtype).
@@ -593,7 +593,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     return _like(input, fill_value, dtype, requires_grad, "full_like")
 
 
-@register_function
+@register_function(constant=True)
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
                   pin_memory=False) -> Tensor:
     """An uninitialized tensor with the given element strides.
@@ -688,7 +688,7 @@ def _number(value, name, op_name):
     return value
 
 
-@register_function
+@register_function(constant=True)
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound or the step is a float.
 
@@ -736,7 +736,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     return _finish(arr, requires_grad, "arange")
 
 
-@register_function
+@register_function(constant=True)
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated in PyTorch: like ``arange`` but includes ``end`` and returns the default float dtype.
 
@@ -801,7 +801,7 @@ def _linspace_half(start, end, steps, npdt):
     return np.concatenate((head.astype(npdt), tail.astype(npdt))).astype(np.float64)
 
 
-@register_function
+@register_function(constant=True)
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
 
@@ -824,7 +824,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(arr, requires_grad, "linspace")
 
 
-@register_function
+@register_function(constant=True)
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` values from ``base ** start`` to ``base ** end``, evenly spaced in the exponent.
 
@@ -862,7 +862,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _finish(arr, requires_grad, "logspace")
 
 
-@register_function
+@register_function(constant=True)
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """An ``n`` x ``m`` matrix with ones on the diagonal (``m`` defaults to ``n``).
 
@@ -898,7 +898,7 @@ def _triangle_indices(row, col, offset, dtype, op_name, lower):
     return from_array(np.stack((rows, cols)).astype(dt.numpy_dtype).reshape(2, -1))
 
 
-@register_function
+@register_function(constant=True)
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
     """Row and column indices (a 2 x N tensor) of the lower triangle of a ``row`` x ``col`` matrix.
 
@@ -910,7 +910,7 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) ->
     return _triangle_indices(row, col, offset, dtype, "tril_indices", lower=True)
 
 
-@register_function
+@register_function(constant=True)
 def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
     """Row and column indices (a 2 x N tensor) of the upper triangle of a ``row`` x ``col`` matrix.
 
@@ -922,7 +922,7 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) ->
     return _triangle_indices(row, col, offset, dtype, "triu_indices", lower=False)
 
 
-@register_function
+@register_function(constant=True)
 def meshgrid(*tensors, indexing=None):
     """Coordinate grids from 1-D tensors: ``indexing='ij'`` (default) puts tensor i along dim i, ``'xy'``
     swaps the first two dims. The grids are expanded views, so gradients flow back to the inputs.
@@ -965,7 +965,7 @@ def meshgrid(*tensors, indexing=None):
     return tuple(grids)
 
 
-@register_function
+@register_function(constant=True)
 def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
     """A 0-d tensor (default float dtype).
 

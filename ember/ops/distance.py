@@ -19,7 +19,7 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.nn_norm import _vector_norm
+from ember.ops.normalization import _vector_norm
 from ember.ops.registry import register_function
 from ember.tensor import Tensor, from_array
 

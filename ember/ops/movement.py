@@ -117,9 +117,9 @@ class View:
     def forward(a, shape):
         try:
             return np.reshape(a, shape, copy=False)
-        except ValueError:
-            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
-                               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
+        except ValueError:  # dispatch names the op, the inputs and the caller's line
+            raise ValueError("view size is not compatible with input tensor's size and stride (at least one "
+                             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") from None
 
     def backward(ctx, grad):
         return grad.reshape(ctx.input_meta[0][0])

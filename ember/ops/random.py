@@ -23,6 +23,7 @@ import os
 import numpy as np
 
 from ember import dtypes as _dt
+from ember import execution_hook as _execution_hook
 from ember.autograd.grad_mode import STATE
 from ember.device import CPU, to_device
 from ember.errors import op_error
@@ -218,6 +219,10 @@ def dropout_mask(shape, p, dtype, generator=None) -> np.ndarray:
     >>> sorted(set(m.tolist())), abs(float(m.mean()) - 1) < 0.1
     ([0.0, 1.3333333730697632], True)
     """
+    hook = _execution_hook.ACTIVE
+    if hook is not None:  # ember.compile draws a new mask at every call
+        return hook.host_call(f"dropout_mask({tuple(shape)}, p={p})", lambda: dropout_mask(shape, p, dtype, generator),
+                              outputs=True)
     dt = _dt.to_dtype(dtype)
     shape = tuple(shape)
     if p >= 1:
@@ -428,6 +433,7 @@ class Normal:
     """
 
     name = "normal"
+    random = True
     kind = "opaque"
     allowed = {2}
     out = False
@@ -489,6 +495,7 @@ class Bernoulli:
     """
 
     name = "bernoulli"
+    random = True
     kind = "opaque"
     promote = "none"
     method = True
@@ -536,6 +543,7 @@ class Poisson:
     """
 
     name = "poisson"
+    random = True
     kind = "opaque"
     promote = "none"
     out = False
@@ -561,6 +569,7 @@ class RandomFill:
     """The values an in-place random fill (``uniform_``, ``normal_`` ...) writes; its gradient is zero."""
 
     name = "random_fill"
+    random = True
     kind = "opaque"
     promote = "none"
 

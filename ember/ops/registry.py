@@ -44,6 +44,7 @@ from types import FunctionType
 import numpy as np
 
 from ember import dtypes as _dt
+from ember import execution_hook as _execution_hook
 from ember.autograd.engine import Node, edge_of
 from ember.autograd.grad_mode import STATE
 # check_inplace_allowed is also imported from here by the op families.
@@ -55,9 +56,6 @@ __all__ = ["register_op", "register_function", "OpDef", "REGISTRY", "PUBLIC", "F
            "apply_inplace", "write_out"]
 
 REGISTRY: dict = {}
-
-# Set by ember.compile's capture while it records a function: every op call and in-place op call goes through it.
-_RECORDER = None
 
 KINDS = ("elementwise", "reduce", "movement", "matmul", "index", "opaque", "creation")
 _PROMOTIONS = ("standard", "float", "compare", "none")
@@ -91,7 +89,7 @@ class OpDef:
 
     __slots__ = ("name", "kind", "forward", "backward", "promote", "save_inputs", "save_output",
                  "takes_ctx", "view", "allowed", "ufunc", "differentiable", "inplace_forward", "cls",
-                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op",
+                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op", "random",
                  "__dict__")
 
     def __init__(self, cls):
@@ -116,6 +114,8 @@ class OpDef:
         self.save_output = "output" in save
         self.takes_ctx = _first_parameter(self.forward) == "ctx"
         self.view = getattr(cls, "view", False)
+        # draws from a random generator: each call differs, so the compiler never folds, merges or drops it
+        self.random = getattr(cls, "random", False)
         # The op that takes this view again of an operand of any layout: an in-place write through a view
         # replays it on the gradient, which may be broadcast or transposed where the operand was not.
         self.replay_op = getattr(cls, "replay_op", None) or self
@@ -170,8 +170,9 @@ class OpDef:
         return dt
 
     def __call__(self, *args, **attrs):
-        if _RECORDER is not None:
-            return _RECORDER.call_op(self, args, attrs)
+        hook = _execution_hook.ACTIVE
+        if hook is not None:  # ember.compile is capturing (ember/execution_hook.py)
+            return hook.call_op(self, args, attrs)
         return dispatch(self, args, attrs)
 
 
@@ -203,12 +204,14 @@ def register_op(cls) -> OpDef:
 _FORMS = ("names", "function", "method", "inplace", "out", "functional")
 
 
-def register_function(function=None, *, names=None, method=False, inplace=False, out=False, functional=False):
+def register_function(function=None, *, names=None, method=False, inplace=False, out=False, functional=False,
+                      constant=False):
     """Register ``function``, built from other ops (no forward or backward of its own), as public under
     ``names`` (default: its own name), with the same forms as an op's: ``method`` (True, a tuple of method
     names, or a method body), ``inplace`` (True: the result is written into the first argument; or an
-    in-place body), ``out`` and ``functional``. Returns what the module binds: ``function`` itself, or with
-    ``out=`` added.
+    in-place body), ``out`` and ``functional``. ``constant``: the result depends only on the Python arguments
+    (``ember.zeros``, ``ember.arange`` ...), so ``ember.compile`` may keep it as a constant of the graph.
+    Returns what the module binds: ``function`` itself, or with ``out=`` added.
 
     >>> @register_function(method=True)
     ... def double_it(input):
@@ -221,7 +224,8 @@ def register_function(function=None, *, names=None, method=False, inplace=False,
 
     def register(body):
         # the module binds what this returns: its doctests find the function there, not in __test__
-        return _make_forms(body, body.__doc__, body.__module__, None, names=names or (body.__name__,), method=method,
+        made = _constant_result(body) if constant else body
+        return _make_forms(made, body.__doc__, body.__module__, None, names=names or (body.__name__,), method=method,
                            inplace=inplace, out=out, functional=functional, doctest=False)
 
     return register if function is None else register(function)
@@ -236,6 +240,18 @@ PUBLIC: dict = NAMESPACES[""]                  # name -> function: every family'
 FUNCTIONAL: dict = NAMESPACES["nn.functional"]  # ... the ones ember.nn.functional has (torch.nn.functional's)
 TENSOR_METHODS: dict = {}  # name -> function: Tensor.<name>, bound by ember.ops (and at once once it is bound)
 _METHODS_BOUND = [False]
+
+
+def _constant_result(body):
+    """``body`` whose result the execution hook (ember.compile's capture) learns is a constant."""
+    def function(*args, **kwargs):
+        result = body(*args, **kwargs)
+        hook = _execution_hook.ACTIVE
+        if hook is not None:
+            hook.constant_made(result)
+        return result
+    function.__wrapped__ = body
+    return function
 
 
 def _op_function(op):
@@ -605,8 +621,14 @@ def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
     ``self``'s memory; otherwise the result is computed and copied in. Either way the version counter is
     bumped, so a backward that saved the old value raises instead of returning a wrong gradient.
     """
-    if _RECORDER is not None:
-        return _RECORDER.call_inplace(op, self, args, attrs)
+    hook = _execution_hook.ACTIVE
+    if hook is not None:
+        return hook.call_inplace(op, self, args, attrs)
+    return run_inplace(op, self, args, attrs)
+
+
+def run_inplace(op: OpDef, self: Tensor, args, attrs) -> Tensor:
+    """:func:`apply_inplace`'s work, past the execution hook."""
     name = op.name + "_"
     check_inplace_allowed(self, name)
     operands = (self,) + args

@@ -26,6 +26,7 @@ from collections import Counter
 from functools import partial, wraps
 from weakref import ref
 
+from ember import execution_hook as _execution_hook
 from ember.optim.optimizer import Optimizer
 from ember.tensor import Tensor
 
@@ -217,6 +218,8 @@ class LRScheduler:
         >>> optimizer.param_groups[0]["lr"]
         0.5
         """
+        if _execution_hook.ACTIVE is not None:  # ember.compile replays it at every call
+            return _execution_hook.ACTIVE.host_call("LRScheduler.step", lambda: self.step(epoch))
         if self._step_count == 1:
             if not hasattr(self.optimizer.step, "_wrapped_by_lr_sched"):
                 warnings.warn(

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ember import execution_hook as _execution_hook
 from ember import dtypes as _dtypes
 from ember.autograd.engine import RemovableHandle
 from ember.autograd.grad_mode import STATE as _GRAD_STATE
@@ -490,6 +491,8 @@ class Optimizer:
         >>> opt.zero_grad(); p.grad is None
         True
         """
+        if _execution_hook.ACTIVE is not None:  # ember.compile replays it at every call
+            return _execution_hook.ACTIVE.host_call("Optimizer.zero_grad", lambda: self.zero_grad(set_to_none))
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad

@@ -7,7 +7,7 @@ import pytest
 
 import ember
 from ember.kernels import pointwise, loader as kernels
-from ember.ops.nn_activation import _gelu_derivative_np, _gelu_saving
+from ember.ops.activation import _gelu_derivative_np, _gelu_saving
 from tests.compiler.training import train
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")
@@ -159,7 +159,7 @@ def test_capture_frees_intermediates_as_eager_does():
 
 
 def test_the_c_constants_are_nn_activations_rounded_to_float32():
-    from ember.ops.nn_activation import _GELU_KAPPA, _SQRT_2_OVER_PI
+    from ember.ops.activation import _GELU_KAPPA, _SQRT_2_OVER_PI
     defined = dict(re.findall(r"#define EMBER_GELU_(\w+) (\S+)f\n", kernels.read_source("pointwise.c")))
     expected = {"KAPPA": _GELU_KAPPA, "SQRT_2_OVER_PI": _SQRT_2_OVER_PI, "D_CUBIC": 1.5 * _GELU_KAPPA * _SQRT_2_OVER_PI,
                 "D_LINEAR": 0.5 * _SQRT_2_OVER_PI}

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops.nn_rnn import reference_layer, rnn_layer
+from ember.ops.recurrent import reference_layer, rnn_layer
 from tests.nn.parity import assert_close, check_layer_parity, copy_torch_state, to_ember
 
 LAYERS = {"RNN": (torch.nn.RNN, ember.nn.RNN), "LSTM": (torch.nn.LSTM, ember.nn.LSTM),

@@ -312,8 +312,9 @@ def run_sample(info: OpInfo, sample: Sample, dtype: str, seed: int = 0):
                     atol=info.grad_atol or info.atol)
 
 
-def run_ember_sample(info: OpInfo, sample: Sample, dtype: str, seed: int = 0):
-    """The entry's function on ``sample`` in ember only, and its backward where it has one (no comparison)."""
+def run_ember_sample(info: OpInfo, sample: Sample, dtype: str, seed: int = 0, second_order: bool = False):
+    """The entry's function on ``sample`` in ember only, its backward where it has one, and the backward of that
+    with ``second_order`` (no comparison)."""
     values, wants_grad, noncontig = build_inputs(info, sample, dtype, seed)
     args, leaves = make_args(values, wants_grad, noncontig, ember)
     if not info.compare:
@@ -324,8 +325,13 @@ def run_ember_sample(info: OpInfo, sample: Sample, dtype: str, seed: int = 0):
         return
     outs = [o for o in flatten_outputs(out) if isinstance(o, ember.Tensor) and o.requires_grad]
     wrt = [leaf for leaf in leaves if leaf is not None]
-    if info.grad and outs and wrt:
-        ember.autograd.grad(outs, wrt, [ember.ones_like(o) for o in outs], allow_unused=True)
+    if not (info.grad and outs and wrt):
+        return
+    seeds = [ember.ones_like(o).requires_grad_(second_order) for o in outs]
+    grads = ember.autograd.grad(outs, wrt, seeds, allow_unused=True, create_graph=second_order)
+    again = [g for g in grads if g is not None and g.requires_grad]
+    if second_order and again:  # through the first backward's ops, to the inputs and the output gradients
+        ember.autograd.grad(again, wrt + seeds, [ember.ones_like(g) for g in again], allow_unused=True)
 
 
 def run_gradcheck(info: OpInfo, sample: Sample, second_order: bool, seed: int = 0):

@@ -214,6 +214,10 @@ OPS = [
            samples=[Sample((1, 2, 3), 3, 1), Sample((1, 2, 3), -1, 1).named("crop"), Sample((1, 3, 4), 1, 2, 2, 1)],
            errors=[ErrorInput(Sample((1, 2, 3), 4, 1), RuntimeError, r"Padding value causes wrapping around more than once")]),
     OpInfo("view_movement", fn=lambda lib, x: x.t().reshape(-1), dtypes=ALL, samples=[Sample((2, 3))]),
+    OpInfo("view", fn=lambda lib, x, *shape: x.view(*shape), dtypes=ALL, gradgradcheck=True,
+           samples=[Sample((3, 4), 4, 3), Sample((3, 4), -1).named("flatten"), Sample((2, 3, 4), 6, -1).named("merge"),
+                    Sample((), 1, 1).named("zero_dim")],
+           errors=[ErrorInput(Sample(NonContig((3, 4)), -1), RuntimeError, "view size is not compatible")]),
     OpInfo("swapaxes", samples=[Sample((2, 3, 4), 0, 2)]),
     OpInfo("permute_grad", fn=lambda lib, x: x.permute(2, 0, 1) * 2, dtypes=ALL_FLOATS, samples=[Sample((2, 3, 4))]),
 ]

@@ -46,7 +46,8 @@ OPS = [
         ErrorInput(Sample((1, 2, 5, 5), 2, dilation=0), RuntimeError, r"dilation should be greater than zero")]),
     variant(OpInfo(functional("max_pool2d"), samples=MAX_POOL2D_SAMPLES[:6], dtypes=HALF + ("int64",), grad=False),
             "half_int"),
-    OpInfo("max_pool2d", samples=[Sample((1, 2, 5, 5), 2), Sample((1, 2, 5, 5), 3, 2, 1, 1, True)], dtypes=FLOATS),
+    OpInfo("max_pool2d", samples=[Sample((1, 2, 5, 5), 2), Sample((1, 2, 5, 5), 3, 2, 1, 1, True)], dtypes=FLOATS,
+           gradgradcheck=True),
     OpInfo(functional("max_pool1d"), samples=[
         Sample((1, 2, 7), 2), Sample((1, 2, 7), 3, 2, 1, ceil_mode=True, return_indices=True),
         Sample((2, 9), 3, 2, 1, dilation=2).named("unbatched_dilated"),

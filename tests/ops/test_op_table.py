@@ -8,6 +8,7 @@ import pathlib
 import pytest
 
 from ember import flags
+from ember import execution_hook
 from ember.ops import registry
 from tests.ops.harness import run_ember_sample, run_error, run_gradcheck, run_sample
 
@@ -56,36 +57,29 @@ def test_every_op_name_is_unique():
     assert not duplicates, f"duplicate op table entries: {duplicates}"
 
 
-class _OpsRun:
-    """Installed in the op registry's dispatch path: notes the name of every op that runs."""
+class _OpsRun(execution_hook.Hook):
+    """The execution hook while the entries run: notes the name of every op that runs."""
 
     def __init__(self):
         self.names = set()
 
     def call_op(self, op, args, attrs):
         self.names.add(op.name)
-        return registry.dispatch(op, args, attrs)
+        return super().call_op(op, args, attrs)
 
     def call_inplace(self, op, target, args, attrs):
         self.names.add(op.name)
-        registry._RECORDER = None
-        try:
-            return registry.apply_inplace(op, target, *args, **attrs)
-        finally:
-            registry._RECORDER = self
+        return super().call_inplace(op, target, args, attrs)
 
 
 def test_every_registered_op_has_a_table_entry():
     """Adding an op is its definition plus its entry here: every registered op must run (forward or backward) in
     some entry's samples, so an op without an entry fails this test."""
     ops_run = _OpsRun()
-    registry._RECORDER = ops_run
-    try:
+    with execution_hook.installed(ops_run):
         for info in OPS:
             dtype = info.dtypes[0]
-            for sample in info.samples:
-                run_ember_sample(info, sample, dtype)
-    finally:
-        registry._RECORDER = None
+            for i, sample in enumerate(info.samples):
+                run_ember_sample(info, sample, dtype, second_order=info.gradgradcheck and i < 2)
     missing = sorted(set(registry.REGISTRY) - ops_run.names)
     assert not missing, f"registered ops that no op-table entry runs (add an entry in tests/ops/table_*.py): {missing}"

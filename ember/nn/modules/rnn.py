@@ -1,7 +1,7 @@
 """Recurrent layers (``torch.nn`` RNN family): RNN, LSTM, GRU and their single-step cells.
 
 Parameter names, shapes, order and initialization are torch's, so a torch checkpoint loads as is. Each
-layer and direction runs as one fused op (``ember.ops.nn_rnn.rnn_layer``) with a closed-form backward.
+layer and direction runs as one fused op (``ember.ops.recurrent.rnn_layer``) with a closed-form backward.
 
 >>> import ember
 >>> _ = ember.manual_seed(0)
@@ -22,7 +22,7 @@ from ember.errors import op_error
 from ember.nn.module import Module
 from ember.nn.parameter import Parameter
 from ember.nn.utils.rnn import PackedSequence
-from ember.ops import nn_rnn
+from ember.ops import recurrent
 from ember.tensor import Tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -225,7 +225,7 @@ class RNNBase(Module):
             if hx is not None:
                 hx = self._unbatched_hx(hx, is_batched)
         self.check_forward_args(input, hx, batch_sizes)
-        result = nn_rnn.rnn_network(self.mode, input, hx, self._flat_weights, self.bias, self.num_layers,
+        result = recurrent.rnn_network(self.mode, input, hx, self._flat_weights, self.bias, self.num_layers,
                                     self.dropout, self.training, self.bidirectional, self.batch_first, batch_sizes)
         output = result[0]
         hidden = result[1] if len(result) == 2 else result[1:]
@@ -413,9 +413,9 @@ class RNNCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, hx, is_batched = self._prepare(input, hx, "RNNCell", 1)
         if self.nonlinearity == "tanh":
-            ret = nn_rnn.rnn_tanh_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            ret = recurrent.rnn_tanh_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         elif self.nonlinearity == "relu":
-            ret = nn_rnn.rnn_relu_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            ret = recurrent.rnn_relu_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         else:
             raise op_error(RuntimeError, "RNNCell", f"Unknown nonlinearity: {self.nonlinearity}")
         return ret if is_batched else ret.squeeze(0)
@@ -435,7 +435,7 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx=None):
         input, hx, is_batched = self._prepare(input, hx, "LSTMCell", 2)
-        h, c = nn_rnn.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        h, c = recurrent.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return (h, c) if is_batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -451,5 +451,5 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, hx, is_batched = self._prepare(input, hx, "GRUCell", 1)
-        ret = nn_rnn.gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        ret = recurrent.gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         return ret if is_batched else ret.squeeze(0)

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ember.errors import op_error
-from ember.ops import nn_rnn as _ops
+from ember.ops import recurrent as _ops
 from ember.tensor import Tensor
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",

@@ -1,10 +1,13 @@
 """Normalization ops (``torch.nn.functional``): batch, layer, group, instance, RMS and local response
 normalization, and ``normalize``.
 
-Each fused op computes its statistics in NumPy (in float32 for float16/bfloat16 inputs, as PyTorch's CPU
+Each fused op (batch, layer, group and RMS norm; instance norm is group norm with one channel per group)
+computes its statistics in NumPy (in float32 for float16/bfloat16 inputs, ``dtypes.opmath``, as PyTorch's CPU
 kernels do), keeps the normalized input for backward, and has a closed-form backward. When the backward
 itself is recorded (``create_graph=True``), the same formulas are written with ember ops instead, so double
-backward is exact.
+backward is exact. Their functions (in ``ember.nn.functional``, and in ``ember`` where ``torch`` has them
+too) come from the op definitions; ``instance_norm``, ``local_response_norm`` and ``normalize`` are
+registered compositions.
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -20,26 +23,20 @@ import numpy as np
 
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
+from ember.dtypes import HALF_NUMPY_DTYPES, opmath, rounded_like
 from ember.errors import op_error
-from ember.ops.nn_activation import _BLAS_FLOATS, _ones
+from ember.ops.activation import _BLAS_FLOATS, _ones
+from ember.ops.arithmetic import Where, opmath_tensor
+from ember.ops.math_functions import Sqrt
 from ember.ops.registry import recording as _recording
-from ember.ops.registry import register_op
+from ember.ops.registry import register_function, register_op, write_out
 from ember.tensor import Tensor, from_array
-
-__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"]
-FUNCTIONAL = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
-              "normalize"]
-
-_LOW_PRECISION = frozenset({np.dtype(np.float16), _dt.bfloat16.numpy_dtype})
 
 
 def _compute_dtype(dtype):
-    """Statistics of float16/bfloat16 inputs are computed in float32, as on PyTorch's CPU."""
-    return np.dtype(np.float32) if dtype in _LOW_PRECISION else dtype
-
-
-def _as_compute(arr, dtype):
-    return arr if arr is None or arr.dtype == dtype else arr.astype(dtype)
+    """The NumPy dtype ``dtypes.opmath`` computes ``dtype`` data in (float32 for float16/bfloat16), for code that
+    needs the dtype before it has the array."""
+    return _dt._OPMATH_NUMPY if dtype in HALF_NUMPY_DTYPES else dtype
 
 
 def _wrap(arr, dtype):
@@ -162,7 +159,6 @@ def _sum_to_shape(arr, shape):
 # ------------------------------------------------------------------------------------------ ember-op formulas
 def _normalize_graph(x, dims, eps, center):
     """``(xhat, rstd)`` of ``x`` over ``dims`` written with ember ops (used when backward is recorded)."""
-    from ember.ops.math_functions import Sqrt
     centered = x - x.mean(dims, keepdim=True) if center else x
     rstd = 1.0 / Sqrt((centered * centered).mean(dims, keepdim=True) + eps)
     return centered * rstd, rstd
@@ -174,10 +170,6 @@ def _input_grad_graph(g, xhat, rstd, dims, center):
     if center:
         dx = dx - g.mean(dims, keepdim=True)
     return dx * rstd
-
-
-def _upcast_graph(t):
-    return t.to(_dt.float32) if t is not None and t._data.dtype in _LOW_PRECISION else t
 
 
 # ------------------------------------------------------------------------------------------ checks
@@ -212,7 +204,7 @@ def _check_floating(input, op_name, *params):
     if not input._dtype.is_floating_point:
         raise op_error(RuntimeError, op_name, f'"{op_name}" not implemented for '
                        f"'{input._dtype.name}' (expected a floating point input)")
-    low = input._data.dtype in _LOW_PRECISION
+    low = input._data.dtype in HALF_NUMPY_DTYPES
     for name, p in params:
         if p is None:
             continue
@@ -246,34 +238,50 @@ def _size_repr(shape):
 # ------------------------------------------------------------------------------------------ layer norm
 @register_op
 class LayerNorm:
-    """Layer normalization over the trailing ``normalized_ndim`` dims, fused with the affine step."""
+    """Normalize over the trailing ``normalized_shape`` dims to zero mean and unit (biased) variance, then
+    scale by ``weight`` and shift by ``bias`` (both of shape ``normalized_shape``), in one op.
+
+    >>> x = ember.tensor([[0.0, 2.0], [1.0, 5.0]])
+    >>> ember.nn.functional.layer_norm(x, (2,), weight=ember.tensor([1.0, 2.0]), bias=ember.tensor([0.0, 1.0]))
+    tensor([[-1.0000,  3.0000],
+            [-1.0000,  3.0000]])
+    """
 
     name = "layer_norm"
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    functional = True
+    out = False
+
+    def function(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+                 eps: float = 1e-5, cudnn_enable: bool = True) -> Tensor:
+        normalized_shape = _normalized_shape(normalized_shape, "layer_norm")
+        _check_trailing(input, normalized_shape, weight, bias, "layer_norm")
+        _check_floating(input, "layer_norm", ("weight", weight), ("bias", bias))
+        return LayerNorm(input, weight, bias, normalized_ndim=len(normalized_shape), eps=float(eps))
 
     def forward(ctx, x, weight, bias, normalized_ndim, eps):
         shape = x.shape
         width = math.prod(shape[len(shape) - normalized_ndim:])
-        dtype = _compute_dtype(x.dtype)
-        rows = _as_compute(x.reshape(-1, width), dtype)
+        rows = opmath(x.reshape(-1, width))
+        dtype = rows.dtype
         fused = _layer_norm_kernel(rows, weight, bias, eps)
         if fused is not None:
             out, xhat, rstd = fused
             if _recording(ctx):
                 ctx.xhat, ctx.rstd, ctx.eps = xhat, rstd, eps
-            return _as_compute(out, x.dtype).reshape(shape)
+            return rounded_like(out, x).reshape(shape)
         xhat, rstd = _row_normalize(rows, eps, center=True)
         if _recording(ctx):
             ctx.xhat, ctx.rstd, ctx.eps = xhat, rstd, eps
         if weight is not None:
-            out = xhat * _as_compute(weight, dtype).reshape(-1)
+            out = xhat * weight.astype(dtype, copy=False).reshape(-1)
         else:
             out = xhat.copy() if _recording(ctx) else xhat
         if bias is not None:
-            out += _as_compute(bias, dtype).reshape(-1)
-        return _as_compute(out, x.dtype).reshape(shape)
+            out += bias.astype(dtype, copy=False).reshape(-1)
+        return rounded_like(out, x).reshape(shape)
 
     def backward(ctx, grad):
         x, weight, bias = ctx.inputs
@@ -288,7 +296,7 @@ class LayerNorm:
 
     def restore_saved(ctx):
         x = ctx.inputs[0]._data
-        rows = _as_compute(x.reshape(ctx.rstd.shape[0], -1), _compute_dtype(x.dtype))
+        rows = opmath(x.reshape(ctx.rstd.shape[0], -1))
         fused = _layer_norm_kernel(rows, None, None, ctx.eps)  # what the forward ran, so the same bits
         ctx.xhat, ctx.rstd = fused[1:] if fused is not None else _row_normalize(rows, ctx.eps, center=True)
 
@@ -296,10 +304,10 @@ class LayerNorm:
 def _rowwise_backward(ctx, grad, x, weight, bias, center):
     """Fast NumPy backward shared by layer_norm and rms_norm (weight per column of the rows)."""
     xhat, rstd = ctx.xhat, ctx.rstd
-    g = _as_compute(grad._data.reshape(xhat.shape), xhat.dtype)
+    g = grad._data.reshape(xhat.shape).astype(xhat.dtype, copy=False)
     edges = ctx.next_edges
     need_b = len(edges) == 3 and edges[2] is not None
-    weight_row = None if weight is None else _as_compute(weight._data, g.dtype).reshape(-1)
+    weight_row = None if weight is None else weight._data.astype(g.dtype, copy=False).reshape(-1)
     dx, grad_w, grad_b = _affine_row_backward(g, xhat, rstd, weight_row, center, edges[0] is not None,
                                               edges[1] is not None, need_b)
     grad_x = None if dx is None else _wrap(dx.reshape(x._data.shape), x._dtype)
@@ -312,8 +320,8 @@ def _rowwise_backward(ctx, grad, x, weight, bias, center):
 
 def _rowwise_backward_graph(ctx, grad, x, weight, center):
     width = ctx.xhat.shape[1]
-    rows = _upcast_graph(x).reshape(-1, width)
-    g = _upcast_graph(grad).reshape(-1, width)
+    rows = opmath_tensor(x).reshape(-1, width)
+    g = opmath_tensor(grad).reshape(-1, width)
     xhat, rstd = _normalize_graph(rows, (1,), ctx.eps, center)
     need_x, need_w = ctx.next_edges[0] is not None, ctx.next_edges[1] is not None
     grad_x = grad_w = grad_b = None
@@ -322,50 +330,49 @@ def _rowwise_backward_graph(ctx, grad, x, weight, center):
     if len(ctx.next_edges) == 3 and ctx.next_edges[2] is not None:
         grad_b = g.sum(0).reshape(ctx.inputs[2]._data.shape)
     if need_x:
-        scaled = g * _upcast_graph(weight).reshape(-1) if weight is not None else g
+        scaled = g * opmath_tensor(weight).reshape(-1) if weight is not None else g
         grad_x = _input_grad_graph(scaled, xhat, rstd, (1,), center).reshape(x._data.shape)
     return (grad_x, grad_w, grad_b) if len(ctx.next_edges) == 3 else (grad_x, grad_w)
-
-
-def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5, cudnn_enable: bool = True) -> Tensor:
-    """Normalize over the trailing ``normalized_shape`` dims to zero mean and unit (biased) variance, then
-    scale by ``weight`` and shift by ``bias`` (both of shape ``normalized_shape``).
-
-    >>> x = ember.tensor([[0.0, 2.0], [1.0, 5.0]])
-    >>> ember.nn.functional.layer_norm(x, (2,), weight=ember.tensor([1.0, 2.0]), bias=ember.tensor([0.0, 1.0]))
-    tensor([[-1.0000,  3.0000],
-            [-1.0000,  3.0000]])
-    """
-    normalized_shape = _normalized_shape(normalized_shape, "layer_norm")
-    _check_trailing(input, normalized_shape, weight, bias, "layer_norm")
-    _check_floating(input, "layer_norm", ("weight", weight), ("bias", bias))
-    return LayerNorm(input, weight, bias, normalized_ndim=len(normalized_shape), eps=float(eps))
 
 
 # ------------------------------------------------------------------------------------------ RMS norm
 @register_op
 class RMSNorm:
-    """Root-mean-square normalization over the trailing dims, times ``weight``."""
+    """``input / sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape`` dims;
+    ``eps`` defaults to the machine epsilon of the computation dtype (float32 for float16/bfloat16).
+
+    >>> ember.nn.functional.rms_norm(ember.tensor([[3.0, 4.0]]), (2,), eps=0.0)
+    tensor([[0.8485, 1.1314]])
+    """
 
     name = "rms_norm"
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    functional = True
+    out = False
+
+    def function(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+        normalized_shape = _normalized_shape(normalized_shape, "rms_norm")
+        _check_trailing(input, normalized_shape, weight, None, "rms_norm", joiner="")
+        _check_floating(input, "rms_norm", ("weight", weight))
+        if eps is None:
+            eps = float(np.finfo(_compute_dtype(input._data.dtype)).eps)
+        return RMSNorm(input, weight, normalized_ndim=len(normalized_shape), eps=float(eps))
 
     def forward(ctx, x, weight, normalized_ndim, eps):
         shape = x.shape
         width = math.prod(shape[len(shape) - normalized_ndim:])
-        dtype = _compute_dtype(x.dtype)
-        rows = _as_compute(x.reshape(-1, width), dtype)
+        rows = opmath(x.reshape(-1, width))
+        dtype = rows.dtype
         xhat, rstd = _row_normalize(rows, eps, center=False)
         if _recording(ctx):
             ctx.xhat, ctx.rstd, ctx.eps = xhat, rstd, eps
         if weight is not None:
-            out = xhat * _as_compute(weight, dtype).reshape(-1)
+            out = xhat * weight.astype(dtype, copy=False).reshape(-1)
         else:
             out = xhat.copy() if _recording(ctx) else xhat
-        return _as_compute(out, x.dtype).reshape(shape)
+        return rounded_like(out, x).reshape(shape)
 
     def backward(ctx, grad):
         x, weight = ctx.inputs
@@ -374,50 +381,61 @@ class RMSNorm:
         return _rowwise_backward(ctx, grad, x, weight, None, False)
 
 
-def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
-    """``input / Sqrt(mean(input**2) + eps) * weight`` over the trailing ``normalized_shape`` dims;
-    ``eps`` defaults to the machine epsilon of the computation dtype (float32 for float16/bfloat16).
-
-    >>> ember.nn.functional.rms_norm(ember.tensor([[3.0, 4.0]]), (2,), eps=0.0)
-    tensor([[0.8485, 1.1314]])
-    """
-    normalized_shape = _normalized_shape(normalized_shape, "rms_norm")
-    _check_trailing(input, normalized_shape, weight, None, "rms_norm", joiner="")
-    _check_floating(input, "rms_norm", ("weight", weight))
-    if eps is None:
-        eps = float(np.finfo(_compute_dtype(input._data.dtype)).eps)
-    return RMSNorm(input, weight, normalized_ndim=len(normalized_shape), eps=float(eps))
-
-
 # ------------------------------------------------------------------------------------------ group norm
 @register_op
 class GroupNorm:
-    """Group normalization: statistics per (sample, group of channels), affine per channel.
+    """Normalize each group of ``C // num_groups`` channels of each sample (input ``(N, C, *)``), then
+    apply a per-channel ``weight`` and ``bias``. ``instance_norm`` is the case ``num_groups == C``.
 
-    ``instance_norm`` is the case ``num_groups == channels``.
+    >>> x = ember.tensor([[[1.0, 3.0], [2.0, 6.0]]])
+    >>> ember.nn.functional.group_norm(x, 2)
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
     """
 
     name = "group_norm"
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    functional = True
+    out = False
+
+    def function(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+                 eps: float = 1e-5, cudnn_enabled: bool = True) -> Tensor:
+        shape = tuple(input._data.shape)
+        if len(shape) < 2:
+            raise op_error(RuntimeError, "group_norm", f"Expected at least 2 dimensions for input tensor but received "
+                           f"{len(shape)}")
+        num_groups = int(num_groups)
+        channels = shape[1]
+        if num_groups <= 0 or channels % num_groups:
+            raise op_error(RuntimeError, "group_norm", f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(shape)} and num_groups={num_groups}")
+        for name, param in (("weight", weight), ("bias", bias)):
+            if param is not None and (param._data.ndim != 1 or param._data.size != channels):
+                raise op_error(RuntimeError, "group_norm", f"Expected {name} to be a vector of size equal to the number "
+                               f"of channels in input, but got {name} of shape {list(param._data.shape)} and input of "
+                               f"shape {list(shape)}")
+        _verify_batch_size([shape[0] * channels // num_groups, num_groups] + list(shape[2:]))
+        _check_floating(input, "group_norm", ("weight", weight), ("bias", bias))
+        return GroupNorm(input, weight, bias, num_groups=num_groups, eps=float(eps))
 
     def forward(ctx, x, weight, bias, num_groups, eps):
         shape = x.shape
         n, c = shape[0], shape[1]
-        dtype = _compute_dtype(x.dtype)
-        rows = _as_compute(x.reshape(n * num_groups, x.size // max(n * num_groups, 1)), dtype)
+        rows = opmath(x.reshape(n * num_groups, x.size // max(n * num_groups, 1)))
+        dtype = rows.dtype
         xhat, rstd = _row_normalize(rows, eps, center=True)
         if _recording(ctx):
             ctx.xhat, ctx.rstd, ctx.eps = xhat, rstd, eps
         out = xhat.reshape(n, c, x.size // max(n * c, 1))
         if weight is not None:
-            out = out * _as_compute(weight, dtype)[:, None]
+            out = out * weight.astype(dtype, copy=False)[:, None]
         elif _recording(ctx):
             out = out.copy()
         if bias is not None:
-            out += _as_compute(bias, dtype)[:, None]
-        return _as_compute(out, x.dtype).reshape(shape)
+            out += bias.astype(dtype, copy=False)[:, None]
+        return rounded_like(out, x).reshape(shape)
 
     def backward(ctx, grad):
         x, weight, bias = ctx.inputs
@@ -426,162 +444,34 @@ class GroupNorm:
         spatial = math.prod(x._data.shape[2:])
         grad_x = grad_w = grad_b = None
         if STATE.enabled:
-            g = _upcast_graph(grad).reshape(n, c, spatial)
-            xhat, rstd = _normalize_graph(_upcast_graph(x).reshape(ctx.xhat.shape), (1,), ctx.eps, True)
+            g = opmath_tensor(grad).reshape(n, c, spatial)
+            xhat, rstd = _normalize_graph(opmath_tensor(x).reshape(ctx.xhat.shape), (1,), ctx.eps, True)
             xhat_channels = xhat.reshape(n, c, spatial)
             if need_w:
                 grad_w = (g * xhat_channels).sum((0, 2))
             if need_b:
                 grad_b = g.sum((0, 2))
             if need_x:
-                scaled = g * _upcast_graph(weight).reshape(1, c, 1) if weight is not None else g
+                scaled = g * opmath_tensor(weight).reshape(1, c, 1) if weight is not None else g
                 grad_x = _input_grad_graph(scaled.reshape(ctx.xhat.shape), xhat, rstd, (1,), True).reshape(x._data.shape)
             return grad_x, grad_w, grad_b
         xhat = ctx.xhat
-        g = _as_compute(grad._data.reshape(n, c, spatial), xhat.dtype)
+        g = grad._data.reshape(n, c, spatial).astype(xhat.dtype, copy=False)
         xhat_channels = xhat.reshape(n, c, spatial)
         if need_w:
             grad_w = _wrap(np.einsum("ncs,ncs->c", g, xhat_channels), weight._dtype)
         if need_b:
             grad_b = _wrap(g.sum(axis=(0, 2)), bias._dtype)
         if need_x:
-            scaled = g * _as_compute(weight._data, g.dtype)[:, None] if weight is not None else g
+            scaled = g * weight._data.astype(g.dtype, copy=False)[:, None] if weight is not None else g
             dx = _row_backward(scaled.reshape(xhat.shape), xhat, ctx.rstd, True, owned=scaled is not grad._data)
             grad_x = _wrap(dx.reshape(x._data.shape), x._dtype)
         return grad_x, grad_w, grad_b
 
 
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
-               eps: float = 1e-5, cudnn_enabled: bool = True) -> Tensor:
-    """Normalize each group of ``C // num_groups`` channels of each sample (input ``(N, C, *)``), then
-    apply a per-channel ``weight`` and ``bias``.
-
-    >>> x = ember.tensor([[[1.0, 3.0], [2.0, 6.0]]])
-    >>> ember.nn.functional.group_norm(x, 2)
-    tensor([[[-1.0000,  1.0000],
-             [-1.0000,  1.0000]]])
-    """
-    shape = tuple(input._data.shape)
-    if len(shape) < 2:
-        raise op_error(RuntimeError, "group_norm", f"Expected at least 2 dimensions for input tensor but received "
-                       f"{len(shape)}")
-    num_groups = int(num_groups)
-    channels = shape[1]
-    if num_groups <= 0 or channels % num_groups:
-        raise op_error(RuntimeError, "group_norm", f"Expected number of channels in input to be divisible by "
-                       f"num_groups, but got input of shape {list(shape)} and num_groups={num_groups}")
-    for name, param in (("weight", weight), ("bias", bias)):
-        if param is not None and (param._data.ndim != 1 or param._data.size != channels):
-            raise op_error(RuntimeError, "group_norm", f"Expected {name} to be a vector of size equal to the number "
-                           f"of channels in input, but got {name} of shape {list(param._data.shape)} and input of "
-                           f"shape {list(shape)}")
-    _verify_batch_size([shape[0] * channels // num_groups, num_groups] + list(shape[2:]))
-    _check_floating(input, "group_norm", ("weight", weight), ("bias", bias))
-    return GroupNorm(input, weight, bias, num_groups=num_groups, eps=float(eps))
-
-
 # ------------------------------------------------------------------------------------------ batch norm
 @register_op
 class BatchNorm:
-    """Batch normalization of ``(N, C, *)`` input per channel.
-
-    Training uses the batch statistics and updates ``running_mean``/``running_var`` (NumPy arrays passed
-    as attributes) in place; evaluation uses the running statistics.
-    """
-
-    name = "batch_norm"
-    kind = "reduce"
-    promote = "none"
-    save = ("inputs",)
-
-    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
-        n, c = x.shape[0], x.shape[1]
-        dtype = _compute_dtype(x.dtype)
-        x3 = _as_compute(x.reshape(n, c, math.prod(x.shape[2:])), dtype)
-        if training:
-            count = x3.shape[0] * x3.shape[2]
-            mean = x3.mean(axis=(0, 2))
-            xhat = x3 - mean[:, None]
-            var = np.einsum("ncs,ncs->c", xhat, xhat) / count
-            rstd = (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
-            xhat *= rstd[:, None]
-            if running_mean is not None:
-                running_mean[...] = momentum * mean.astype(np.float64) + (1 - momentum) * running_mean
-            if running_var is not None:
-                unbiased = var.astype(np.float64) * (count / (count - 1))
-                running_var[...] = momentum * unbiased + (1 - momentum) * running_var
-        else:
-            mean = _as_compute(running_mean, dtype)
-            rstd = (1.0 / np.sqrt(_as_compute(running_var, dtype) + eps)).astype(dtype, copy=False)
-            xhat = (x3 - mean[:, None]) * rstd[:, None]
-        if _recording(ctx):
-            ctx.xhat, ctx.rstd, ctx.eps, ctx.training = xhat, rstd, eps, training
-            if not training:
-                ctx.mean = np.array(mean, copy=True)
-        if weight is not None:
-            out = xhat * _as_compute(weight, dtype)[:, None]
-        else:
-            out = xhat.copy() if _recording(ctx) else xhat
-        if bias is not None:
-            out += _as_compute(bias, dtype)[:, None]
-        return _as_compute(out, x.dtype).reshape(x.shape)
-
-    def backward(ctx, grad):
-        x, weight, bias = ctx.inputs
-        if STATE.enabled:
-            return _batch_norm_backward_graph(ctx, grad, x, weight)
-        need_x, need_w, need_b = (e is not None for e in ctx.next_edges)
-        xhat, rstd = ctx.xhat, ctx.rstd
-        n, c = x._data.shape[:2]
-        g = _as_compute(grad._data.reshape(xhat.shape), xhat.dtype)
-        grad_x = grad_w = grad_b = None
-        sum_g = g.sum(axis=(0, 2)) if need_b or (need_x and ctx.training) else None
-        sum_gx = np.einsum("ncs,ncs->c", g, xhat) if need_w or (need_x and ctx.training) else None
-        if need_w:
-            grad_w = _wrap(sum_gx, weight._dtype)
-        if need_b:
-            grad_b = _wrap(sum_g, bias._dtype)
-        if need_x:
-            scale = rstd * _as_compute(weight._data, rstd.dtype) if weight is not None else rstd
-            if ctx.training:
-                count = g.shape[0] * g.shape[2]
-                dx = g - (sum_g / count)[:, None]
-                dx -= xhat * (sum_gx / count)[:, None]
-                dx *= scale[:, None]
-            else:
-                dx = g * scale[:, None]
-            grad_x = _wrap(dx.reshape(x._data.shape), x._dtype)
-        return grad_x, grad_w, grad_b
-
-
-def _batch_norm_backward_graph(ctx, grad, x, weight):
-    need_x, need_w, need_b = (e is not None for e in ctx.next_edges)
-    n, c = x._data.shape[:2]
-    x3 = _upcast_graph(x).reshape(ctx.xhat.shape)
-    g = _upcast_graph(grad).reshape(ctx.xhat.shape)
-    if ctx.training:
-        xhat, rstd = _normalize_graph(x3, (0, 2), ctx.eps, True)
-    else:
-        rstd = from_array(ctx.rstd.reshape(1, c, 1))
-        xhat = (x3 - from_array(ctx.mean.reshape(1, c, 1))) * rstd
-    grad_x = grad_w = grad_b = None
-    if need_w:
-        grad_w = (g * xhat).sum((0, 2))
-    if need_b:
-        grad_b = g.sum((0, 2))
-    if need_x:
-        scaled = g * _upcast_graph(weight).reshape(1, c, 1) if weight is not None else g
-        if ctx.training:
-            grad_x = _input_grad_graph(scaled, xhat, rstd, (0, 2), True)
-        else:
-            grad_x = scaled * rstd
-        grad_x = grad_x.reshape(x._data.shape)
-    return grad_x, grad_w, grad_b
-
-
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
-               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5,
-               *torch_extra) -> Tensor:
     """Normalize each channel (dim 1) of ``(N, C, *)`` input over the batch and spatial dims.
 
     With ``training=True`` the batch statistics are used and ``running_mean``/``running_var`` (if given)
@@ -599,12 +489,108 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     >>> mean, var
     (tensor([0.2000, 1.5000]), tensor([1.1000, 5.9000]))
     """
-    if len(torch_extra) == 1:  # torch.batch_norm(input, weight, bias, running_mean, running_var, ...)
-        running_mean, running_var, weight, bias = weight, bias, running_mean, running_var
-    elif torch_extra:
-        raise op_error(TypeError, "batch_norm", f"batch_norm() takes at most 9 positional arguments "
-                       f"({8 + len(torch_extra)} given)")
-    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+    name = "batch_norm"
+    kind = "reduce"
+    promote = "none"
+    save = ("inputs",)
+    functional = True
+    out = False
+
+    def function(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+                 bias: Tensor | None = None, training: bool = False, momentum: float = 0.1, eps: float = 1e-5,
+                 *torch_extra) -> Tensor:
+        if len(torch_extra) == 1:  # torch.batch_norm(input, weight, bias, running_mean, running_var, ...)
+            running_mean, running_var, weight, bias = weight, bias, running_mean, running_var
+        elif torch_extra:
+            raise op_error(TypeError, "batch_norm", f"batch_norm() takes at most 9 positional arguments "
+                           f"({8 + len(torch_extra)} given)")
+        return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+    # The running statistics reach forward as NumPy arrays (attributes), which training updates in place.
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        n, c = x.shape[0], x.shape[1]
+        x3 = opmath(x.reshape(n, c, math.prod(x.shape[2:])))
+        dtype = x3.dtype
+        if training:
+            count = x3.shape[0] * x3.shape[2]
+            mean = x3.mean(axis=(0, 2))
+            xhat = x3 - mean[:, None]
+            var = np.einsum("ncs,ncs->c", xhat, xhat) / count
+            rstd = (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
+            xhat *= rstd[:, None]
+            if running_mean is not None:
+                running_mean[...] = momentum * mean.astype(np.float64) + (1 - momentum) * running_mean
+            if running_var is not None:
+                unbiased = var.astype(np.float64) * (count / (count - 1))
+                running_var[...] = momentum * unbiased + (1 - momentum) * running_var
+        else:
+            mean = running_mean.astype(dtype, copy=False)
+            rstd = (1.0 / np.sqrt(running_var.astype(dtype, copy=False) + eps)).astype(dtype, copy=False)
+            xhat = (x3 - mean[:, None]) * rstd[:, None]
+        if _recording(ctx):
+            ctx.xhat, ctx.rstd, ctx.eps, ctx.training = xhat, rstd, eps, training
+            if not training:
+                ctx.mean = np.array(mean, copy=True)
+        if weight is not None:
+            out = xhat * weight.astype(dtype, copy=False)[:, None]
+        else:
+            out = xhat.copy() if _recording(ctx) else xhat
+        if bias is not None:
+            out += bias.astype(dtype, copy=False)[:, None]
+        return rounded_like(out, x).reshape(x.shape)
+
+    def backward(ctx, grad):
+        x, weight, bias = ctx.inputs
+        if STATE.enabled:
+            return _batch_norm_backward_graph(ctx, grad, x, weight)
+        need_x, need_w, need_b = (e is not None for e in ctx.next_edges)
+        xhat, rstd = ctx.xhat, ctx.rstd
+        n, c = x._data.shape[:2]
+        g = grad._data.reshape(xhat.shape).astype(xhat.dtype, copy=False)
+        grad_x = grad_w = grad_b = None
+        sum_g = g.sum(axis=(0, 2)) if need_b or (need_x and ctx.training) else None
+        sum_gx = np.einsum("ncs,ncs->c", g, xhat) if need_w or (need_x and ctx.training) else None
+        if need_w:
+            grad_w = _wrap(sum_gx, weight._dtype)
+        if need_b:
+            grad_b = _wrap(sum_g, bias._dtype)
+        if need_x:
+            scale = rstd * weight._data.astype(rstd.dtype, copy=False) if weight is not None else rstd
+            if ctx.training:
+                count = g.shape[0] * g.shape[2]
+                dx = g - (sum_g / count)[:, None]
+                dx -= xhat * (sum_gx / count)[:, None]
+                dx *= scale[:, None]
+            else:
+                dx = g * scale[:, None]
+            grad_x = _wrap(dx.reshape(x._data.shape), x._dtype)
+        return grad_x, grad_w, grad_b
+
+
+def _batch_norm_backward_graph(ctx, grad, x, weight):
+    need_x, need_w, need_b = (e is not None for e in ctx.next_edges)
+    n, c = x._data.shape[:2]
+    x3 = opmath_tensor(x).reshape(ctx.xhat.shape)
+    g = opmath_tensor(grad).reshape(ctx.xhat.shape)
+    if ctx.training:
+        xhat, rstd = _normalize_graph(x3, (0, 2), ctx.eps, True)
+    else:
+        rstd = from_array(ctx.rstd.reshape(1, c, 1))
+        xhat = (x3 - from_array(ctx.mean.reshape(1, c, 1))) * rstd
+    grad_x = grad_w = grad_b = None
+    if need_w:
+        grad_w = (g * xhat).sum((0, 2))
+    if need_b:
+        grad_b = g.sum((0, 2))
+    if need_x:
+        scaled = g * opmath_tensor(weight).reshape(1, c, 1) if weight is not None else g
+        if ctx.training:
+            grad_x = _input_grad_graph(scaled, xhat, rstd, (0, 2), True)
+        else:
+            grad_x = scaled * rstd
+        grad_x = grad_x.reshape(x._data.shape)
+    return grad_x, grad_w, grad_b
 
 
 def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
@@ -640,6 +626,7 @@ def _batch_norm(input, running_mean, running_var, weight, bias, training, moment
 
 
 # ------------------------------------------------------------------------------------------ instance norm
+@register_function(functional=True)
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
                   weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5, *torch_extra) -> Tensor:
@@ -685,7 +672,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
 
 def _update_instance_stats(input, running_mean, running_var, momentum):
     n, c = input._data.shape[:2]
-    x3 = _as_compute(input._data.reshape(n, c, math.prod(input._data.shape[2:])), _compute_dtype(input._data.dtype))
+    x3 = opmath(input._data.reshape(n, c, math.prod(input._data.shape[2:])))
     count = x3.shape[2]
     if running_mean is not None:
         mean = x3.mean(axis=2).astype(np.float64)
@@ -724,6 +711,7 @@ class ChannelWindowSum:
         return ChannelWindowSum(grad, before=after, after=before)
 
 
+@register_function(functional="only")
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     """Divide each element by ``(k + alpha / size * sum of squares over size neighbouring channels) ** beta``.
 
@@ -751,20 +739,13 @@ def _vector_norm(x: Tensor, p, dim, keepdim: bool) -> Tensor:
     return VectorNorm.function(x, p, dim, keepdim)
 
 
+@register_function(functional="only")
 def normalize(input: Tensor, p: float = 2.0, dim=1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     """``input / max(||input||_p, eps)`` with the norm taken over ``dim``.
 
     >>> ember.nn.functional.normalize(ember.tensor([[3.0, 4.0]]))
     tensor([[0.6000, 0.8000]])
     """
-    from ember.ops.arithmetic import Where
     norm = _vector_norm(input, p, dim, True)
     denominator = Where(norm >= eps, norm, eps).expand_as(input)
-    result = input / denominator
-    if out is not None:
-        from ember.ops.registry import write_out as _maybe_out
-        return _maybe_out(result.detach(), out)
-    return result
-
-
-TENSOR_METHODS = {}
+    return write_out(input / denominator, out)

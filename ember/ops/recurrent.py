@@ -12,7 +12,8 @@ shrinks as sequences end, the layout of :class:`ember.nn.utils.rnn.PackedSequenc
 one-step case ``(B, I)``.
 
 The torch-level functions ``lstm_cell``, ``gru_cell``, ``rnn_tanh_cell``, ``rnn_relu_cell`` and the
-whole-network ``lstm``, ``gru``, ``rnn_tanh``, ``rnn_relu`` (what ``nn.LSTM`` & co. call) are public.
+whole-network ``lstm``, ``gru``, ``rnn_tanh``, ``rnn_relu`` (what ``nn.LSTM`` & co. call) are public: registered
+compositions of the layer op.
 
 >>> import ember
 >>> x, h, c = ember.ones(2, 3), ember.zeros(2, 4), ember.zeros(2, 4)
@@ -28,12 +29,10 @@ import numpy as np
 
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
-from ember.ops.nn_norm import _compute_dtype, _wrap
-from ember.ops.registry import register_op
+from ember.ops.movement import Clone
+from ember.ops.normalization import _compute_dtype, _wrap
+from ember.ops.registry import register_function, register_op
 from ember.tensor import Tensor
-
-__all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell", "lstm", "gru", "rnn_tanh", "rnn_relu"]
-FUNCTIONAL: list = []
 
 MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -319,7 +318,7 @@ def rnn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes=None, b
     """Run one layer in one direction (see :class:`RnnLayer`); shapes are not checked here.
 
     >>> x = ember.ones(5, 2, 3)
-    >>> out, h_n = ember.ops.nn_rnn.rnn_layer(x, None, None, ember.full((4, 3), 0.1), ember.full((4, 4), 0.1),
+    >>> out, h_n = ember.ops.recurrent.rnn_layer(x, None, None, ember.full((4, 3), 0.1), ember.full((4, 4), 0.1),
     ...                                       None, None, None, "RNN_TANH")
     >>> out.shape, h_n.shape
     (ember.Size([5, 2, 4]), ember.Size([2, 4]))
@@ -331,10 +330,8 @@ def rnn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes=None, b
 def _recorded_backward(inputs, needs, attrs, grads):
     """Gradients as a graph of ember ops (for double backward): rerun the layer with ember ops, differentiate."""
     from ember.autograd.engine import grad as autograd_grad
-    from ember.ops.registry import REGISTRY
-    clone = REGISTRY["clone"]
     # Clones stand in for the inputs so the inner backward stops at them instead of running on past them.
-    stand_ins = [clone(t) if need else (t.detach() if t is not None else None) for t, need in zip(inputs, needs)]
+    stand_ins = [Clone(t) if need else (t.detach() if t is not None else None) for t, need in zip(inputs, needs)]
     outs = reference_layer(*stand_ins, **attrs)
     pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
     wanted = [t for t, need in zip(stand_ins, needs) if need]
@@ -349,7 +346,7 @@ def reference_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes=N
 
     >>> x = ember.ones(5, 2, 3)
     >>> args = (x, None, None, ember.full((4, 3), 0.1), ember.full((4, 4), 0.1), None, None, None, "RNN_TANH")
-    >>> bool((ember.ops.nn_rnn.reference_layer(*args)[0] == ember.ops.nn_rnn.rnn_layer(*args)[0]).all())
+    >>> bool((ember.ops.recurrent.reference_layer(*args)[0] == ember.ops.recurrent.rnn_layer(*args)[0]).all())
     True
     """
     import ember
@@ -408,7 +405,7 @@ def rnn_network(mode, input, hx, params, has_biases, num_layers, dropout, train,
     ``(output, h_n, c_n)``.
 
     >>> w = [ember.full((4, 3), 0.1), ember.full((4, 4), 0.1)]
-    >>> out, h_n = ember.ops.nn_rnn.rnn_network("RNN_TANH", ember.ones(5, 2, 3), None, w, False, 1, 0.0, False,
+    >>> out, h_n = ember.ops.recurrent.rnn_network("RNN_TANH", ember.ones(5, 2, 3), None, w, False, 1, 0.0, False,
     ...                                         False, False)
     >>> out.shape, h_n.shape
     (ember.Size([5, 2, 4]), ember.Size([1, 2, 4]))
@@ -466,6 +463,7 @@ def _network_call(mode, args):
                        batch_first, batch_sizes)
 
 
+@register_function
 def lstm(*args):
     """``torch.lstm``: a multi-layer LSTM over a padded or packed batch; returns ``(output, h_n, c_n)``.
 
@@ -478,6 +476,7 @@ def lstm(*args):
     return _network_call("LSTM", args)
 
 
+@register_function
 def gru(*args):
     """``torch.gru``: a multi-layer GRU over a padded or packed batch; returns ``(output, h_n)``.
 
@@ -489,6 +488,7 @@ def gru(*args):
     return _network_call("GRU", args)
 
 
+@register_function
 def rnn_tanh(*args):
     """``torch.rnn_tanh``: a multi-layer Elman RNN with tanh; returns ``(output, h_n)``.
 
@@ -499,6 +499,7 @@ def rnn_tanh(*args):
     return _network_call("RNN_TANH", args)
 
 
+@register_function
 def rnn_relu(*args):
     """``torch.rnn_relu``: a multi-layer Elman RNN with ReLU; returns ``(output, h_n)``.
 
@@ -550,6 +551,7 @@ def _cell(op_name, mode, input, hx, c, w_ih, w_hh, b_ih, b_hh):
     return rnn_layer(input, hx, c, w_ih, w_hh, b_ih, b_hh, None, mode)
 
 
+@register_function
 def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
               b_hh: Tensor | None = None):
     """One LSTM step: ``hx = (h, c)`` of shape ``(B, H)``; returns ``(h', c')``. Gates are ordered i, f, g, o.
@@ -565,6 +567,7 @@ def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None
     return result[1], result[2]
 
 
+@register_function
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
              b_hh: Tensor | None = None) -> Tensor:
     """One GRU step on ``(B, I)`` input and ``(B, H)`` state; gates are ordered r, z, n.
@@ -575,6 +578,7 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor
     return _cell("gru_cell", "GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[1]
 
 
+@register_function
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """One Elman step: ``tanh(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh)``.
@@ -585,6 +589,7 @@ def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: T
     return _cell("rnn_tanh_cell", "RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)[1]
 
 
+@register_function
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
                   b_hh: Tensor | None = None) -> Tensor:
     """One Elman step with ReLU: ``relu(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh)``.
@@ -635,7 +640,7 @@ class PadSequence:
 def pad_sequence_op(sequences, batch_first, padding_value, padding_side):
     """The op behind :func:`ember.nn.utils.rnn.pad_sequence` (sequences already checked).
 
-    >>> ember.ops.nn_rnn.pad_sequence_op([ember.ones(2), ember.ones(1)], True, 0.0, "right")
+    >>> ember.ops.recurrent.pad_sequence_op([ember.ones(2), ember.ones(1)], True, 0.0, "right")
     tensor([[1., 1.],
             [1., 0.]])
     """
@@ -647,7 +652,7 @@ def packed_row_indices(batch_sizes, rows_per_step, batch_first, steps):
 
     Padded ``(T, B, *)`` flattens to row ``t * B + b``; ``(B, T, *)`` to ``b * T + t``.
 
-    >>> ember.ops.nn_rnn.packed_row_indices((2, 1), 2, False, 2)
+    >>> ember.ops.recurrent.packed_row_indices((2, 1), 2, False, 2)
     array([0, 1, 2])
     """
     sizes = np.asarray(batch_sizes, dtype=np.int64)

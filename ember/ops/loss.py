@@ -1,10 +1,12 @@
 """Loss functions (``torch.nn.functional`` semantics): every ``reduction`` ('mean' | 'sum' | 'none') and
 PyTorch's legacy ``size_average``/``reduce`` arguments.
 
-The losses used in training loops are single registered ops computed in NumPy: ``cross_entropy`` is one
-fused op (log-softmax, class weights, ``ignore_index``, label smoothing, class-index or probability targets)
-whose backward is the closed form ``softmax * sum(q) - q`` in one pass, with a double backward written in
-ember ops. The rarer losses are short compositions of ember ops.
+The losses used in training loops are single registered ops computed in NumPy, their functions (in
+``ember.nn.functional``, and in ``ember`` too where ``torch`` has them) generated from their definitions:
+``cross_entropy`` is one fused op (log-softmax, class weights, ``ignore_index``, label smoothing, class-index
+or probability targets) whose backward is the closed form ``softmax * sum(q) - q`` in one pass, with a double
+backward written in ember ops. The rarer losses are short registered compositions of ember ops. Half-precision
+inputs are computed in float32 (``dtypes.opmath``) and the loss is rounded once.
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -23,23 +25,16 @@ import numpy as np
 
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
-from ember.errors import op_error
-from ember.ops.nn_activation import (LogSoftmax, Softmax, SoftmaxBackward, Softplus, _const, _log_softmax_parts,
-                                     _sigmoid, _up, relu)
-from ember.ops.registry import _Scratch, register_op
+from ember.dtypes import opmath, torch_type_name
+from ember.errors import broadcast_message, op_error
+from ember.ops.activation import (LogSigmoid, LogSoftmax, Relu, Softmax, SoftmaxBackward, Softplus,
+                                  _log_softmax_parts)
+from ember.ops.arithmetic import Abs, Cast, Where
+from ember.ops.math_functions import Exp, Log, Sigmoid, Sign
+from ember.ops.registry import _Scratch, register_function, register_op
 from ember.tensor import Tensor, from_array
 
-__all__ = ["binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss", "hinge_embedding_loss",
-           "triplet_margin_loss", "cosine_embedding_loss", "poisson_nll_loss", "ctc_loss"]
-
-FUNCTIONAL = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-              "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "margin_ranking_loss",
-              "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
-              "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
-              "cosine_embedding_loss", "poisson_nll_loss", "gaussian_nll_loss", "ctc_loss"]
-
 _REDUCTIONS = ("none", "mean", "sum")
-_HALF = (np.dtype(np.float16), _dt.bfloat16.numpy_dtype)
 
 
 # ------------------------------------------------------------------------------------ shared helpers
@@ -67,13 +62,14 @@ def _reduction(reduction, size_average=None, reduce=None, op_name="loss", extra=
 
 
 def _reduce_np(values, reduction, out_dtype):
+    """Reduce loss ``values`` (computed from ``dtypes.opmath`` operands, so already in the compute precision) and
+    round the result once to ``out_dtype``."""
     if reduction == "none":
         return values.astype(out_dtype, copy=False)
-    accumulate = np.float32 if values.dtype in _HALF else values.dtype
     with np.errstate(invalid="ignore", divide="ignore"):
         if reduction == "sum":
-            return np.asarray(values.sum(dtype=accumulate)).astype(out_dtype)
-        return np.asarray(values.mean(dtype=accumulate) if values.size else np.nan).astype(out_dtype)
+            return np.asarray(values.sum()).astype(out_dtype)
+        return np.asarray(values.mean() if values.size else np.nan).astype(out_dtype)
 
 
 def _reduce(t: Tensor, reduction: str) -> Tensor:
@@ -113,13 +109,11 @@ def _broadcast_shape(op_name, *tensors):
     try:
         return np.broadcast_shapes(*[_shape(t) for t in tensors])
     except ValueError:
-        from ember.errors import broadcast_message
         raise op_error(RuntimeError, op_name, broadcast_message([_shape(t) for t in tensors])) from None
 
 
 def _float_operands(op_name, *tensors):
     """Promote the operands to one floating dtype (ints promote to the default float dtype)."""
-    from ember.ops.arithmetic import Cast
     present = [t for t in tensors if t is not None]
     dt = _dt.result_type_of(present)
     if dt.category < 2:
@@ -131,20 +125,22 @@ def _weight_array(weight, dtype):
     if weight is None:
         return None
     data = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
-    return _up(data.astype(dtype.numpy_dtype, copy=False))
+    return opmath(data.astype(dtype.numpy_dtype, copy=False))
 
 
 # ------------------------------------------------------------------------------------ pointwise losses
-def _pointwise_loss(op_name, value_np, derivative):
-    """Register a loss ``reduce(f(input, target))``: forward in NumPy, backward ``derivative(x, y, grad)``.
+def _pointwise(value_np, derivative):
+    """Class decorator for a loss ``reduce(f(input, target))``: adds the forward ``value_np(x, y, **params)`` (in
+    NumPy, on operands the function has promoted) and the backward, ``derivative(x, y, need_x, need_y, **params)``
+    times the output gradient, which reads the saved operands.
 
-    ``derivative(ctx, x, y)`` returns ember tensors ``(d/dx, d/dy)`` (or None for one not needed), so the
-    gradient is itself differentiable.
+    ``derivative`` returns ember tensors ``(d/dx, d/dy)`` (or None for one not needed), so the gradient is
+    itself differentiable.
     """
 
     def forward(ctx, x, y, weight, reduction, params):
         ctx.reduction, ctx.params, ctx.weight = reduction, params, weight
-        values = value_np(_up(x), _up(y), **params)
+        values = value_np(opmath(x), opmath(y), **params)
         if weight is not None:
             values = values * weight
         ctx.count = values.size
@@ -155,14 +151,16 @@ def _pointwise_loss(op_name, value_np, derivative):
         need_x, need_y = ctx.next_edges[0] is not None, ctx.next_edges[1] is not None
         scale = _scale_by_reduction(grad, ctx)
         if ctx.weight is not None:
-            scale = scale * _const(ctx.weight.astype(grad._data.dtype, copy=False))
+            scale = scale * from_array(ctx.weight.astype(grad._data.dtype, copy=False))
         d_x, d_y = derivative(x, y, need_x, need_y, **ctx.params)
         return (d_x * scale if need_x else None), (d_y * scale if need_y else None)
 
-    cls = type(op_name.title().replace("_", ""), (), {
-        "name": op_name, "kind": "reduce", "promote": "none", "save": ("inputs",),
-        "forward": staticmethod(forward), "backward": staticmethod(backward)})
-    return register_op(cls)
+    def decorate(cls):
+        cls.kind, cls.promote, cls.save = "reduce", "none", ("inputs",)
+        cls.forward, cls.backward = forward, backward
+        return cls
+
+    return decorate
 
 
 def _mse_np(x, y):
@@ -176,7 +174,6 @@ def _mse_derivative(x, y, need_x, need_y):
 
 
 def _l1_derivative(x, y, need_x, need_y):
-    from ember.ops.math_functions import Sign
     s = Sign(x - y)
     return s, (-s if need_y else None)
 
@@ -189,13 +186,11 @@ def _smooth_l1_np(x, y, beta):
 
 
 def _smooth_l1_derivative(x, y, need_x, need_y, beta):
-    from ember.ops.math_functions import Sign
-    from ember.ops.arithmetic import Where
     d = x - y
     if beta == 0:
         s = Sign(d)
     else:
-        s = Where(_const(np.abs(d._data) < beta), d / beta, Sign(d))
+        s = Where(from_array(np.abs(d._data) < beta), d / beta, Sign(d))
     return s, (-s if need_y else None)
 
 
@@ -205,17 +200,95 @@ def _huber_np(x, y, delta):
 
 
 def _huber_derivative(x, y, need_x, need_y, delta):
-    from ember.ops.math_functions import Sign
-    from ember.ops.arithmetic import Where
     d = x - y
-    s = Where(_const(np.abs(d._data) < delta), d, Sign(d) * delta)
+    s = Where(from_array(np.abs(d._data) < delta), d, Sign(d) * delta)
     return s, (-s if need_y else None)
 
 
-MseLoss = _pointwise_loss("mse_loss", _mse_np, _mse_derivative)
-L1Loss = _pointwise_loss("l1_loss", lambda x, y: np.abs(x - y), _l1_derivative)
-SmoothL1Loss = _pointwise_loss("smooth_l1_loss", _smooth_l1_np, _smooth_l1_derivative)
-HuberLoss = _pointwise_loss("huber_loss", _huber_np, _huber_derivative)
+@register_op
+@_pointwise(_mse_np, _mse_derivative)
+class MseLoss:
+    """Mean squared error ``(input - target) ** 2``, reduced.
+
+    >>> import ember.nn.functional as F
+    >>> F.mse_loss(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 4.0]))
+    tensor(2.)
+    """
+
+    name = "mse_loss"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+                 weight: Tensor | None = None) -> Tensor:
+        reduction = _reduction(reduction, size_average, reduce, "mse_loss")
+        return _regression_loss(MseLoss, "mse_loss", input, target, reduction, weight)
+
+
+@register_op
+@_pointwise(lambda x, y: np.abs(x - y), _l1_derivative)
+class L1Loss:
+    """Mean absolute error ``|input - target|``, reduced.
+
+    >>> import ember.nn.functional as F
+    >>> F.l1_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
+    tensor(1.5000)
+    """
+
+    name = "l1_loss"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+                 weight: Tensor | None = None) -> Tensor:
+        reduction = _reduction(reduction, size_average, reduce, "l1_loss")
+        return _regression_loss(L1Loss, "l1_loss", input, target, reduction, weight)
+
+
+@register_op
+@_pointwise(_smooth_l1_np, _smooth_l1_derivative)
+class SmoothL1Loss:
+    """Quadratic for ``|d| < beta`` (``0.5 d^2 / beta``), linear beyond (``|d| - 0.5 beta``).
+
+    >>> import ember.nn.functional as F
+    >>> F.smooth_l1_loss(ember.tensor([0.5, 3.0]), ember.tensor([0.0, 0.0]), reduction="none")
+    tensor([0.1250, 2.5000])
+    """
+
+    name = "smooth_l1_loss"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
+                 beta: float = 1.0) -> Tensor:
+        reduction = _reduction(reduction, size_average, reduce, "smooth_l1_loss")
+        if beta < 0:
+            raise op_error(RuntimeError, "smooth_l1_loss", f"smooth_l1_loss does not support negative values for "
+                           f"beta, got {beta}")
+        return _regression_loss(SmoothL1Loss, "smooth_l1_loss", input, target, reduction, beta=beta)
+
+
+@register_op
+@_pointwise(_huber_np, _huber_derivative)
+class HuberLoss:
+    """Quadratic for ``|d| < delta`` (``0.5 d^2``), linear beyond (``delta (|d| - 0.5 delta)``).
+
+    >>> import ember.nn.functional as F
+    >>> F.huber_loss(ember.tensor([0.5, 3.0]), ember.tensor([0.0, 0.0]), reduction="none")
+    tensor([0.1250, 2.5000])
+    """
+
+    name = "huber_loss"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+                 weight: Tensor | None = None) -> Tensor:
+        reduction = _reduction(reduction, op_name="huber_loss")
+        if delta <= 0:
+            raise op_error(RuntimeError, "huber_loss", f"huber_loss does not support non-positive values for delta, "
+                           f"got {delta}")
+        return _regression_loss(HuberLoss, "huber_loss", input, target, reduction, weight, delta=delta)
 
 
 def _regression_loss(op, op_name, input, target, reduction, weight=None, **params):
@@ -241,60 +314,6 @@ def _regression_loss(op, op_name, input, target, reduction, weight=None, **param
     return result
 
 
-def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-             weight: Tensor | None = None) -> Tensor:
-    """Mean squared error ``(input - target) ** 2``, reduced.
-
-    >>> import ember.nn.functional as F
-    >>> F.mse_loss(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 4.0]))
-    tensor(2.)
-    """
-    reduction = _reduction(reduction, size_average, reduce, "mse_loss")
-    return _regression_loss(MseLoss, "mse_loss", input, target, reduction, weight)
-
-
-def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-            weight: Tensor | None = None) -> Tensor:
-    """Mean absolute error ``|input - target|``, reduced.
-
-    >>> import ember.nn.functional as F
-    >>> F.l1_loss(ember.tensor([1.0, 2.0]), ember.tensor([0.0, 4.0]))
-    tensor(1.5000)
-    """
-    reduction = _reduction(reduction, size_average, reduce, "l1_loss")
-    return _regression_loss(L1Loss, "l1_loss", input, target, reduction, weight)
-
-
-def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
-                   beta: float = 1.0) -> Tensor:
-    """Quadratic for ``|d| < beta`` (``0.5 d^2 / beta``), linear beyond (``|d| - 0.5 beta``).
-
-    >>> import ember.nn.functional as F
-    >>> F.smooth_l1_loss(ember.tensor([0.5, 3.0]), ember.tensor([0.0, 0.0]), reduction="none")
-    tensor([0.1250, 2.5000])
-    """
-    reduction = _reduction(reduction, size_average, reduce, "smooth_l1_loss")
-    if beta < 0:
-        raise op_error(RuntimeError, "smooth_l1_loss", f"smooth_l1_loss does not support negative values for beta, "
-                       f"got {beta}")
-    return _regression_loss(SmoothL1Loss, "smooth_l1_loss", input, target, reduction, beta=beta)
-
-
-def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
-               weight: Tensor | None = None) -> Tensor:
-    """Quadratic for ``|d| < delta`` (``0.5 d^2``), linear beyond (``delta (|d| - 0.5 delta)``).
-
-    >>> import ember.nn.functional as F
-    >>> F.huber_loss(ember.tensor([0.5, 3.0]), ember.tensor([0.0, 0.0]), reduction="none")
-    tensor([0.1250, 2.5000])
-    """
-    reduction = _reduction(reduction, op_name="huber_loss")
-    if delta <= 0:
-        raise op_error(RuntimeError, "huber_loss", f"huber_loss does not support non-positive values for delta, got "
-                       f"{delta}")
-    return _regression_loss(HuberLoss, "huber_loss", input, target, reduction, weight, delta=delta)
-
-
 # ------------------------------------------------------------------------------------ binary cross entropy
 _BCE_EPSILON = 1e-12
 
@@ -307,63 +326,100 @@ def _bce_np(x, y):
 
 
 def _bce_derivative(x, y, need_x, need_y):
-    from ember.ops.math_functions import Log
-    from ember.ops.arithmetic import Where
     d_x = d_y = None
     if need_x:
         denominator = (1 - x) * x
-        clamped = Where(_const(denominator._data < _BCE_EPSILON), _BCE_EPSILON, denominator)
+        clamped = Where(from_array(denominator._data < _BCE_EPSILON), _BCE_EPSILON, denominator)
         d_x = (x - y) / clamped
     if need_y:
-        log_x = Where(_const(x._data <= math.exp(-100)), -100.0, Log(x))
-        log_1mx = Where(_const(1 - x._data <= math.exp(-100)), -100.0, Log(1 - x))
+        log_x = Where(from_array(x._data <= math.exp(-100)), -100.0, Log(x))
+        log_1mx = Where(from_array(1 - x._data <= math.exp(-100)), -100.0, Log(1 - x))
         d_y = log_1mx - log_x
     return d_x, d_y
 
 
-BinaryCrossEntropy = _pointwise_loss("binary_cross_entropy", _bce_np, _bce_derivative)
-
-
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-                         reduce=None, reduction: str = "mean") -> Tensor:
-    """``-(t Log(x) + (1 - t) Log(1 - x))`` for probabilities ``x``; logs are clamped at -100 as in PyTorch.
+@register_op
+@_pointwise(_bce_np, _bce_derivative)
+class BinaryCrossEntropy:
+    """``-(t log(x) + (1 - t) log(1 - x))`` for probabilities ``x``; logs are clamped at -100 as in PyTorch.
 
     >>> import ember.nn.functional as F
     >>> F.binary_cross_entropy(ember.tensor([0.5, 0.5]), ember.tensor([1.0, 0.0]))
     tensor(0.6931)
     """
-    reduction = _reduction(reduction, size_average, reduce, "binary_cross_entropy")
-    _check_tensor(input, "input", "binary_cross_entropy")
-    _check_tensor(target, "target", "binary_cross_entropy")
-    if _shape(target) != _shape(input):
-        raise op_error(ValueError, "binary_cross_entropy", f"Using a target size ({_size_repr(target)}) that is "
-                       f"different to the input size ({_size_repr(input)}) is deprecated. Please ensure they have "
-                       "the same size.")
-    (input, target), dt = _float_operands("binary_cross_entropy", input, target)
-    x, y = input._data, target._data
-    if x.size and (np.any(x < 0) or np.any(x > 1) or np.isnan(x).any()):
-        raise op_error(RuntimeError, "binary_cross_entropy", "all elements of input should be between 0 and 1")
-    if y.size and (np.any(y < 0) or np.any(y > 1)):
-        raise op_error(RuntimeError, "binary_cross_entropy", "all elements of target should be between 0 and 1")
-    weight_array = None
-    if weight is not None:
-        weight_array = np.broadcast_to(_weight_array(weight, dt), _broadcast_shape("binary_cross_entropy",
-                                                                                   target, weight))
-    return BinaryCrossEntropy(input, target, weight=weight_array, reduction=reduction, params={})
+
+    name = "binary_cross_entropy"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                 reduce=None, reduction: str = "mean") -> Tensor:
+        reduction = _reduction(reduction, size_average, reduce, "binary_cross_entropy")
+        _check_tensor(input, "input", "binary_cross_entropy")
+        _check_tensor(target, "target", "binary_cross_entropy")
+        if _shape(target) != _shape(input):
+            raise op_error(ValueError, "binary_cross_entropy", f"Using a target size ({_size_repr(target)}) that is "
+                           f"different to the input size ({_size_repr(input)}) is deprecated. Please ensure they have "
+                           "the same size.")
+        (input, target), dt = _float_operands("binary_cross_entropy", input, target)
+        x, y = input._data, target._data
+        if x.size and (np.any(x < 0) or np.any(x > 1) or np.isnan(x).any()):
+            raise op_error(RuntimeError, "binary_cross_entropy", "all elements of input should be between 0 and 1")
+        if y.size and (np.any(y < 0) or np.any(y > 1)):
+            raise op_error(RuntimeError, "binary_cross_entropy", "all elements of target should be between 0 and 1")
+        weight_array = None
+        if weight is not None:
+            weight_array = np.broadcast_to(_weight_array(weight, dt), _broadcast_shape("binary_cross_entropy",
+                                                                                       target, weight))
+        return BinaryCrossEntropy(input, target, weight=weight_array, reduction=reduction, params={})
 
 
 @register_op
 class BinaryCrossEntropyWithLogits:
-    """``(1 - t) x - lw * logsigmoid(x)`` with ``lw = 1 + (pos_weight - 1) t``, stable for any ``x``."""
+    """Binary cross entropy on logits (sigmoid folded in, numerically stable); ``pos_weight`` weights positives:
+    ``(1 - t) x - lw * logsigmoid(x)`` with ``lw = 1 + (pos_weight - 1) t``.
+
+    >>> import ember.nn.functional as F
+    >>> F.binary_cross_entropy_with_logits(ember.tensor([0.0, 0.0]), ember.tensor([1.0, 0.0]))
+    tensor(0.6931)
+    """
 
     name = "binary_cross_entropy_with_logits"
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    functional = True
+    out = False
+
+    def function(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None, reduce=None,
+                 reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+        # torch.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
+        if isinstance(size_average, Tensor):
+            pos_weight, size_average = size_average, None
+            if type(reduce) is int:
+                reduction, reduce = reduce, None
+        reduction = _reduction(reduction, size_average, reduce, "binary_cross_entropy_with_logits")
+        _check_tensor(input, "input", "binary_cross_entropy_with_logits")
+        _check_tensor(target, "target", "binary_cross_entropy_with_logits")
+        if _shape(target) != _shape(input):
+            raise op_error(ValueError, "binary_cross_entropy_with_logits", f"Target size ({_size_repr(target)}) must "
+                           f"be the same as input size ({_size_repr(input)})")
+        (input, target), dt = _float_operands("binary_cross_entropy_with_logits", input, target)
+        shape = _shape(input)
+        weight_array = pos_weight_array = None
+        if weight is not None:
+            weight_array = np.broadcast_to(_weight_array(weight, dt), _broadcast_shape(
+                "binary_cross_entropy_with_logits", input, weight))
+        if pos_weight is not None:
+            pos_weight_array = _weight_array(pos_weight, dt)
+            _broadcast_shape("binary_cross_entropy_with_logits", input, pos_weight)
+        del shape
+        return BinaryCrossEntropyWithLogits(input, target, weight=weight_array, pos_weight=pos_weight_array,
+                                            reduction=reduction)
 
     def forward(ctx, x, y, weight, pos_weight, reduction):
         ctx.reduction, ctx.weight, ctx.pos_weight = reduction, weight, pos_weight
-        xf, yf = _up(x), _up(y)
+        xf, yf = opmath(x), opmath(y)
         with np.errstate(over="ignore"):
             softplus_neg = np.log1p(np.exp(-np.abs(xf)))
         softplus_neg += np.maximum(-xf, 0)
@@ -380,11 +436,11 @@ class BinaryCrossEntropyWithLogits:
         scale = _scale_by_reduction(grad, ctx)
         dtype = grad._data.dtype
         if ctx.weight is not None:
-            scale = scale * _const(ctx.weight.astype(dtype, copy=False))
+            scale = scale * from_array(ctx.weight.astype(dtype, copy=False))
         grad_x = grad_y = None
-        pos_weight = None if ctx.pos_weight is None else _const(ctx.pos_weight.astype(dtype, copy=False))
+        pos_weight = None if ctx.pos_weight is None else from_array(ctx.pos_weight.astype(dtype, copy=False))
         if ctx.next_edges[0] is not None:
-            s = _sigmoid(x)
+            s = Sigmoid(x)
             if pos_weight is None:
                 grad_x = (s - y) * scale
             else:
@@ -393,42 +449,8 @@ class BinaryCrossEntropyWithLogits:
             if pos_weight is None:
                 grad_y = -x * scale
             else:
-                from ember.ops.nn_activation import logsigmoid
-                grad_y = (-x - (pos_weight - 1) * logsigmoid(x)) * scale
+                grad_y = (-x - (pos_weight - 1) * LogSigmoid(x)) * scale
         return grad_x, grad_y
-
-
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     size_average=None, reduce=None, reduction: str = "mean",
-                                     pos_weight: Tensor | None = None) -> Tensor:
-    """Binary cross entropy on logits (sigmoid folded in, numerically stable); ``pos_weight`` weights positives.
-
-    >>> import ember.nn.functional as F
-    >>> F.binary_cross_entropy_with_logits(ember.tensor([0.0, 0.0]), ember.tensor([1.0, 0.0]))
-    tensor(0.6931)
-    """
-    if isinstance(size_average, Tensor):  # torch.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
-        pos_weight, size_average = size_average, None
-        if type(reduce) is int:
-            reduction, reduce = reduce, None
-    reduction = _reduction(reduction, size_average, reduce, "binary_cross_entropy_with_logits")
-    _check_tensor(input, "input", "binary_cross_entropy_with_logits")
-    _check_tensor(target, "target", "binary_cross_entropy_with_logits")
-    if _shape(target) != _shape(input):
-        raise op_error(ValueError, "binary_cross_entropy_with_logits", f"Target size ({_size_repr(target)}) must be "
-                       f"the same as input size ({_size_repr(input)})")
-    (input, target), dt = _float_operands("binary_cross_entropy_with_logits", input, target)
-    shape = _shape(input)
-    weight_array = pos_weight_array = None
-    if weight is not None:
-        weight_array = np.broadcast_to(_weight_array(weight, dt), _broadcast_shape(
-            "binary_cross_entropy_with_logits", input, weight))
-    if pos_weight is not None:
-        pos_weight_array = _weight_array(pos_weight, dt)
-        _broadcast_shape("binary_cross_entropy_with_logits", input, pos_weight)
-    del shape
-    return BinaryCrossEntropyWithLogits(input, target, weight=weight_array, pos_weight=pos_weight_array,
-                                        reduction=reduction)
 
 
 # ------------------------------------------------------------------------------------ nll / cross entropy
@@ -441,9 +463,8 @@ def _class_targets(input, target, weight, ignore_index, op_name):
     class_dim = 0 if ndim == 1 else 1
     classes = input._data.shape[class_dim]
     if target._dtype not in (_dt.int64, _dt.uint8):
-        name = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-                "int32": "Int", "int16": "Short", "int8": "Char", "bool": "Bool"}.get(target._dtype.name)
-        raise op_error(RuntimeError, op_name, f"expected target dtype to be Long or Byte, but got {name}")
+        raise op_error(RuntimeError, op_name, f"expected target dtype to be Long or Byte, but got "
+                       f"{torch_type_name(target._dtype)}")
     t_shape = _shape(target)
     in_shape = _shape(input)
     if ndim == 1:
@@ -486,17 +507,35 @@ def _class_shape(weight, ndim, class_dim):
 
 @register_op
 class NllLoss:
-    """``-weight[t] * input[t]`` per sample; 'mean' divides by the summed weights of non-ignored targets."""
+    """Negative log likelihood of class ``target`` under log-probabilities ``input`` ((C,) or (N, C, d1, ...)):
+    ``-weight[t] * input[t]`` per sample; 'mean' divides by the summed weights of non-ignored targets.
+
+    >>> import ember.nn.functional as F
+    >>> F.nll_loss(ember.tensor([[-1.0, -2.0], [-3.0, -4.0]]), ember.tensor([0, 1]))
+    tensor(2.5000)
+    """
 
     name = "nll_loss"
     kind = "reduce"
     promote = "none"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                 ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
+        reduction = _reduction(reduction, size_average, reduce, "nll_loss")
+        _check_tensor(input, "input", "nll_loss")
+        _check_tensor(target, "target", "nll_loss")
+        class_dim, _ = _class_targets(input, target, weight, ignore_index, "nll_loss")
+        weight_array = _weight_array(weight, input._dtype)
+        return NllLoss(input, target, weight=weight_array, ignore_index=ignore_index, reduction=reduction,
+                       class_dim=class_dim)
 
     def forward(ctx, x, target, weight, ignore_index, reduction, class_dim):
         classes = x.shape[class_dim]
         valid, safe = _picked_targets(target, ignore_index, classes, "nll_loss")
         index = np.expand_dims(safe, class_dim)
-        picked = np.take_along_axis(_up(x), index, class_dim).squeeze(class_dim)
+        picked = np.take_along_axis(opmath(x), index, class_dim).squeeze(class_dim)
         weights = (weight[safe] if weight is not None else np.ones(safe.shape, dtype=picked.dtype)) * valid
         ctx.spec = (index, weights.astype(picked.dtype, copy=False), reduction, class_dim, x.shape)
         values = -picked * weights
@@ -515,27 +554,10 @@ class NllLoss:
         np.put_along_axis(coefficients, index, np.expand_dims(-weights, class_dim).astype(grad._data.dtype),
                           class_dim)
         if reduction == "none":
-            return _const(coefficients) * grad.unsqueeze(class_dim), None
+            return from_array(coefficients) * grad.unsqueeze(class_dim), None
         if reduction == "mean":
             grad = grad / float(ctx.denominator) if ctx.denominator else grad * float("nan")
-        return _const(coefficients) * grad, None
-
-
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-             ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
-    """Negative log likelihood of class ``target`` under log-probabilities ``input`` ((C,) or (N, C, d1, ...)).
-
-    >>> import ember.nn.functional as F
-    >>> F.nll_loss(ember.tensor([[-1.0, -2.0], [-3.0, -4.0]]), ember.tensor([0, 1]))
-    tensor(2.5000)
-    """
-    reduction = _reduction(reduction, size_average, reduce, "nll_loss")
-    _check_tensor(input, "input", "nll_loss")
-    _check_tensor(target, "target", "nll_loss")
-    class_dim, _ = _class_targets(input, target, weight, ignore_index, "nll_loss")
-    weight_array = _weight_array(weight, input._dtype)
-    return NllLoss(input, target, weight=weight_array, ignore_index=ignore_index, reduction=reduction,
-                   class_dim=class_dim)
+        return from_array(coefficients) * grad, None
 
 
 class _CrossEntropySpec:
@@ -550,7 +572,7 @@ def _cross_entropy_coefficients(spec, target, dtype):
     eps, classes, class_dim = spec.smoothing, spec.classes, spec.class_dim
     weight_b = None if spec.weight is None else _class_shape(spec.weight, np.ndim(target), class_dim)
     if spec.probabilities:
-        q = _up(target).astype(dtype, copy=True)
+        q = opmath(target).astype(dtype, copy=True)
         if eps:
             q *= 1 - eps
             q += eps / classes
@@ -567,12 +589,12 @@ def _cross_entropy_coefficients(spec, target, dtype):
 def _cross_entropy_grad_np(spec, log_probabilities, target, grad, exp_parts=None):
     """``(softmax * sum(q) - q) * grad``, the closed-form gradient of cross entropy w.r.t. the logits.
 
-    ``exp_parts`` is ``(Exp(x - max), sums)`` kept by the forward: softmax is their ratio, so ``exp`` is
+    ``exp_parts`` is ``(exp(x - max), sums)`` kept by the forward: softmax is their ratio, so ``exp`` is
     not evaluated again.
     """
     class_dim, eps = spec.class_dim, spec.smoothing
     dtype = log_probabilities.dtype
-    grad = _up(np.asarray(grad)).astype(dtype, copy=False)
+    grad = opmath(np.asarray(grad)).astype(dtype, copy=False)
     if spec.reduction == "none":
         grad_row = grad
     else:
@@ -601,15 +623,60 @@ def _cross_entropy_grad_np(spec, log_probabilities, target, grad, exp_parts=None
 
 @register_op
 class CrossEntropy:
+    """Cross entropy between logits ``input`` ((C,) or (N, C, d1, ...)) and class indices or class probabilities.
+
+    >>> import ember.nn.functional as F
+    >>> logits = ember.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> F.cross_entropy(logits, ember.tensor([0, 2]), reduction="none")
+    tensor([0.2395, 1.0986])
+    >>> F.cross_entropy(logits, ember.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    tensor(0.6691)
+    """
+
     name = "cross_entropy"
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
+                 ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> Tensor:
+        reduction = _reduction(reduction, size_average, reduce, "cross_entropy")
+        _check_tensor(input, "input", "cross_entropy")
+        _check_tensor(target, "target", "cross_entropy")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise op_error(RuntimeError, "cross_entropy", f"label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
+        if input._dtype.category < 2:
+            raise op_error(RuntimeError, "cross_entropy", f"expected a floating point input (logits), got "
+                           f"{input._dtype.name}")
+        spec = _CrossEntropySpec()
+        spec.smoothing, spec.reduction, spec.ignore_index = float(label_smoothing), reduction, ignore_index
+        probabilities = _shape(target) == _shape(input) and input._data.ndim > 0
+        if probabilities:
+            if target._dtype.category < 2:
+                name = target._dtype.name.title() if target._dtype is not _dt.int64 else "Long"
+                raise op_error(RuntimeError, "cross_entropy", f"Expected floating point type for target with class "
+                               f"probabilities, got {name}")
+            (input, target), _ = _float_operands("cross_entropy", input, target)
+            spec.class_dim = 0 if input._data.ndim == 1 else 1
+            spec.classes = input._data.shape[spec.class_dim]
+            if weight is not None and _shape(weight) != (spec.classes,):
+                raise op_error(RuntimeError, "cross_entropy", f"weight tensor should be defined either for all "
+                               f"{spec.classes} classes or no classes but got weight tensor of shape: "
+                               f"{list(_shape(weight))}")
+        else:
+            spec.class_dim, spec.classes = _class_targets(input, target, weight, ignore_index, "cross_entropy")
+        spec.probabilities = probabilities
+        spec.weight = _weight_array(weight, input._dtype)
+        return CrossEntropy(input, target, spec=spec)
 
     def forward(ctx, x, target, spec):
         ctx.spec = spec
         class_dim, classes, eps = spec.class_dim, spec.classes, spec.smoothing
-        xf = _up(x)
+        xf = opmath(x)
         if x.size == 0:
             log_probabilities = xf.copy()
         else:
@@ -656,7 +723,7 @@ class CrossEntropy:
         if spec.probabilities and ctx.next_edges[1] is not None:
             scale = _grad_per_sample(grad, spec)
             if spec.weight is not None:
-                scale = scale * _const(_class_shape(spec.weight, x._data.ndim, spec.class_dim).astype(
+                scale = scale * from_array(_class_shape(spec.weight, x._data.ndim, spec.class_dim).astype(
                     grad._data.dtype))
             grad_target = -(LogSoftmax(x, dim=spec.class_dim) * scale) * (1 - spec.smoothing)
         return grad_x, grad_target
@@ -693,7 +760,7 @@ class CrossEntropyBackward:
         dtype = grad_grad._data.dtype
         probabilities = Softmax(x, dim=class_dim)
         grad_b = _grad_per_sample(grad, spec)
-        weight_b = None if spec.weight is None else _const(
+        weight_b = None if spec.weight is None else from_array(
             _class_shape(spec.weight, x._data.ndim, class_dim).astype(dtype))
         if spec.probabilities:
             q = target * (1 - eps) + eps / spec.classes
@@ -707,8 +774,8 @@ class CrossEntropyBackward:
             if eps:
                 class_weights = 1.0 if spec.weight is None else _class_shape(spec.weight, q_np.ndim, class_dim)
                 q_np += (eps / spec.classes) * class_weights * np.expand_dims(spec.valid, class_dim)
-            q = _const(q_np)
-            q_sum = _const(q_np.sum(axis=class_dim, keepdims=True))
+            q = from_array(q_np)
+            q_sum = from_array(q_np.sum(axis=class_dim, keepdims=True))
         grad_of_grad = grad_of_x = grad_of_target = None
         if ctx.next_edges[0] is not None:
             per_sample = (grad_grad * (probabilities * q_sum - q)).sum(class_dim)
@@ -729,60 +796,16 @@ class CrossEntropyBackward:
         return grad_of_grad, grad_of_x, grad_of_target
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
-                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Cross entropy between logits ``input`` ((C,) or (N, C, d1, ...)) and class indices or class probabilities.
-
-    >>> import ember.nn.functional as F
-    >>> logits = ember.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
-    >>> F.cross_entropy(logits, ember.tensor([0, 2]), reduction="none")
-    tensor([0.2395, 1.0986])
-    >>> F.cross_entropy(logits, ember.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
-    tensor(0.6691)
-    """
-    reduction = _reduction(reduction, size_average, reduce, "cross_entropy")
-    _check_tensor(input, "input", "cross_entropy")
-    _check_tensor(target, "target", "cross_entropy")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise op_error(RuntimeError, "cross_entropy", f"label_smoothing must be between 0.0 and 1.0. Got: "
-                       f"{label_smoothing}")
-    if input._dtype.category < 2:
-        raise op_error(RuntimeError, "cross_entropy", f"expected a floating point input (logits), got "
-                       f"{input._dtype.name}")
-    spec = _CrossEntropySpec()
-    spec.smoothing, spec.reduction, spec.ignore_index = float(label_smoothing), reduction, ignore_index
-    probabilities = _shape(target) == _shape(input) and input._data.ndim > 0
-    if probabilities:
-        if target._dtype.category < 2:
-            raise op_error(RuntimeError, "cross_entropy", f"Expected floating point type for target with class "
-                           f"probabilities, got {target._dtype.name.title() if target._dtype is not _dt.int64 else 'Long'}")
-        (input, target), _ = _float_operands("cross_entropy", input, target)
-        spec.class_dim = 0 if input._data.ndim == 1 else 1
-        spec.classes = input._data.shape[spec.class_dim]
-        if weight is not None and _shape(weight) != (spec.classes,):
-            raise op_error(RuntimeError, "cross_entropy", f"weight tensor should be defined either for all "
-                           f"{spec.classes} classes or no classes but got weight tensor of shape: "
-                           f"{list(_shape(weight))}")
-    else:
-        spec.class_dim, spec.classes = _class_targets(input, target, weight, ignore_index, "cross_entropy")
-    spec.probabilities = probabilities
-    spec.weight = _weight_array(weight, input._dtype)
-    return CrossEntropy(input, target, spec=spec)
-
-
 # ------------------------------------------------------------------------------------ composite losses
+@register_function(functional=True)
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False) -> Tensor:
-    """Kullback-Leibler divergence with ``input`` log-probabilities: ``target * (Log(target) - input)``.
+    """Kullback-Leibler divergence with ``input`` log-probabilities: ``target * (log(target) - input)``.
 
     >>> import ember.nn.functional as F
     >>> F.kl_div(ember.tensor([[-0.5, -1.0]]), ember.tensor([[0.5, 0.5]]), reduction="batchmean")
     tensor(0.0569)
     """
-    from ember.ops.math_functions import Exp
-    from ember.ops.math_functions import Log
-    from ember.ops.arithmetic import Where
     if size_average is not None or reduce is not None:
         reduction = _reduction(reduction, size_average, reduce, "kl_div")
     else:
@@ -795,7 +818,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         values = Exp(target) * (target - input)
     else:
-        positive = _const(target._data > 0)
+        positive = from_array(target._data > 0)
         safe = Where(positive, target, 1.0)
         values = Where(positive, target * Log(safe), 0.0) - target * input
     if reduction == "batchmean":
@@ -804,6 +827,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     return _reduce(values, reduction)
 
 
+@register_function(functional=True)
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
                         reduce=None, reduction: str = "mean") -> Tensor:
     """``max(0, -target * (input1 - input2) + margin)``.
@@ -817,9 +841,10 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise op_error(RuntimeError, "margin_ranking_loss", f"margin_ranking_loss : All input tensors should have "
                        f"same dimension but got sizes: input1: {_size_repr(input1)}, input2: {_size_repr(input2)}, "
                        f"target: {_size_repr(target)} ")
-    return _reduce(relu(-target * (input1 - input2) + margin), reduction)
+    return _reduce(Relu(-target * (input1 - input2) + margin), reduction)
 
 
+@register_function(functional=True)
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean") -> Tensor:
     """``input`` where ``target == 1``, ``max(0, margin - input)`` where ``target == -1``.
@@ -828,16 +853,16 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     >>> F.hinge_embedding_loss(ember.tensor([0.3, 2.0]), ember.tensor([1.0, -1.0]), reduction="none")
     tensor([0.3000, 0.0000])
     """
-    from ember.ops.arithmetic import Where
     reduction = _reduction(reduction, size_average, reduce, "hinge_embedding_loss")
     target_data = np.broadcast_to(target._data, _broadcast_shape("hinge_embedding_loss", input, target))
-    margin_part = Where(_const(target_data != 1), relu(margin - input), 0.0)
-    self_part = Where(_const(target_data != -1), input, 0.0)
+    margin_part = Where(from_array(target_data != 1), Relu(margin - input), 0.0)
+    self_part = Where(from_array(target_data != -1), input, 0.0)
     return _reduce(margin_part + self_part, reduction)
 
 
+@register_function(functional="only")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
-    """``Log(1 + Exp(-target * input))``.
+    """``log(1 + exp(-target * input))``.
 
     >>> import ember.nn.functional as F
     >>> F.soft_margin_loss(ember.tensor([0.0]), ember.tensor([1.0]))
@@ -847,6 +872,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     return _reduce(Softplus(-target * input, beta=1.0, threshold=float("inf")), reduction)
 
 
+@register_function(functional="only")
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                                 reduce=None, reduction: str = "mean") -> Tensor:
     """Per-class binary logistic loss averaged over classes: ``-(t logsig(x) + (1 - t) logsig(-x))``.
@@ -855,9 +881,8 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     >>> F.multilabel_soft_margin_loss(ember.tensor([[0.0, 0.0]]), ember.tensor([[1.0, 0.0]]))
     tensor(0.6931)
     """
-    from ember.ops.nn_activation import logsigmoid
     reduction = _reduction(reduction, size_average, reduce, "multilabel_soft_margin_loss")
-    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    loss = -(target * LogSigmoid.function(input) + (1 - target) * LogSigmoid.function(-input))
     if weight is not None:
         loss = loss * weight
     class_dim = input._data.ndim - 1
@@ -875,6 +900,7 @@ def _one_hot_np(target, classes, dtype, op_name):
     return one_hot
 
 
+@register_function(functional="only")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                       size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge loss: ``sum_{j != y} max(0, margin - x[y] + x[j]) ** p / C``.
@@ -894,18 +920,19 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     classes = input._data.shape[-1] if ndim else 1
     target_np = target._data.astype(np.int64).reshape(input._data.shape[:-1] if ndim else ())
     one_hot = _one_hot_np(target_np, classes, input._data.dtype, "multi_margin_loss")
-    one_hot_t = _const(one_hot if ndim else one_hot.reshape(()))
+    one_hot_t = from_array(one_hot if ndim else one_hot.reshape(()))
     target_score = (input * one_hot_t).sum(-1, keepdim=True) if ndim else input
-    margins = relu(margin - target_score + input) * _const(1 - one_hot if ndim else np.zeros((), one_hot.dtype))
+    margins = Relu(margin - target_score + input) * from_array(1 - one_hot if ndim else np.zeros((), one_hot.dtype))
     if p == 2:
         margins = margins * margins
     if weight is not None:
-        margins = margins * _const(np.asarray(weight._data[target_np])[..., None].astype(input._data.dtype)
+        margins = margins * from_array(np.asarray(weight._data[target_np])[..., None].astype(input._data.dtype)
                                    if ndim else weight._data[target_np].astype(input._data.dtype))
     loss = margins.sum(-1) / classes if ndim else margins / classes
     return _reduce(loss, reduction)
 
 
+@register_function(functional="only")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """``sum_{j in targets, k not in targets} max(0, 1 - (x[j] - x[k])) / C``; targets end at the first -1.
@@ -930,7 +957,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
                 raise op_error(RuntimeError, "multilabel_margin_loss", f"target index {c} out of range [0, {classes})")
             is_target[r, c] = True
     pair_mask = (is_target[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype)
-    pairs = relu(1 - (x.unsqueeze(2) - x.unsqueeze(1))) * _const(pair_mask)
+    pairs = Relu(1 - (x.unsqueeze(2) - x.unsqueeze(1))) * from_array(pair_mask)
     loss = pairs.sum((1, 2)) / classes
     if input._data.ndim < 2:
         loss = loss.reshape(())
@@ -938,7 +965,6 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
 
 
 def _pairwise_distance(x1, x2, p, eps):
-    from ember.ops.arithmetic import Abs
     difference = x1 - x2 + eps
     if p == 2:
         return ((difference * difference).sum(-1)) ** 0.5
@@ -948,10 +974,10 @@ def _pairwise_distance(x1, x2, p, eps):
 
 
 def _minimum(a, b):
-    from ember.ops.arithmetic import Where
-    return Where(_const(a._data <= b._data), a, b)
+    return Where(from_array(a._data <= b._data), a, b)
 
 
+@register_function(functional=True)
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
                         reduction: str = "mean") -> Tensor:
@@ -974,9 +1000,10 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     distance_negative = _pairwise_distance(anchor, negative, p, eps)
     if swap:
         distance_negative = _minimum(distance_negative, _pairwise_distance(positive, negative, p, eps))
-    return _reduce(relu(distance_positive - distance_negative + margin), reduction)
+    return _reduce(Relu(distance_positive - distance_negative + margin), reduction)
 
 
+@register_function(functional="only")
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *, distance_function=None,
                                       margin: float = 1.0, swap: bool = False, reduction: str = "mean") -> Tensor:
     """Triplet loss with a custom ``distance_function`` (default: the 2-norm pairwise distance).
@@ -994,9 +1021,10 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     distance_negative = distance(anchor, negative)
     if swap:
         distance_negative = _minimum(distance_negative, distance(positive, negative))
-    return _reduce(relu(distance_positive - distance_negative + margin), reduction)
+    return _reduce(Relu(distance_positive - distance_negative + margin), reduction)
 
 
+@register_function(functional=True)
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0, size_average=None,
                           reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` where ``target == 1``, ``max(0, cos(x1, x2) - margin)`` where ``target == -1``.
@@ -1005,7 +1033,6 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     >>> F.cosine_embedding_loss(ember.tensor([[1.0, 0.0]]), ember.tensor([[0.0, 1.0]]), ember.tensor([1]))
     tensor(1.)
     """
-    from ember.ops.arithmetic import Where
     reduction = _reduction(reduction, size_average, reduce, "cosine_embedding_loss")
     if _shape(input1) != _shape(input2) or input1._data.ndim not in (1, 2):
         raise op_error(RuntimeError, "cosine_embedding_loss", f"cosine_embedding_loss expects 1D or 2D inputs of the "
@@ -1019,22 +1046,20 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     magnitude2 = (input2 * input2).sum(dim) + 1e-12
     cosine = product / (magnitude1 * magnitude2) ** 0.5
     target_data = target._data
-    positive = Where(_const(target_data == 1), 1 - cosine, 0.0)
-    negative = Where(_const(target_data == -1), relu(cosine - margin), 0.0)
+    positive = Where(from_array(target_data == 1), 1 - cosine, 0.0)
+    negative = Where(from_array(target_data == -1), Relu(cosine - margin), 0.0)
     return _reduce(positive + negative, reduction)
 
 
+@register_function(functional=True)
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean") -> Tensor:
-    """Poisson negative log likelihood: ``Exp(x) - t * x`` (``log_input``) or ``x - t * Log(x + eps)``.
+    """Poisson negative log likelihood: ``exp(x) - t * x`` (``log_input``) or ``x - t * log(x + eps)``.
 
     >>> import ember.nn.functional as F
     >>> F.poisson_nll_loss(ember.tensor([0.0]), ember.tensor([1.0]))
     tensor(1.)
     """
-    from ember.ops.math_functions import Exp
-    from ember.ops.math_functions import Log
-    from ember.ops.arithmetic import Where
     if isinstance(size_average, float) and type(eps) is int:  # torch.poisson_nll_loss(input, target, log_input, full, eps, reduction)
         size_average, eps, reduction = None, size_average, eps
     reduction = _reduction(reduction, size_average, reduce, "poisson_nll_loss")
@@ -1043,23 +1068,23 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
         t = target._data
         safe = np.where(t > 1, t, 1).astype(np.float64)
         stirling = np.where(t > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe), 0.0)
-        stirling_t = _const(stirling.astype(loss._data.dtype))
+        stirling_t = from_array(stirling.astype(loss._data.dtype))
         if isinstance(target, Tensor) and target._requires_grad and STATE.enabled:
-            stirling_t = Where(_const(t > 1), target * Log(Where(_const(t > 1), target, 1.0)) - target
-                               + Log(Where(_const(t > 1), target, 1.0) * (2 * math.pi)) * 0.5, 0.0)
+            stirling_t = Where(from_array(t > 1), target * Log(Where(from_array(t > 1), target, 1.0)) - target
+                               + Log(Where(from_array(t > 1), target, 1.0) * (2 * math.pi)) * 0.5, 0.0)
         loss = loss + stirling_t
     return _reduce(loss, reduction)
 
 
+@register_function(functional="only")
 def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
-    """Gaussian negative log likelihood ``0.5 * (Log(var) + (input - target) ** 2 / var)``.
+    """Gaussian negative log likelihood ``0.5 * (log(var) + (input - target) ** 2 / var)``.
 
     >>> import ember.nn.functional as F
     >>> F.gaussian_nll_loss(ember.tensor([1.0]), ember.tensor([1.0]), ember.tensor([1.0]))
     tensor(0.)
     """
-    from ember.ops.math_functions import Log
     if isinstance(var, (int, float)):
         if var < 0:
             raise op_error(ValueError, "gaussian_nll_loss", "var has negative entry/entries")
@@ -1079,7 +1104,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     # The clamp is invisible to autograd (PyTorch clamps a clone under no_grad): shift by a constant.
     var_data = var._data
     shift = np.maximum(var_data, eps) - var_data
-    var = var + _const(shift.astype(var_data.dtype)) if shift.any() else var
+    var = var + from_array(shift.astype(var_data.dtype)) if shift.any() else var
     loss = (Log(var) + (input - target) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
@@ -1142,13 +1167,43 @@ def _ctc_single(log_probs, labels, length, blank):
 
 @register_op
 class CtcLoss:
+    """Connectionist Temporal Classification loss of ``log_probs`` (T, N, C) against unaligned ``targets``.
+
+    >>> import ember.nn.functional as F
+    >>> log_probs = ember.log_softmax(ember.zeros(3, 1, 2), dim=2)
+    >>> F.ctc_loss(log_probs, ember.tensor([[1]]), [3], [1], reduction="sum")
+    tensor(0.2877)
+    """
+
     name = "ctc_loss"
     kind = "opaque"
     promote = "none"
+    functional = True
+    out = False
+
+    def function(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
+                 reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+        reduction = _reduction(reduction, op_name="ctc_loss")
+        ndim = log_probs._data.ndim
+        if ndim not in (2, 3):
+            raise op_error(RuntimeError, "ctc_loss", f"log_probs must be (T, N, C) or (T, C), got "
+                           f"{list(_shape(log_probs))}")
+        classes = log_probs._data.shape[-1]
+        if not 0 <= blank < classes:
+            raise op_error(RuntimeError, "ctc_loss", f"blank must be in label range [0, {classes}), got {blank}")
+        lengths = [np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.int64).reshape(-1)
+                   for v in (input_lengths, target_lengths)]
+        steps = log_probs._data.shape[0]
+        if (lengths[0] > steps).any():
+            raise op_error(RuntimeError, "ctc_loss", f"Expected input_lengths to have value at most {steps}, but got "
+                           f"value {int(lengths[0].max())}")
+        target_data = targets._data if isinstance(targets, Tensor) else np.asarray(targets)
+        return CtcLoss(log_probs, target_data, lengths[0], lengths[1], blank=blank, reduction=reduction,
+                       zero_infinity=zero_infinity)
 
     def forward(ctx, log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
         batched = log_probs.ndim == 3
-        lp = _up(log_probs) if batched else _up(log_probs)[:, None, :]
+        lp = opmath(log_probs) if batched else opmath(log_probs)[:, None, :]
         lp64 = lp.astype(np.float64)
         batch = lp.shape[1]
         input_lengths = np.asarray(input_lengths, dtype=np.int64).reshape(batch)
@@ -1185,37 +1240,7 @@ class CtcLoss:
         return out.astype(log_probs.dtype)
 
     def backward(ctx, grad):
-        gradients = _const(ctx.gradients.astype(grad._data.dtype))
+        gradients = from_array(ctx.gradients.astype(grad._data.dtype))
         if ctx.reduction == "none":
             grad = grad.unsqueeze(-1) if grad._data.ndim == 0 else grad.unsqueeze(0).unsqueeze(-1)
         return gradients * grad, None, None, None
-
-
-def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths, blank: int = 0,
-             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
-    """Connectionist Temporal Classification loss of ``log_probs`` (T, N, C) against unaligned ``targets``.
-
-    >>> import ember.nn.functional as F
-    >>> log_probs = ember.log_softmax(ember.zeros(3, 1, 2), dim=2)
-    >>> F.ctc_loss(log_probs, ember.tensor([[1]]), [3], [1], reduction="sum")
-    tensor(0.2877)
-    """
-    reduction = _reduction(reduction, op_name="ctc_loss")
-    ndim = log_probs._data.ndim
-    if ndim not in (2, 3):
-        raise op_error(RuntimeError, "ctc_loss", f"log_probs must be (T, N, C) or (T, C), got {list(_shape(log_probs))}")
-    classes = log_probs._data.shape[-1]
-    if not 0 <= blank < classes:
-        raise op_error(RuntimeError, "ctc_loss", f"blank must be in label range [0, {classes}), got {blank}")
-    lengths = [np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.int64).reshape(-1)
-               for v in (input_lengths, target_lengths)]
-    steps = log_probs._data.shape[0]
-    if (lengths[0] > steps).any():
-        raise op_error(RuntimeError, "ctc_loss", f"Expected input_lengths to have value at most {steps}, but got value "
-                       f"{int(lengths[0].max())}")
-    target_data = targets._data if isinstance(targets, Tensor) else np.asarray(targets)
-    return CtcLoss(log_probs, target_data, lengths[0], lengths[1], blank=blank, reduction=reduction,
-                   zero_infinity=zero_infinity)
-
-
-TENSOR_METHODS = {}

@@ -1,10 +1,12 @@
 """Activation functions, the softmax family and dropout (``torch.nn.functional`` semantics).
 
-Each activation is one registered op computed in NumPy. Piecewise-linear activations (relu, hardtanh,
-leaky_relu ...) backpropagate through a constant slope mask, which is exact to every order. Smooth ones
-(gelu, silu, softmax, log_softmax) register a closed-form ``*_backward`` op whose own backward is written
-with ember ops, so double backward works and first-order backward stays one NumPy pass.
-Half-precision inputs are computed in float32 and rounded once, as PyTorch does.
+Each activation is one registered op computed in NumPy; its function (in ``ember.nn.functional``, and in
+``ember`` too where ``torch`` has it), in-place form and Tensor method come from its definition. Dropout,
+``glu``, ``softmin`` and the other functions built from ops are registered composites. Piecewise-linear
+activations (relu, hardtanh, leaky_relu ...) backpropagate through a constant slope mask, which is exact to
+every order. Smooth ones (gelu, silu, softmax, log_softmax) register a closed-form ``*_backward`` op whose own
+backward is written with ember ops, so double backward works and first-order backward stays one NumPy pass.
+Half-precision inputs are computed in float32 and rounded once (``dtypes.opmath``), as PyTorch does.
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -23,81 +25,27 @@ import numpy as np
 
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
+from ember.dtypes import opmath, rounded_like, torch_type_name
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
+from ember.ops.arithmetic import Abs, Cast, Where
 from ember.ops.math_functions import _erf_kernel, _poly  # one erf kernel serves erf and gelu
-from ember.ops.registry import REGISTRY, _Scratch, apply_inplace, check_inplace_allowed, register_op, write_result_into
+from ember.ops.math_functions import Exp, Sigmoid, Sign, Tanh
+from ember.ops.movement import Clone
+from ember.ops.registry import (_Scratch, apply_inplace, check_inplace_allowed, register_function, register_op,
+                                write_result_into)
 from ember.tensor import Tensor, from_array
-
-__all__ = ["relu", "relu_", "selu", "selu_", "celu", "celu_", "prelu", "rrelu", "rrelu_", "hardshrink",
-           "threshold", "threshold_", "softmax", "log_softmax", "dropout", "dropout_", "alpha_dropout",
-           "alpha_dropout_", "feature_dropout", "feature_dropout_", "feature_alpha_dropout",
-           "feature_alpha_dropout_"]
-
-FUNCTIONAL = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu",
-              "celu_", "gelu", "silu", "mish", "softplus", "softsign", "hardtanh", "hardtanh_", "hardsigmoid",
-              "hardswish", "prelu", "rrelu", "rrelu_", "glu", "logsigmoid", "tanhshrink", "softshrink",
-              "hardshrink", "threshold", "threshold_", "softmax", "log_softmax", "softmin", "gumbel_softmax",
-              "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
-
-_HALF = (np.dtype(np.float16), _dt.bfloat16.numpy_dtype)
-
-
-def _up(a):
-    """Half-precision arrays are computed in float32 (PyTorch's opmath type)."""
-    return a.astype(np.float32) if a.dtype in _HALF else a
 
 
 def _compute(fn, a, **params):
-    """``fn`` on ``a`` in float32 for half inputs, with 0-d arrays lifted so ``out=`` ufuncs work."""
-    x = _up(a)
+    """``fn`` on ``a`` in its compute precision (``dtypes.opmath``), rounded back once; 0-d arrays are lifted
+    to 1-d so ``out=`` ufuncs work."""
+    x = opmath(a)
     if x.ndim == 0:
         out = fn(x.reshape(1), **params).reshape(())
     else:
         out = fn(x, **params)
-    return out.astype(a.dtype, copy=False)
-
-
-def _const(arr) -> Tensor:
-    return from_array(arr)
-
-
-def _scalar_like(value, arr):
-    return arr.dtype.type(value) if arr.dtype not in _HALF else np.float32(value)
-
-
-# ------------------------------------------------------------------------------------ private math ops
-class _SigmoidDef:
-    name = "sigmoid"
-    kind = "elementwise"
-    promote = "float"
-    save = ("output",)
-
-    def forward(a):
-        return _compute(_np_sigmoid, a)
-
-    def backward(ctx, grad):
-        out = ctx.output
-        return grad * out * (1 - out)
-
-
-class _TanhDef:
-    name = "tanh"
-    kind = "elementwise"
-    promote = "float"
-    save = ("output",)
-
-    def forward(a):
-        return _compute(np.tanh, a)
-
-    def backward(ctx, grad):
-        out = ctx.output
-        return grad * (1 - out * out)
-
-
-# Use the elementwise family's sigmoid/tanh when it registered them; otherwise register our own.
-_sigmoid = REGISTRY.get("sigmoid") or register_op(_SigmoidDef)
-_tanh = REGISTRY.get("tanh") or register_op(_TanhDef)
+    return rounded_like(out, a)
 
 
 def _np_sigmoid(x):
@@ -146,20 +94,13 @@ def _float_input(input, op_name):
         raise op_error(TypeError, op_name, f"{op_name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     if input._dtype.category < 2:
         raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for '
-                       f"'{_torch_name(input._dtype)}'; pass a floating point tensor")
-
-
-def _torch_name(dt):
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}[dt.name]
+                       f"'{torch_type_name(input._dtype)}'; pass a floating point tensor")
 
 
 def _inplace(op, self, op_name, **attrs):
     """Run ``op`` in place; with autograd, ops that save their input compute from a copy of it."""
     if op.save_inputs and STATE.enabled and self._requires_grad:
         check_inplace_allowed(self, op_name)
-        from ember.ops.movement import Clone
         write_result_into(self, op(Clone(self), **attrs), op_name)
         return self
     return apply_inplace(op, self, **attrs)
@@ -190,12 +131,41 @@ class ActivationSlope:
 
 
 # ------------------------------------------------------------------------------------ relu / threshold
+def _check_not_bool(input, op_name):
+    if input._dtype is _dt.bool:
+        raise op_error(RuntimeError, op_name, f"Boolean inputs not supported for {op_name}")
+
+
 @register_op
 class Relu:
+    """``max(input, 0)`` elementwise.
+
+    >>> ember.relu(ember.tensor([-2.0, 3.0]))
+    tensor([0., 3.])
+    """
+
     name = "relu"
     kind = "elementwise"
     allowed = {1, 2}
     save = ("output",)
+    method = True
+    functional = True
+    out = False
+
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
+        _check_not_bool(input, "relu")
+        if inplace:
+            return apply_inplace(Relu, input)
+        return Relu(input)
+
+    def inplace(input: Tensor) -> Tensor:
+        """In-place :func:`relu`.
+
+        >>> x = ember.tensor([-1.0, 1.0]); _ = ember.relu_(x); x
+        tensor([0., 1.])
+        """
+        _check_not_bool(input, "relu_")
+        return apply_inplace(Relu, input)
 
     def forward(a):
         return np.maximum(a, 0, dtype=a.dtype)
@@ -207,39 +177,33 @@ class Relu:
         return _scaled(grad, ctx.output._data > 0)
 
 
-def _check_not_bool(input, op_name):
-    if input._dtype is _dt.bool:
-        raise op_error(RuntimeError, op_name, f"Boolean inputs not supported for {op_name}")
-
-
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """``max(input, 0)`` elementwise.
-
-    >>> ember.relu(ember.tensor([-2.0, 3.0]))
-    tensor([0., 3.])
-    """
-    _check_not_bool(input, "relu")
-    if inplace:
-        return apply_inplace(Relu, input)
-    return Relu(input)
-
-
-def relu_(input: Tensor) -> Tensor:
-    """In-place :func:`relu`.
-
-    >>> x = ember.tensor([-1.0, 1.0]); _ = ember.relu_(x); x
-    tensor([0., 1.])
-    """
-    _check_not_bool(input, "relu_")
-    return apply_inplace(Relu, input)
-
-
 @register_op
 class Threshold:
+    """``input`` where ``input > threshold``, else ``value``.
+
+    >>> ember.threshold(ember.tensor([0.5, 2.0]), 1.0, -1.0)
+    tensor([-1.,  2.])
+    """
+
     name = "threshold"
     kind = "elementwise"
     allowed = {1, 2}
     save = ("inputs",)
+    functional = True
+    out = False
+
+    def function(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+        if inplace:
+            return _inplace(Threshold, input, "threshold_", threshold=threshold, value=value)
+        return Threshold(input, threshold=threshold, value=value)
+
+    def inplace(input: Tensor, threshold: float, value: float) -> Tensor:
+        """In-place :func:`threshold`.
+
+        >>> x = ember.tensor([0.5, 2.0]); _ = ember.threshold_(x, 1.0, 0.0); x
+        tensor([0., 2.])
+        """
+        return _inplace(Threshold, input, "threshold_", threshold=threshold, value=value)
 
     def forward(ctx, a, threshold, value):
         ctx.threshold = threshold
@@ -249,87 +213,65 @@ class Threshold:
         return _scaled(grad, ctx.inputs[0]._data > ctx.threshold)
 
 
-def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """``input`` where ``input > threshold``, else ``value``.
-
-    >>> ember.threshold(ember.tensor([0.5, 2.0]), 1.0, -1.0)
-    tensor([-1.,  2.])
-    """
-    if inplace:
-        return threshold_(input, threshold, value)
-    return Threshold(input, threshold=threshold, value=value)
-
-
-def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    """In-place :func:`threshold`.
-
-    >>> x = ember.tensor([0.5, 2.0]); _ = ember.threshold_(x, 1.0, 0.0); x
-    tensor([0., 2.])
-    """
-    return _inplace(Threshold, input, "threshold_", threshold=threshold, value=value)
-
-
 # ------------------------------------------------------------------------------------ piecewise linear
 _ONE_SIXTH_FLOAT32 = float(np.float32(1 / 6))  # PyTorch's hardsigmoid_backward uses the float literal 1.0f / 6.0f
-def _piecewise_op(op_name, forward_fn, slope_fn, allowed=frozenset({2})):
-    """An activation whose derivative is piecewise constant: backward is ``grad * slope(x)``."""
+
+
+def _piecewise(value, slope):
+    """Class decorator for an elementwise activation whose derivative is piecewise constant: adds the forward
+    ``value(x, **attrs)`` (in NumPy, at ``dtypes.opmath`` precision) and the backward ``grad * slope(x, **attrs)``,
+    which reads the saved input."""
 
     def forward(ctx, a, **params):
         ctx.params = params
-        return _compute(forward_fn, a, **params)
+        return _compute(value, a, **params)
 
     def backward(ctx, grad):
-        return _scaled(grad, slope_fn(ctx.inputs[0]._data, **ctx.params))
+        return _scaled(grad, slope(ctx.inputs[0]._data, **ctx.params))
 
-    cls = type(op_name.title().replace("_", ""), (), {
-        "name": op_name, "kind": "elementwise", "allowed": allowed, "save": ("inputs",),
-        "forward": staticmethod(forward), "backward": staticmethod(backward)})
-    return register_op(cls)
+    def decorate(cls):
+        cls.kind, cls.save = "elementwise", ("inputs",)
+        cls.forward, cls.backward = forward, backward
+        return cls
 
-
-Hardtanh = _piecewise_op(
-    "hardtanh", lambda x, min_val, max_val: np.minimum(np.maximum(x, min_val), max_val),
-    lambda x, min_val, max_val: (x > min_val) & (x < max_val), allowed={1, 2})
-LeakyRelu = _piecewise_op(
-    "leaky_relu", lambda x, negative_slope: np.where(x > 0, x, x * _scalar_like(negative_slope, x)),
-    lambda x, negative_slope: np.where(x > 0, 1.0, negative_slope))
-Hardsigmoid = _piecewise_op(
-    "hardsigmoid", lambda x: np.clip(x + x.dtype.type(3), 0, 6) / x.dtype.type(6),
-    lambda x: ((x > -3) & (x < 3)) * _ONE_SIXTH_FLOAT32)
-Hardshrink = _piecewise_op(
-    "hardshrink", lambda x, lambd: np.where((x >= -lambd) & (x <= lambd), _scalar_like(0, x), x),
-    lambda x, lambd: (x < -lambd) | (x > lambd))
-Softshrink = _piecewise_op(
-    "softshrink", lambda x, lambd: np.where(x > lambd, x - _scalar_like(lambd, x),
-                                            np.where(x < -lambd, x + _scalar_like(lambd, x), _scalar_like(0, x))),
-    lambda x, lambd: (x < -lambd) | (x > lambd))
+    return decorate
 
 
-def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+@register_op
+@_piecewise(lambda x, min_val, max_val: np.minimum(np.maximum(x, min_val), max_val),
+            lambda x, min_val, max_val: (x > min_val) & (x < max_val))
+class Hardtanh:
     """Clamp to ``[min_val, max_val]``; the gradient is 1 strictly inside the range.
 
     >>> import ember.nn.functional as F
     >>> F.hardtanh(ember.tensor([-3.0, 0.5, 2.0]))
     tensor([-1.0000,  0.5000,  1.0000])
     """
-    if min_val > max_val:
-        raise op_error(ValueError, "hardtanh", f"min_val cannot be greater than max_val, got min_val={min_val} and "
-                       f"max_val={max_val}")
-    if inplace:
-        return _inplace(Hardtanh, input, "hardtanh_", min_val=min_val, max_val=max_val)
-    return Hardtanh(input, min_val=min_val, max_val=max_val)
+
+    name = "hardtanh"
+    allowed = {1, 2}
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+        if min_val > max_val:
+            raise op_error(ValueError, "hardtanh", f"min_val cannot be greater than max_val, got min_val={min_val} "
+                           f"and max_val={max_val}")
+        if inplace:
+            return _inplace(Hardtanh, input, "hardtanh_", min_val=min_val, max_val=max_val)
+        return Hardtanh(input, min_val=min_val, max_val=max_val)
+
+    def inplace(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+        """In-place :func:`hardtanh`.
+
+        >>> import ember.nn.functional as F
+        >>> x = ember.tensor([-3.0, 3.0]); _ = F.hardtanh_(x); x
+        tensor([-1.,  1.])
+        """
+        return Hardtanh.function(input, min_val, max_val, inplace=True)
 
 
-def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """In-place :func:`hardtanh`.
-
-    >>> import ember.nn.functional as F
-    >>> x = ember.tensor([-3.0, 3.0]); _ = F.hardtanh_(x); x
-    tensor([-1.,  1.])
-    """
-    return hardtanh(input, min_val, max_val, inplace=True)
-
-
+@register_function(functional="only")
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """``min(max(input, 0), 6)``.
 
@@ -337,77 +279,122 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     >>> F.relu6(ember.tensor([-1.0, 3.0, 9.0]))
     tensor([0., 3., 6.])
     """
-    return hardtanh(input, 0.0, 6.0, inplace)
+    return Hardtanh.function(input, 0.0, 6.0, inplace)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+@register_op
+@_piecewise(lambda x, negative_slope: np.where(x > 0, x, x * x.dtype.type(negative_slope)),
+            lambda x, negative_slope: np.where(x > 0, 1.0, negative_slope))
+class LeakyRelu:
     """``input`` where positive, else ``negative_slope * input``.
 
     >>> import ember.nn.functional as F
     >>> F.leaky_relu(ember.tensor([-2.0, 2.0]), 0.1)
     tensor([-0.2000,  2.0000])
     """
-    _float_input(input, "leaky_relu")
-    if inplace:
-        return _inplace(LeakyRelu, input, "leaky_relu_", negative_slope=negative_slope)
-    return LeakyRelu(input, negative_slope=negative_slope)
+
+    name = "leaky_relu"
+    allowed = {2}
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+        _float_input(input, "leaky_relu")
+        if inplace:
+            return _inplace(LeakyRelu, input, "leaky_relu_", negative_slope=negative_slope)
+        return LeakyRelu(input, negative_slope=negative_slope)
+
+    def inplace(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+        """In-place :func:`leaky_relu`.
+
+        >>> import ember.nn.functional as F
+        >>> x = ember.tensor([-2.0]); _ = F.leaky_relu_(x, 0.5); x
+        tensor([-1.])
+        """
+        return LeakyRelu.function(input, negative_slope, inplace=True)
 
 
-def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """In-place :func:`leaky_relu`.
-
-    >>> import ember.nn.functional as F
-    >>> x = ember.tensor([-2.0]); _ = F.leaky_relu_(x, 0.5); x
-    tensor([-1.])
-    """
-    return leaky_relu(input, negative_slope, inplace=True)
-
-
-def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+@register_op
+@_piecewise(lambda x: np.clip(x + x.dtype.type(3), 0, 6) / x.dtype.type(6),
+            lambda x: ((x > -3) & (x < 3)) * _ONE_SIXTH_FLOAT32)
+class Hardsigmoid:
     """``relu6(input + 3) / 6``.
 
     >>> import ember.nn.functional as F
     >>> F.hardsigmoid(ember.tensor([-4.0, 0.0, 4.0]))
     tensor([0.0000, 0.5000, 1.0000])
     """
-    _float_input(input, "hardsigmoid")
-    if inplace:
-        return _inplace(Hardsigmoid, input, "hardsigmoid_")
-    return Hardsigmoid(input)
+
+    name = "hardsigmoid"
+    allowed = {2}
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
+        _float_input(input, "hardsigmoid")
+        if inplace:
+            return _inplace(Hardsigmoid, input, "hardsigmoid_")
+        return Hardsigmoid(input)
 
 
 def _check_lambda(lambd, input, op_name):
     if lambd < 0:
         info = np.finfo(np.float32 if input._dtype.itemsize <= 4 else np.float64)
         raise op_error(RuntimeError, op_name, f"lambda must be in range [0, {float(info.max):g}] for input dtype "
-                       f"{_torch_name(input._dtype)}, but found {lambd}")
+                       f"{torch_type_name(input._dtype)}, but found {lambd}")
 
 
-def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+def _outside(x, lambd):
+    """Where ``|x| > lambd``: the slope of the shrink activations."""
+    return (x < -lambd) | (x > lambd)
+
+
+@register_op
+@_piecewise(lambda x, lambd: np.where((x >= -lambd) & (x <= lambd), x.dtype.type(0), x), _outside)
+class Hardshrink:
     """0 where ``|input| <= lambd``, else ``input``.
 
     >>> ember.hardshrink(ember.tensor([-1.0, 0.2, 0.7]))
     tensor([-1.0000,  0.0000,  0.7000])
     """
-    _float_input(input, "hardshrink")
-    return Hardshrink(input, lambd=lambd)
+
+    name = "hardshrink"
+    allowed = {2}
+    method = True
+    functional = True
+    out = False
+
+    def function(input: Tensor, lambd: float = 0.5) -> Tensor:
+        _float_input(input, "hardshrink")
+        return Hardshrink(input, lambd=lambd)
 
 
-def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+@register_op
+@_piecewise(lambda x, lambd: np.where(x > lambd, x - x.dtype.type(lambd),
+                                      np.where(x < -lambd, x + x.dtype.type(lambd), x.dtype.type(0))), _outside)
+class Softshrink:
     """Shrink toward 0 by ``lambd``; 0 where ``|input| <= lambd``.
 
     >>> import ember.nn.functional as F
     >>> F.softshrink(ember.tensor([-1.0, 0.2, 0.75]))
     tensor([-0.5000,  0.0000,  0.2500])
     """
-    _float_input(input, "softshrink")
-    _check_lambda(lambd, input, "softshrink")
-    return Softshrink(input, lambd=lambd)
+
+    name = "softshrink"
+    allowed = {2}
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, lambd: float = 0.5) -> Tensor:
+        _float_input(input, "softshrink")
+        _check_lambda(lambd, input, "softshrink")
+        return Softshrink(input, lambd=lambd)
 
 
 # ------------------------------------------------------------------------------------ smooth activations
-def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=None, saving_forward=None):
-    """Register ``op_name`` and ``op_name + '_backward'`` for a smooth elementwise activation.
+def _smooth(value_np, derivative_np, second_derivative, raw_forward=None, saving_forward=None):
+    """Class decorator for a smooth elementwise activation of floating inputs: adds its forward and backward
+    (which reads the saved input), and registers the op ``name + '_backward'`` that the backward calls.
 
     ``value_np(x, **params)`` and ``derivative_np(x, **params)`` run in NumPy; the backward op computes
     ``grad * f'(x)`` in one pass, and its own backward uses ``second_derivative(x, **params)`` written
@@ -447,7 +434,7 @@ def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=
 
         def scaled(x, **p):
             out = derivative_np(x, **p) if saved is None else derivative_np(x, saved=saved, **p)
-            out *= _up(grad).reshape(out.shape) if grad.ndim == 0 else _up(grad)
+            out *= opmath(grad).reshape(out.shape) if grad.ndim == 0 else opmath(grad)
             return out
 
         return _compute(scaled, a, **params)
@@ -463,19 +450,24 @@ def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=
         grad_of_x = grad_grad * grad * second_derivative(x, **ctx.params) if ctx.next_edges[1] is not None else None
         return grad_of_grad, grad_of_x
 
-    title = op_name.title().replace("_", "")
-    backward_op = register_op(type(title + "Backward", (), {
-        "name": op_name + "_backward", "kind": "elementwise", "save": ("inputs",),
-        "forward": staticmethod(backward_forward), "backward": staticmethod(backward_backward)}))
-    return register_op(type(title, (), {
-        "name": op_name, "kind": "elementwise", "allowed": {2}, "save": ("inputs",),
-        "forward": staticmethod(forward), "backward": staticmethod(backward)})), backward_op
+    backward_op = None
+
+    def decorate(cls):
+        nonlocal backward_op
+        backward_op = register_op(type(cls.__name__ + "Backward", (), {
+            "__doc__": f"``grad * {cls.name}'(input)`` (the backward of ``{cls.name}``; differentiable again).",
+            "__module__": cls.__module__, "name": cls.name + "_backward", "kind": "elementwise",
+            "save": ("inputs",), "forward": backward_forward, "backward": backward_backward}))
+        cls.kind, cls.allowed, cls.save = "elementwise", {2}, ("inputs",)
+        cls.forward, cls.backward = forward, backward
+        return cls
+
+    return decorate
 
 
 def _nonpositive(x):
     """``min(x, 0)`` as an ember op; keeps ``exp`` finite where the positive branch is taken."""
-    from ember.ops.arithmetic import Where
-    return Where(_const(x._data > 0), 0.0, x)
+    return Where(from_array(x._data > 0), 0.0, x)
 
 
 # elu(alpha, scale, input_scale): PyTorch's one kernel behind elu, selu and celu.
@@ -494,40 +486,54 @@ def _elu_derivative_np(x, alpha, scale, input_scale):
 
 
 def _elu_second(x, alpha, scale, input_scale):
-    from ember.ops.math_functions import Exp
-    negative_part = _const((x._data <= 0).astype(x._data.dtype))
+    negative_part = from_array((x._data <= 0).astype(x._data.dtype))
     return Exp(_nonpositive(x) * input_scale) * (scale * alpha * input_scale * input_scale) * negative_part
 
 
-Elu, EluBackward = _smooth_op("elu", _elu_np, _elu_derivative_np, _elu_second)
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``x`` for ``x > 0``, else ``alpha * (Exp(x) - 1)``.
+@register_op
+@_smooth(_elu_np, _elu_derivative_np, _elu_second)
+class Elu:
+    """``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     >>> import ember.nn.functional as F
     >>> F.elu(ember.tensor([-1.0, 2.0]))
     tensor([-0.6321,  2.0000])
     """
-    _float_input(input, "elu")
-    if inplace:
-        return _inplace(Elu, input, "elu_", alpha=alpha, scale=1.0, input_scale=1.0)
-    return Elu(input, alpha=alpha, scale=1.0, input_scale=1.0)
+
+    name = "elu"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+        _float_input(input, "elu")
+        if inplace:
+            return _inplace(Elu, input, "elu_", alpha=alpha, scale=1.0, input_scale=1.0)
+        return Elu(input, alpha=alpha, scale=1.0, input_scale=1.0)
+
+    def inplace(input: Tensor, alpha: float = 1.0) -> Tensor:
+        """In-place :func:`elu`.
+
+        >>> import ember.nn.functional as F
+        >>> x = ember.tensor([2.0]); _ = F.elu_(x); x
+        tensor([2.])
+        """
+        return Elu.function(input, alpha, inplace=True)
 
 
-def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """In-place :func:`elu`.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
 
-    >>> import ember.nn.functional as F
-    >>> x = ember.tensor([2.0]); _ = F.elu_(x); x
-    tensor([2.])
+
+def _selu_inplace(input: Tensor) -> Tensor:
+    """In-place :func:`selu`.
+
+    >>> x = ember.tensor([0.0]); _ = ember.selu_(x); x
+    tensor([0.])
     """
-    return elu(input, alpha, inplace=True)
+    return selu(input, inplace=True)
 
 
+@register_function(functional=True, inplace=_selu_inplace)
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """Scaled ELU with the self-normalizing constants.
 
@@ -539,17 +545,18 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return _inplace(Elu, input, "selu_", **params) if inplace else Elu(input, **params)
 
 
-def selu_(input: Tensor) -> Tensor:
-    """In-place :func:`selu`.
+def _celu_inplace(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place :func:`celu`.
 
-    >>> x = ember.tensor([0.0]); _ = ember.selu_(x); x
-    tensor([0.])
+    >>> x = ember.tensor([1.0]); _ = ember.celu_(x); x
+    tensor([1.])
     """
-    return selu(input, inplace=True)
+    return celu(input, alpha, inplace=True)
 
 
+@register_function(functional=True, inplace=_celu_inplace)
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """``max(0, x) + min(0, alpha * (Exp(x / alpha) - 1))``.
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
 
     >>> ember.celu(ember.tensor([-1.0, 1.0]), alpha=2.0)
     tensor([-0.7869,  1.0000])
@@ -559,15 +566,6 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         raise op_error(RuntimeError, "celu", "ZeroDivisionError: alpha must not be 0 for celu")
     params = dict(alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
     return _inplace(Elu, input, "celu_", **params) if inplace else Elu(input, **params)
-
-
-def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """In-place :func:`celu`.
-
-    >>> x = ember.tensor([1.0]); _ = ember.celu_(x); x
-    tensor([1.])
-    """
-    return celu(input, alpha, inplace=True)
 
 
 # gelu: exact (erf) or the tanh approximation.
@@ -650,30 +648,35 @@ def _gelu_derivative_np(x, approximate, saved=None):
 
 
 def _gelu_second(x, approximate):
-    from ember.ops.math_functions import Exp
     x_sq = x * x
     if approximate == "tanh":
-        t = _tanh((x + x_sq * x * _GELU_KAPPA) * _SQRT_2_OVER_PI)
+        t = Tanh((x + x_sq * x * _GELU_KAPPA) * _SQRT_2_OVER_PI)
         inner_d1 = (x_sq * (3 * _GELU_KAPPA) + 1) * _SQRT_2_OVER_PI
         inner_d2 = x * (6 * _GELU_KAPPA * _SQRT_2_OVER_PI)
         return (1 - t * t) * (inner_d1 - x * t * inner_d1 * inner_d1 + x * inner_d2 * 0.5)
     return Exp(x_sq * -0.5) * (2 - x_sq) * _INV_SQRT_2PI
 
 
-Gelu, GeluBackward = _smooth_op("gelu", _gelu_np, _gelu_derivative_np, _gelu_second, saving_forward=_gelu_saving)
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+@register_op
+@_smooth(_gelu_np, _gelu_derivative_np, _gelu_second, saving_forward=_gelu_saving)
+class Gelu:
     """Gaussian error linear unit ``x * Phi(x)``; ``approximate='tanh'`` uses the tanh formula.
 
     >>> import ember.nn.functional as F
     >>> F.gelu(ember.tensor([-1.0, 0.0, 1.0]))
     tensor([-0.1587,  0.0000,  0.8413])
     """
-    if approximate not in ("none", "tanh"):
-        raise op_error(RuntimeError, "gelu", f"approximate argument must be either none or tanh, got {approximate!r}")
-    _float_input(input, "gelu")
-    return Gelu(input, approximate=approximate)
+
+    name = "gelu"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, approximate: str = "none") -> Tensor:
+        if approximate not in ("none", "tanh"):
+            raise op_error(RuntimeError, "gelu", f"approximate argument must be either none or tanh, got "
+                           f"{approximate!r}")
+        _float_input(input, "gelu")
+        return Gelu(input, approximate=approximate)
 
 
 # silu = x * sigmoid(x)
@@ -693,24 +696,29 @@ def _silu_derivative_np(x):
 
 
 def _silu_second(x):
-    s = _sigmoid(x)
+    s = Sigmoid(x)
     return s * (1 - s) * (2 + x * (1 - 2 * s))
 
 
-Silu, SiluBackward = _smooth_op("silu", _silu_np, _silu_derivative_np, _silu_second)
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
+@register_op
+@_smooth(_silu_np, _silu_derivative_np, _silu_second)
+class Silu:
     """``x * sigmoid(x)`` (swish).
 
     >>> import ember.nn.functional as F
     >>> F.silu(ember.tensor([0.0, 1.0]))
     tensor([0.0000, 0.7311])
     """
-    _float_input(input, "silu")
-    if inplace:
-        return _inplace(Silu, input, "silu_")
-    return Silu(input)
+
+    name = "silu"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
+        _float_input(input, "silu")
+        if inplace:
+            return _inplace(Silu, input, "silu_")
+        return Silu(input)
 
 
 # softplus(beta, threshold) and its relatives logsigmoid and mish
@@ -730,23 +738,28 @@ def _softplus_derivative_np(x, beta, threshold):
 
 
 def _softplus_second(x, beta, threshold):
-    s = _sigmoid(x * beta)
-    smooth_part = _const((x._data * beta <= threshold).astype(x._data.dtype))
+    s = Sigmoid(x * beta)
+    smooth_part = from_array((x._data * beta <= threshold).astype(x._data.dtype))
     return s * (1 - s) * (beta * smooth_part)
 
 
-Softplus, SoftplusBackward = _smooth_op("softplus", _softplus_np, _softplus_derivative_np, _softplus_second)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """``log(1 + Exp(beta * x)) / beta``, linear where ``beta * x > threshold``.
+@register_op
+@_smooth(_softplus_np, _softplus_derivative_np, _softplus_second)
+class Softplus:
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``.
 
     >>> import ember.nn.functional as F
     >>> F.softplus(ember.tensor([0.0, 30.0]))
     tensor([ 0.6931, 30.0000])
     """
-    _float_input(input, "softplus")
-    return Softplus(input, beta=beta, threshold=threshold)
+
+    name = "softplus"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        _float_input(input, "softplus")
+        return Softplus(input, beta=beta, threshold=threshold)
 
 
 def _log_sigmoid_np(x):
@@ -756,23 +769,28 @@ def _log_sigmoid_np(x):
 
 
 def _log_sigmoid_second(x):
-    s = _sigmoid(x)
+    s = Sigmoid(x)
     return -(s * (1 - s))
 
 
-LogSigmoid, LogSigmoidBackward = _smooth_op("log_sigmoid", _log_sigmoid_np, lambda x: _np_sigmoid(-x),
-                                            _log_sigmoid_second)
-
-
-def logsigmoid(input: Tensor) -> Tensor:
+@register_op
+@_smooth(_log_sigmoid_np, lambda x: _np_sigmoid(-x), _log_sigmoid_second)
+class LogSigmoid:
     """``log(sigmoid(x))``, computed stably.
 
     >>> import ember.nn.functional as F
     >>> F.logsigmoid(ember.tensor([0.0, -200.0]))
     tensor([  -0.6931, -200.0000])
     """
-    _float_input(input, "log_sigmoid")
-    return LogSigmoid(input)
+
+    name = "log_sigmoid"
+    names = ("logsigmoid",)
+    functional = "only"
+    out = False
+
+    def function(input: Tensor) -> Tensor:
+        _float_input(input, "log_sigmoid")
+        return LogSigmoid(input)
 
 
 def _mish_np(x):
@@ -791,25 +809,30 @@ def _mish_derivative_np(x):
 
 
 def _mish_second(x):
-    t = _tanh(Softplus(x, beta=1.0, threshold=20.0))
-    s = _sigmoid(x)
+    t = Tanh(Softplus(x, beta=1.0, threshold=20.0))
+    s = Sigmoid(x)
     return s * (1 - t * t) * (2 + x * (1 - s) - x * s * t * 2)
 
 
-Mish, MishBackward = _smooth_op("mish", _mish_np, _mish_derivative_np, _mish_second)
-
-
-def mish(input: Tensor, inplace: bool = False) -> Tensor:
+@register_op
+@_smooth(_mish_np, _mish_derivative_np, _mish_second)
+class Mish:
     """``x * tanh(softplus(x))``.
 
     >>> import ember.nn.functional as F
     >>> F.mish(ember.tensor([1.0]))
     tensor([0.8651])
     """
-    _float_input(input, "mish")
-    if inplace:
-        return _inplace(Mish, input, "mish_")
-    return Mish(input)
+
+    name = "mish"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
+        _float_input(input, "mish")
+        if inplace:
+            return _inplace(Mish, input, "mish_")
+        return Mish(input)
 
 
 def _softsign_np(x):
@@ -826,27 +849,30 @@ def _softsign_derivative_np(x):
 
 
 def _softsign_second(x):
-    from ember.ops.arithmetic import Abs
-    from ember.ops.math_functions import Sign
     return Sign(x) * -2 / (Abs(x) + 1) ** 3
 
 
-Softsign, SoftsignBackward = _smooth_op("softsign", _softsign_np, _softsign_derivative_np, _softsign_second)
-
-
-def softsign(input: Tensor) -> Tensor:
+@register_op
+@_smooth(_softsign_np, _softsign_derivative_np, _softsign_second)
+class Softsign:
     """``x / (1 + |x|)``.
 
     >>> import ember.nn.functional as F
     >>> F.softsign(ember.tensor([-1.0, 3.0]))
     tensor([-0.5000,  0.7500])
     """
-    _float_input(input, "softsign")
-    return Softsign(input)
+
+    name = "softsign"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor) -> Tensor:
+        _float_input(input, "softsign")
+        return Softsign(input)
 
 
 def _tanhshrink_second(x):
-    t = _tanh(x)
+    t = Tanh(x)
     return 2 * t * (1 - t * t)
 
 
@@ -855,19 +881,23 @@ def _tanhshrink_raw(a):
     return np.subtract(a, _compute(np.tanh, a), dtype=a.dtype)
 
 
-Tanhshrink, TanhshrinkBackward = _smooth_op("tanhshrink", lambda x: x - np.tanh(x), lambda x: np.tanh(x) ** 2,
-                                            _tanhshrink_second, raw_forward=_tanhshrink_raw)
-
-
-def tanhshrink(input: Tensor) -> Tensor:
+@register_op
+@_smooth(lambda x: x - np.tanh(x), lambda x: np.tanh(x) ** 2, _tanhshrink_second, raw_forward=_tanhshrink_raw)
+class Tanhshrink:
     """``x - tanh(x)``.
 
     >>> import ember.nn.functional as F
     >>> F.tanhshrink(ember.tensor([0.0]))
     tensor([0.])
     """
-    _float_input(input, "tanhshrink")
-    return Tanhshrink(input)
+
+    name = "tanhshrink"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor) -> Tensor:
+        _float_input(input, "tanhshrink")
+        return Tanhshrink(input)
 
 
 def _hardswish_np(x):
@@ -883,67 +913,84 @@ def _hardswish_derivative_np(x):
 
 def _hardswish_second(x):
     data = x._data
-    return _const(((data >= -3) & (data <= 3)).astype(data.dtype) / 3)
+    return from_array(((data >= -3) & (data <= 3)).astype(data.dtype) / 3)
 
 
-Hardswish, HardswishBackward = _smooth_op("hardswish", _hardswish_np, _hardswish_derivative_np, _hardswish_second)
-
-
-def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+@register_op
+@_smooth(_hardswish_np, _hardswish_derivative_np, _hardswish_second)
+class Hardswish:
     """``x * relu6(x + 3) / 6``.
 
     >>> import ember.nn.functional as F
     >>> F.hardswish(ember.tensor([-4.0, 1.0, 4.0]))
     tensor([-0.0000,  0.6667,  4.0000])
     """
-    _float_input(input, "hardswish")
-    if inplace:
-        return _inplace(Hardswish, input, "hardswish_")
-    return Hardswish(input)
+
+    name = "hardswish"
+    functional = "only"
+    out = False
+
+    def function(input: Tensor, inplace: bool = False) -> Tensor:
+        _float_input(input, "hardswish")
+        if inplace:
+            return _inplace(Hardswish, input, "hardswish_")
+        return Hardswish(input)
 
 
 @register_op
 class Prelu:
-    name = "prelu"
-    kind = "elementwise"
-    allowed = {2}
-    save = ("inputs",)
-
-    def forward(a, weight):
-        return np.where(a > 0, a, a * weight)
-
-    def backward(ctx, grad):
-        from ember.ops.arithmetic import Where
-        x, weight = ctx.inputs
-        positive = _const(x._data > 0)
-        grad_x = grad * Where(positive, 1.0, weight) if ctx.next_edges[0] is not None else None
-        grad_weight = grad * Where(positive, 0.0, x) if ctx.next_edges[1] is not None else None
-        return grad_x, grad_weight
-
-
-def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where positive, else ``weight * x``; ``weight`` has 1 or ``input.shape[1]`` elements.
 
     >>> ember.prelu(ember.tensor([[-2.0, 2.0]]), ember.tensor([0.25]))
     tensor([[-0.5000,  2.0000]])
     """
-    _float_input(input, "prelu")
-    if weight._data.ndim > 1:
-        raise op_error(RuntimeError, "prelu", f"Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
-                       f"{weight._data.ndim}")
-    count = weight._data.size
-    channels = input._data.shape[1] if input._data.ndim >= 2 else 1
-    if count != 1 and count != channels:
-        raise op_error(RuntimeError, "prelu", f"Mismatch of parameter numbers and input channel size. Found parameter "
-                       f"numbers = {count} and channel size = {channels}.")
-    if count != 1:
-        shape = (channels,) + (1,) * (input._data.ndim - 2)
-        weight = weight.reshape(shape)
-    elif weight._data.ndim == 1 and input._data.ndim == 0:
-        weight = weight.reshape(())
-    return Prelu(input, weight)
+
+    name = "prelu"
+    kind = "elementwise"
+    allowed = {2}
+    save = ("inputs",)
+    method = True
+    functional = True
+    out = False
+
+    def function(input: Tensor, weight: Tensor) -> Tensor:
+        _float_input(input, "prelu")
+        if weight._data.ndim > 1:
+            raise op_error(RuntimeError, "prelu", f"Expected `weight` to be a scalar or 1D tensor, but got: ndim = "
+                           f"{weight._data.ndim}")
+        count = weight._data.size
+        channels = input._data.shape[1] if input._data.ndim >= 2 else 1
+        if count != 1 and count != channels:
+            raise op_error(RuntimeError, "prelu", f"Mismatch of parameter numbers and input channel size. Found "
+                           f"parameter numbers = {count} and channel size = {channels}.")
+        if count != 1:
+            shape = (channels,) + (1,) * (input._data.ndim - 2)
+            weight = weight.reshape(shape)
+        elif weight._data.ndim == 1 and input._data.ndim == 0:
+            weight = weight.reshape(())
+        return Prelu(input, weight)
+
+    def forward(a, weight):
+        return np.where(a > 0, a, a * weight)
+
+    def backward(ctx, grad):
+        x, weight = ctx.inputs
+        positive = from_array(x._data > 0)
+        grad_x = grad * Where(positive, 1.0, weight) if ctx.next_edges[0] is not None else None
+        grad_weight = grad * Where(positive, 0.0, x) if ctx.next_edges[1] is not None else None
+        return grad_x, grad_weight
 
 
+def _rrelu_inplace(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
+    """In-place :func:`rrelu`.
+
+    >>> x = ember.tensor([-1.0]); _ = ember.rrelu_(x, 0.5, 0.5); x
+    tensor([-0.5000])
+    """
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+@register_function(functional=True, inplace=_rrelu_inplace)
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False) -> Tensor:
     """Randomized leaky ReLU: negative slopes drawn from ``U(lower, upper)`` when training, else their mean.
@@ -956,7 +1003,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         raise op_error(RuntimeError, "rrelu", f"Lower bound should be less than or equal to the upper bound, got "
                        f"lower={lower} and upper={upper}")
     if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
+        return LeakyRelu.function(input, (lower + upper) / 2, inplace)
     from ember.ops.random import default_generator
     data = input._data
     slopes = default_generator.rng.uniform(lower, upper, size=data.shape)
@@ -969,15 +1016,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     return result
 
 
-def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:
-    """In-place :func:`rrelu`.
-
-    >>> x = ember.tensor([-1.0]); _ = ember.rrelu_(x, 0.5, 0.5); x
-    tensor([-0.5000])
-    """
-    return rrelu(input, lower, upper, training, inplace=True)
-
-
+@register_function(functional="only")
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``input`` in halves ``a, b`` along ``dim`` and return ``a * sigmoid(b)``.
 
@@ -993,7 +1032,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise op_error(RuntimeError, "glu", f"Halving dimension must be even, but dimension {dim} is size {size}")
     half = size // 2
     lead = (slice(None),) * dim
-    return input[lead + (slice(0, half),)] * _sigmoid(input[lead + (slice(half, size),)])
+    return input[lead + (slice(0, half),)] * Sigmoid(input[lead + (slice(half, size),)])
 
 
 # ------------------------------------------------------------------------------------ softmax family
@@ -1051,7 +1090,7 @@ def _softmax_np(x, axis):
 
 
 def _log_softmax_parts(x, axis):
-    """``(log_softmax(x), Exp(x - max), sums)``: softmax is ``Exp(x - max) / sums``, so a backward that
+    """``(log_softmax(x), exp(x - max), sums)``: softmax is ``exp(x - max) / sums``, so a backward that
     needs the probabilities does not evaluate ``exp`` again."""
     out = np.subtract(x, x.max(axis=axis, keepdims=True))
     shifted_exp = np.exp(out)
@@ -1066,23 +1105,59 @@ def _log_softmax_np(x, axis):
 
 
 def _along(fn, a, dim, *more):
-    """Apply ``fn(x, ..., axis)`` in float32 for half inputs, treating a 0-d tensor as one element."""
+    """Apply ``fn(x, ..., axis)`` in the compute precision (``dtypes.opmath``), treating a 0-d tensor as one
+    element."""
     if a.size == 0:
         return np.empty(a.shape, dtype=a.dtype)
-    x = _up(a)
+    x = opmath(a)
     if x.ndim == 0:
-        out = fn(x.reshape(1), *[_up(m).reshape(1) for m in more], 0).reshape(())
+        out = fn(x.reshape(1), *[opmath(m).reshape(1) for m in more], 0).reshape(())
     else:
-        out = fn(x, *[_up(m) for m in more], dim)
-    return out.astype(a.dtype, copy=False) if out.dtype != a.dtype else out
+        out = fn(x, *[opmath(m) for m in more], dim)
+    return rounded_like(out, a)
+
+
+def _softmax_dim(input, dim, op_name, stacklevel):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {op_name} has been deprecated. Change the call to include "
+                      "dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+        ndim = input._data.ndim
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, input._data.ndim, op_name)
+
+
+def _softmax_input(input, dtype, op_name):
+    if not isinstance(input, Tensor):
+        raise op_error(TypeError, op_name, f"{op_name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if dtype is not None:
+        target = _dt.to_dtype(dtype)
+        if target is not input._dtype:
+            input = Cast(input, dtype=target)
+    if input._dtype.category < 2:
+        raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for '
+                       f"'{torch_type_name(input._dtype)}'; pass a floating point tensor or dtype=")
+    return input
 
 
 @register_op
 class Softmax:
+    """``exp(x) / exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first.
+
+    >>> ember.softmax(ember.tensor([1.0, 1.0, 1.0, 1.0]), dim=0)
+    tensor([0.2500, 0.2500, 0.2500, 0.2500])
+    """
+
     name = "softmax"
     kind = "reduce"
     allowed = {2}
     save = ("output",)
+    method = True
+    functional = True
+    out = False
+
+    def function(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+        input = _softmax_input(input, dtype, "softmax")
+        return Softmax(input, dim=_softmax_dim(input, dim, "softmax", _stacklevel))
 
     def forward(ctx, a, dim):
         ctx.dim = dim
@@ -1128,10 +1203,23 @@ class SoftmaxBackward:
 
 @register_op
 class LogSoftmax:
+    """``x - logsumexp(x, dim)``, computed stably.
+
+    >>> ember.log_softmax(ember.tensor([0.0, 0.0]), dim=-1)
+    tensor([-0.6931, -0.6931])
+    """
+
     name = "log_softmax"
     kind = "reduce"
     allowed = {2}
     save = ("output",)
+    method = True
+    functional = True
+    out = False
+
+    def function(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+        input = _softmax_input(input, dtype, "log_softmax")
+        return LogSoftmax(input, dim=_softmax_dim(input, dim, "log_softmax", _stacklevel))
 
     def forward(ctx, a, dim):
         ctx.dim = dim
@@ -1160,7 +1248,6 @@ class LogSoftmaxBackward:
         return _along(lambda o, g, axis: _log_softmax_grad_np(g, o, axis), out, dim, grad)
 
     def backward(ctx, grad_grad):
-        from ember.ops.math_functions import Exp
         grad, out = ctx.inputs
         dim = ctx.dim
         keep = out._data.ndim > 0
@@ -1175,49 +1262,7 @@ class LogSoftmaxBackward:
         return grad_of_grad, grad_of_out
 
 
-def _softmax_dim(input, dim, op_name, stacklevel):
-    if dim is None:
-        warnings.warn(f"Implicit dimension choice for {op_name} has been deprecated. Change the call to include "
-                      "dim=X as an argument.", UserWarning, stacklevel=stacklevel)
-        ndim = input._data.ndim
-        dim = 0 if ndim in (0, 1, 3) else 1
-    return wrap_dim(dim, input._data.ndim, op_name)
-
-
-def _softmax_input(input, dtype, op_name):
-    if not isinstance(input, Tensor):
-        raise op_error(TypeError, op_name, f"{op_name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    if dtype is not None:
-        from ember.ops.arithmetic import Cast
-        target = _dt.to_dtype(dtype)
-        if target is not input._dtype:
-            input = Cast(input, dtype=target)
-    if input._dtype.category < 2:
-        raise op_error(NotImplementedError, op_name, f'"{op_name}" not implemented for '
-                       f"'{_torch_name(input._dtype)}'; pass a floating point tensor or dtype=")
-    return input
-
-
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``Exp(x) / Exp(x).sum(dim)``, computed stably; ``dtype`` casts the input first.
-
-    >>> ember.softmax(ember.tensor([1.0, 1.0, 1.0, 1.0]), dim=0)
-    tensor([0.2500, 0.2500, 0.2500, 0.2500])
-    """
-    input = _softmax_input(input, dtype, "softmax")
-    return Softmax(input, dim=_softmax_dim(input, dim, "softmax", _stacklevel))
-
-
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``x - logsumexp(x, dim)``, computed stably.
-
-    >>> ember.log_softmax(ember.tensor([0.0, 0.0]), dim=-1)
-    tensor([-0.6931, -0.6931])
-    """
-    input = _softmax_input(input, dtype, "log_softmax")
-    return LogSoftmax(input, dim=_softmax_dim(input, dim, "log_softmax", _stacklevel))
-
-
+@register_function(functional="only")
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``softmax(-x)``.
 
@@ -1229,6 +1274,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return Softmax(-input, dim=_softmax_dim(input, dim, "softmin", _stacklevel))
 
 
+@register_function(functional="only")
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
     """Sample from the Gumbel-softmax distribution; ``hard=True`` returns one-hot samples with soft gradients.
 
@@ -1240,7 +1286,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     from ember.ops.random import default_generator
     dim = wrap_dim(dim, logits._data.ndim, "gumbel_softmax")
     gumbels = -np.log(default_generator.rng.exponential(size=logits._data.shape)).astype(logits._data.dtype)
-    soft = Softmax((logits + _const(gumbels)) / tau, dim=dim)
+    soft = Softmax((logits + from_array(gumbels)) / tau, dim=dim)
     if not hard:
         return soft
     data = soft._data
@@ -1250,7 +1296,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
         np.put_along_axis(one_hot, np.expand_dims(index, dim), 1, axis=dim)
     else:
         one_hot[...] = 1
-    return _const(one_hot) - soft.detach() + soft
+    return from_array(one_hot) - soft.detach() + soft
 
 
 # ------------------------------------------------------------------------------------ dropout
@@ -1280,6 +1326,18 @@ def _apply_mask(input, mask_array, inplace, op_name):
     return result
 
 
+def _dropout_inplace(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """In-place :func:`dropout`.
+
+    >>> x = ember.ones(3); _ = ember.dropout_(x, 0.0); x
+    tensor([1., 1., 1.])
+    """
+    return dropout(input, p, training, inplace=True)
+
+
+# torch.nn.functional has dropout but not dropout_ (ember, as torch, has both)
+@register_function(names=("nn.functional.dropout",))
+@register_function(inplace=_dropout_inplace)
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (identity when not training).
 
@@ -1294,15 +1352,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if p == 1:
         return _apply_mask(input, np.zeros(input._data.shape, dtype=input._data.dtype), inplace, "dropout_")
     return _apply_mask(input, _keep_mask(input._data.shape, p, input._dtype), inplace, "dropout_")
-
-
-def dropout_(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """In-place :func:`dropout`.
-
-    >>> x = ember.ones(3); _ = ember.dropout_(x, 0.0); x
-    tensor([1., 1., 1.])
-    """
-    return dropout(input, p, training, inplace=True)
 
 
 def _feature_mask_shape(shape):
@@ -1361,6 +1410,7 @@ def _nd_dropout(input, p, training, inplace, op_name, spatial):
     return _feature_dropout(input, p, training, inplace, op_name)
 
 
+@register_function(functional="only")
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, L) or (C, L) input with probability ``p``.
 
@@ -1371,6 +1421,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _nd_dropout(input, p, training, inplace, "dropout1d", 1)
 
 
+@register_function(functional="only")
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, H, W) or (C, H, W) input with probability ``p``.
 
@@ -1383,6 +1434,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _nd_dropout(input, p, training, inplace, "dropout2d", 2)
 
 
+@register_function(functional="only")
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability ``p``.
 
@@ -1393,6 +1445,16 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _nd_dropout(input, p, training, inplace, "dropout3d", 3)
 
 
+def _feature_dropout_inplace(input: Tensor, p: float, train: bool) -> Tensor:
+    """In-place :func:`feature_dropout`.
+
+    >>> x = ember.ones(2, 2); _ = ember.feature_dropout_(x, 0.0, True); x.sum().item()
+    4.0
+    """
+    return _feature_dropout(input, p, train, True, "feature_dropout")
+
+
+@register_function(inplace=_feature_dropout_inplace)
 def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
     """Channel-wise dropout on dims (N, C, ...) (``torch.feature_dropout``).
 
@@ -1400,15 +1462,6 @@ def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
     4.0
     """
     return _feature_dropout(input, p, train, False, "feature_dropout")
-
-
-def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
-    """In-place :func:`feature_dropout`.
-
-    >>> x = ember.ones(2, 2); _ = ember.feature_dropout_(x, 0.0, True); x.sum().item()
-    4.0
-    """
-    return _feature_dropout(input, p, train, True, "feature_dropout")
 
 
 _ALPHA_PRIME = -_SELU_ALPHA * _SELU_SCALE
@@ -1425,7 +1478,7 @@ def _alpha_dropout(input, p, inplace, op_name, mask_shape):
     dtype = input._data.dtype
     scale = (keep * a).astype(dtype)
     shift = ((~keep) * (a * _ALPHA_PRIME) + b).astype(dtype)
-    result = ActivationSlope(input, slope=scale) + _const(shift)
+    result = ActivationSlope(input, slope=scale) + from_array(shift)
     if inplace:
         check_inplace_allowed(input, op_name + "_")
         write_result_into(input, result, op_name + "_")
@@ -1433,6 +1486,18 @@ def _alpha_dropout(input, p, inplace, op_name, mask_shape):
     return result
 
 
+def _alpha_dropout_inplace(input: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
+    """In-place :func:`alpha_dropout`.
+
+    >>> x = ember.ones(2); _ = ember.alpha_dropout_(x, 0.5, False); x
+    tensor([1., 1.])
+    """
+    return alpha_dropout(input, p, training, inplace=True)
+
+
+# torch.nn.functional has alpha_dropout but not alpha_dropout_ (ember, as torch, has both)
+@register_function(names=("nn.functional.alpha_dropout",))
+@register_function(inplace=_alpha_dropout_inplace)
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: keeps the input's mean and variance (identity when not training).
 
@@ -1445,26 +1510,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace
     return _alpha_dropout(input, p, inplace, "alpha_dropout", input._data.shape)
 
 
-def alpha_dropout_(input: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
-    """In-place :func:`alpha_dropout`.
-
-    >>> x = ember.ones(2); _ = ember.alpha_dropout_(x, 0.5, False); x
-    tensor([1., 1.])
-    """
-    return alpha_dropout(input, p, training, inplace=True)
-
-
-def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
-    """Alpha dropout of whole channels of an (N, C, ...) input.
-
-    >>> import ember.nn.functional as F
-    >>> F.feature_alpha_dropout(ember.ones(2, 3), 0.5).sum().item()
-    6.0
-    """
-    return _feature_dropout(input, p, training, inplace, "feature_alpha_dropout", alpha=True)
-
-
-def feature_alpha_dropout_(input: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
+def _feature_alpha_dropout_inplace(input: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
     """In-place :func:`feature_alpha_dropout`.
 
     >>> x = ember.ones(2, 2); _ = ember.feature_alpha_dropout_(x, 0.5, False); x.sum().item()
@@ -1473,5 +1519,14 @@ def feature_alpha_dropout_(input: Tensor, p: float = 0.5, training: bool = False
     return feature_alpha_dropout(input, p, training, inplace=True)
 
 
-TENSOR_METHODS = {"relu": relu, "relu_": relu_, "softmax": softmax, "log_softmax": log_softmax,
-                  "hardshrink": hardshrink, "prelu": prelu}
+# torch.nn.functional has feature_alpha_dropout but not feature_alpha_dropout_ (ember, as torch, has both)
+@register_function(names=("nn.functional.feature_alpha_dropout",))
+@register_function(inplace=_feature_alpha_dropout_inplace)
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels of an (N, C, ...) input.
+
+    >>> import ember.nn.functional as F
+    >>> F.feature_alpha_dropout(ember.ones(2, 3), 0.5).sum().item()
+    6.0
+    """
+    return _feature_dropout(input, p, training, inplace, "feature_alpha_dropout", alpha=True)

@@ -1,5 +1,5 @@
 """Op table entries: the recurrent cell functions ``lstm_cell``, ``gru_cell``, ``rnn_tanh_cell``,
-``rnn_relu_cell`` (ember/ops/nn_rnn.py; whole layers are tested in tests/nn/test_rnn_layers.py)."""
+``rnn_relu_cell`` (ember/ops/recurrent.py; whole layers are tested in tests/nn/test_rnn_layers.py)."""
 
 from tests.ops.harness import FLOATS, ErrorInput, NonContig, OpInfo, Sample, T
 
@@ -50,4 +50,8 @@ OPS = [
            samples=[
                Sample((3, 4), (3, 2), (2, 4), (2, 2), (2,), (2,)).named("bias"),
            ]),
+    OpInfo("nn.utils.rnn.pad_sequence", dtypes=FLOATS + ("int64",), gradgradcheck=True,
+           fn=lambda lib, a, b, c, **kw: lib.nn.utils.rnn.pad_sequence([a, b, c], **kw),
+           samples=[Sample((3, 2), (1, 2), (2, 2)), Sample((3,), (1,), (2,), batch_first=True, padding_value=-1.0)
+                    .named("batch_first"), Sample((2, 2), (3, 2), (1, 2), padding_side="left").named("left")]),
 ]

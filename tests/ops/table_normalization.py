@@ -1,4 +1,4 @@
-"""Op table entries: normalization ops (ember/ops/nn_norm.py)."""
+"""Op table entries: normalization ops (ember/ops/normalization.py)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Op table entries: loss functions (ember/ops/nn_loss.py)."""
+"""Op table entries: loss functions (ember/ops/loss.py)."""
 
 import numpy as np
 

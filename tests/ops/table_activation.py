@@ -1,4 +1,4 @@
-"""Op table entries: activations and the softmax family (ember/ops/nn_activation.py)."""
+"""Op table entries: activations and the softmax family (ember/ops/activation.py)."""
 
 from tests.ops.harness import ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Sample
 

@@ -1,0 +1,114 @@
+"""The one hook through which ``ember.compile`` watches eager execution: nothing is monkeypatched.
+
+While a hook is installed, every place where eager execution does something a captured graph must record,
+replay or refuse hands that work to it:
+
+- op dispatch and in-place ops (``ember/ops/registry.py``): ``call_op(op, args, attrs)`` and
+  ``call_inplace(op, target, args, attrs)``, which run the op (``registry.dispatch`` / ``apply_inplace`` with
+  the hook :func:`suspended`) and return its result;
+- tensor construction (``ember.tensor.from_array``): ``tensor_made(t)``; a function whose result depends only
+  on its Python arguments (``ember.zeros``, ``ember.arange``, the engine's gradient seed ...) also reports
+  ``constant_made(t)``;
+- the autograd engine: ``call_backward(node, grads, run)`` and ``accumulate(accumulator, grad, create_graph,
+  run)``, where ``run`` does the real work;
+- Python work a graph replays or refuses: ``host_call(description, call, outputs=False)`` (optimizer and
+  module ``zero_grad``, scheduler steps, dropout masks), ``value_read(what)`` (a tensor's value going to
+  Python: ``item()``, ``bool(t)``, printing ...), ``grad_assigned(tensor, value)`` (``leaf.grad = ...``; True
+  when the hook took care of it) and ``module_called(module)``.
+
+With no hook installed (``ACTIVE is None``) each of those places costs one attribute read.
+
+>>> import ember
+>>> class CountingOps(Hook):
+...     def __init__(self):
+...         self.ops = []
+...     def call_op(self, op, args, attrs):
+...         self.ops.append(op.name)
+...         return super().call_op(op, args, attrs)
+>>> counting = CountingOps()
+>>> with installed(counting):
+...     y = ember.ones(2) * 3
+>>> counting.ops, y
+(['mul'], tensor([3., 3.]))
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+__all__ = ["Hook", "install", "uninstall", "installed", "suspended"]  # read the hook as execution_hook.ACTIVE
+
+ACTIVE = None  # the installed hook, or None
+
+
+def install(hook) -> None:
+    """Make ``hook`` the receiver of eager execution (see the module docstring); one hook at a time."""
+    global ACTIVE
+    if ACTIVE is not None and ACTIVE is not hook:
+        raise RuntimeError("ember.execution_hook: another hook is installed (one capture at a time)")
+    ACTIVE = hook
+
+
+def uninstall() -> None:
+    """Remove the installed hook (none: nothing happens)."""
+    global ACTIVE
+    ACTIVE = None
+
+
+@contextmanager
+def installed(hook):
+    """``hook`` installed for the ``with`` block."""
+    install(hook)
+    try:
+        yield hook
+    finally:
+        uninstall()
+
+
+@contextmanager
+def suspended():
+    """No hook for the ``with`` block (the hook runs the real work inside it), then the same hook again."""
+    global ACTIVE
+    hook, ACTIVE = ACTIVE, None
+    try:
+        yield hook
+    finally:
+        ACTIVE = hook
+
+
+class Hook:
+    """A hook that changes nothing: each method does the work eager mode does, and what happens inside it (the
+    ops of a backward formula, say) still reaches the hook. Subclass it and override what you watch
+    (``ember.compile``'s capture overrides everything)."""
+
+    def call_op(self, op, args, attrs):
+        from ember.ops.registry import dispatch
+        return dispatch(op, args, attrs)
+
+    def call_inplace(self, op, target, args, attrs):
+        from ember.ops.registry import run_inplace
+        return run_inplace(op, target, args, attrs)
+
+    def tensor_made(self, t):
+        pass
+
+    def constant_made(self, result):
+        pass
+
+    def call_backward(self, node, grads, run):
+        return run(node, grads)
+
+    def accumulate(self, accumulator, grad, create_graph, run):
+        return run(grad, create_graph)
+
+    def host_call(self, description, call, outputs=False):
+        return call()
+
+    def value_read(self, what):
+        pass
+
+    def grad_assigned(self, tensor, value) -> bool:
+        return False
+
+    def module_called(self, module):
+        pass
