@@ -3,9 +3,9 @@
 While a hook is installed, every place where eager execution does something a captured graph must record,
 replay or refuse hands that work to it:
 
-- op dispatch and in-place ops (``ember/ops/registry.py``): ``call_op(op, args, attrs)`` and
-  ``call_inplace(op, target, args, attrs)``, which run the op (``registry.dispatch`` / ``apply_inplace`` with
-  the hook :func:`suspended`) and return its result;
+- op dispatch and in-place ops (``ember/ops/registry.py``): ``call_op(op, args, attrs, run)`` and
+  ``call_inplace(op, target, args, attrs, run)``, which return what ``run(op, args, attrs)`` /
+  ``run(op, target, args, attrs)`` (the dispatch itself, past the hook) returns;
 - tensor construction (``ember.tensor.from_array``): ``tensor_made(t)``; a function whose result depends only
   on its Python arguments (``ember.zeros``, ``ember.arange``, the engine's gradient seed ...) also reports
   ``constant_made(t)``;
@@ -22,9 +22,9 @@ With no hook installed (``ACTIVE is None``) each of those places costs one attri
 >>> class CountingOps(Hook):
 ...     def __init__(self):
 ...         self.ops = []
-...     def call_op(self, op, args, attrs):
+...     def call_op(self, op, args, attrs, run):
 ...         self.ops.append(op.name)
-...         return super().call_op(op, args, attrs)
+...         return run(op, args, attrs)
 >>> counting = CountingOps()
 >>> with installed(counting):
 ...     y = ember.ones(2) * 3
@@ -81,13 +81,11 @@ class Hook:
     ops of a backward formula, say) still reaches the hook. Subclass it and override what you watch
     (``ember.compile``'s capture overrides everything)."""
 
-    def call_op(self, op, args, attrs):
-        from ember.ops.registry import dispatch
-        return dispatch(op, args, attrs)
+    def call_op(self, op, args, attrs, run):
+        return run(op, args, attrs)
 
-    def call_inplace(self, op, target, args, attrs):
-        from ember.ops.registry import run_inplace
-        return run_inplace(op, target, args, attrs)
+    def call_inplace(self, op, target, args, attrs, run):
+        return run(op, target, args, attrs)
 
     def tensor_made(self, t):
         pass

@@ -29,7 +29,6 @@ from ember import execution_hook
 from ember.autograd.grad_mode import STATE
 from ember.compiler.graph import AccumulateNode, BackwardNode, Graph, HostNode, OpNode
 from ember.ops import random as _random_ops
-from ember.ops import registry as _registry
 from ember.tensor import Tensor
 
 __all__ = ["capture", "CaptureResult", "GraphBreak", "user_line"]
@@ -277,7 +276,7 @@ class Recorder:
         self.rng = _rng_fingerprint()
 
     # ------------------------------------------------------------------ ops
-    def call_op(self, op, args, attrs):
+    def call_op(self, op, args, attrs, run):
         tensors = [a for a in args if isinstance(a, Tensor)]
         self._check_operands(tensors)
         inputs, scalars, casts = self._operands(op, args)
@@ -285,7 +284,7 @@ class Recorder:
         grad_enabled = STATE.enabled
         self.in_dispatch = True
         try:
-            result = _registry.dispatch(op, args, attrs)
+            result = run(op, args, attrs)
         finally:
             self.in_dispatch = False
         results = result if isinstance(result, tuple) else (result,)
@@ -322,7 +321,7 @@ class Recorder:
                 node.ctx_meta = _ctx_meta(ctx)
                 return
 
-    def call_inplace(self, op, target, args, attrs):
+    def call_inplace(self, op, target, args, attrs, run):
         operands = (target,) + args
         self._check_operands([a for a in operands if isinstance(a, Tensor)])
         needs_graph = STATE.enabled and op.differentiable and any(
@@ -342,7 +341,7 @@ class Recorder:
         attr_slots = self._attr_slots(attrs)
         grad_enabled = STATE.enabled
         with execution_hook.suspended():
-            _registry.apply_inplace(op, target, *args, **attrs)
+            run(op, target, args, attrs)
         node = OpNode(op, inputs, scalars, casts, attrs, attr_slots, (), user_line(), grad_enabled)
         node.inplace_target = target_slot
         node.inplace_path = path

@@ -172,7 +172,7 @@ class OpDef:
     def __call__(self, *args, **attrs):
         hook = _execution_hook.ACTIVE
         if hook is not None:  # ember.compile is capturing (ember/execution_hook.py)
-            return hook.call_op(self, args, attrs)
+            return hook.call_op(self, args, attrs, dispatch)
         return dispatch(self, args, attrs)
 
 
@@ -623,7 +623,7 @@ def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
     """
     hook = _execution_hook.ACTIVE
     if hook is not None:
-        return hook.call_inplace(op, self, args, attrs)
+        return hook.call_inplace(op, self, args, attrs, run_inplace)
     return run_inplace(op, self, args, attrs)
 
 
