@@ -1,11 +1,13 @@
 """Shape and movement ops: what rearranges, joins, splits, repeats, reorders or pads elements without
-computing new values: reshape/view, expand, permute/transpose, squeeze/unsqueeze, clone, cat/stack, split/chunk,
-repeat/tile, flip/roll, triangles and diagonals, narrow/select/unfold/as_strided, pad.
+computing new values: reshape/view/ravel, expand, permute/transpose, squeeze/unsqueeze, clone, cat/stack,
+block_diag, cartesian_prod/combinations, split/chunk, repeat/tile, flip/roll, diff (neighbours along a dim),
+triangles and diagonals (diagflat), narrow/select/unfold/as_strided, pad.
 
 Each op is registered once with its function, method, in-place and ``out=`` forms (see ``registry.py``);
 functions made from other ops (``squeeze``, ``t``, ``hstack`` ...) are registered with ``register_function``.
 Views share memory with their input (writing through one writes the other) and share its version
-counter, as in PyTorch. Indexing (``t[i]``, gather/scatter, masks) is in ``index.py``.
+counter, as in PyTorch; the in-place view ops (``squeeze_``, ``unsqueeze_``, ``transpose_``, ``t_``) give a tensor
+the view's shape, strides and place in the graph. Indexing (``t[i]``, gather/scatter, masks) is in ``index.py``.
 
 >>> import ember
 >>> x = ember.arange(6).reshape(2, 3)
@@ -19,13 +21,16 @@ tensor([[0, 3],
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ember import dtypes as _dt
 from ember.errors import op_error
 from ember.ops.arguments import as_shape, wrap_dim
-from ember.ops.index import GetItem, IndexAdd, IndexSelect
-from ember.ops.registry import _Scratch, apply_inplace, register_function, register_op
+from ember.ops.arithmetic import Ne, Sub
+from ember.ops.index import GetItem, IndexAdd, IndexSelect, MaskedSelect
+from ember.ops.registry import _Scratch, apply_inplace, check_inplace_allowed, register_function, register_op
 from ember.tensor import Tensor, from_array
 
 
@@ -270,15 +275,57 @@ class Transpose:
         d0, d1 = wrap_dim(dim0, ndim, "transpose"), wrap_dim(dim1, ndim, "transpose")
         return Transpose(input, dim0=d0, dim1=d1)
 
+    def inplace(self, dim0, dim1):
+        """Swap two dimensions of ``self`` in place (its strides change, not its memory); returns ``self``.
+
+        >>> x = ember.zeros(2, 3)
+        >>> x.transpose_(0, 1) is x, x.shape
+        (True, ember.Size([3, 2]))
+        """
+        return _restride_in_place(self, "transpose_", lambda t: Transpose.function(t, dim0, dim1))
+
     def forward(ctx, a, dim0, dim1):
         ctx.dims = (dim0, dim1)
-        return np.swapaxes(a, dim0, dim1)
+        return np.swapaxes(a, dim0, dim1) if a.ndim else a.view()  # a 0-d tensor's dims 0 and -1 are itself
 
     def backward(ctx, grad):
         return grad.transpose(*ctx.dims)
 
 
-@register_function(method=True)
+def _restride_in_place(self, op_name, take_view):
+    """PyTorch's in-place view ops (``squeeze_``, ``unsqueeze_``, ``transpose_``, ``t_``): ``self`` takes the shape and
+    strides of the view ``take_view`` makes of it (the same memory), and that view's place in the graph, so a gradient
+    reaching ``self`` flows back through the view op into ``self``'s old history; a view stays a view of its base.
+    ``self``'s version is bumped, as in PyTorch, so a backward that saved ``self`` in its old shape raises instead of
+    reading it in the new one."""
+    check_inplace_allowed(self, op_name)
+    before = from_array(self._data, requires_grad=self._requires_grad, grad_fn=self.grad_fn, version=self._version)
+    before._output_nr, before._base, before._view_of = self._output_nr, self._base, self._view_of
+    after = take_view(before)
+    self._data = after._data
+    if after.grad_fn is not before.grad_fn:
+        self.grad_fn, self._output_nr = after.grad_fn, after._output_nr
+    if self._view_of is not None:  # the view's chain from its base now ends with this op
+        self._view_of = after._view_of
+    self._version.value += 1
+    if self._view_of is not None:
+        self._view_of.version = self._version.value
+    return self
+
+
+def _t_(self):
+    """Transpose ``self`` (at most 2 dimensions) in place; returns ``self``.
+
+    >>> x = ember.zeros(2, 3)
+    >>> x.t_().shape
+    ember.Size([3, 2])
+    """
+    if self._data.ndim > 2:
+        raise op_error(RuntimeError, "t_", f"t_() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
+    return _restride_in_place(self, "t_", t)
+
+
+@register_function(method=True, inplace=_t_)
 def t(input):
     """Transpose a tensor of at most 2 dimensions.
 
@@ -290,7 +337,17 @@ def t(input):
     return Transpose.function(input, 0, 1) if input._data.ndim == 2 else input
 
 
-@register_function(method=True)
+def _squeeze_(self, dim=None):
+    """Remove dimensions of size 1 from ``self`` in place (all of them, or those in ``dim``); returns ``self``.
+
+    >>> x = ember.zeros(1, 2, 1)
+    >>> x.squeeze_(0).shape
+    ember.Size([2, 1])
+    """
+    return _restride_in_place(self, "squeeze_", lambda t: squeeze(t, dim))
+
+
+@register_function(method=True, inplace=_squeeze_)
 def squeeze(input, dim=None):
     """Remove dimensions of size 1 (all of them, or those in ``dim``).
 
@@ -307,7 +364,17 @@ def squeeze(input, dim=None):
     return Reshape(input, shape=new)
 
 
-@register_function(method=True)
+def _unsqueeze_(self, dim):
+    """Insert a dimension of size 1 into ``self`` at ``dim``, in place; returns ``self``.
+
+    >>> x = ember.zeros(2)
+    >>> x.unsqueeze_(-1).shape
+    ember.Size([2, 1])
+    """
+    return _restride_in_place(self, "unsqueeze_", lambda t: unsqueeze(t, dim))
+
+
+@register_function(method=True, inplace=_unsqueeze_)
 def unsqueeze(input, dim):
     """Insert a dimension of size 1 at ``dim``.
 
@@ -337,6 +404,16 @@ def flatten(input, start_dim=0, end_dim=-1):
     for x in shape[s:e + 1]:
         merged *= x
     return Reshape(input, shape=shape[:s] + (merged,) + shape[e + 1:])
+
+
+@register_function(method=True)
+def ravel(input):
+    """The elements in one dimension: a view when the memory layout allows it, else a contiguous copy.
+
+    >>> ember.tensor([[1, 2], [3, 4]]).t().ravel()
+    tensor([1, 3, 2, 4])
+    """
+    return Reshape.function(input, -1)
 
 
 @register_op
@@ -380,7 +457,11 @@ def _tensor_list(tensors, op_name):
     if isinstance(tensors, Tensor):
         raise op_error(TypeError, op_name, f"{op_name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
                        "not Tensor")
-    tensors = list(tensors)
+    return _tensor_arguments(list(tensors), op_name)
+
+
+def _tensor_arguments(tensors, op_name):
+    """``tensors``, each a Tensor (PyTorch's message names the position in its list argument)."""
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise op_error(TypeError, op_name, f"expected Tensor as element {i} in argument 0, but got "
@@ -576,6 +657,93 @@ def column_stack(tensors):
     columns = [Reshape(t, shape=(t._data.size, 1)) if t._data.ndim <= 1 else t
                for t in _tensor_list(tensors, "column_stack")]
     return Cat.function(columns, 1)
+
+
+@register_function
+def block_diag(*tensors):
+    """A block diagonal matrix of ``tensors`` (0-d is a 1x1 block, 1-d ``(n,)`` a 1xn row), in their promoted dtype.
+
+    >>> ember.block_diag(ember.tensor([[1, 2], [3, 4]]), ember.tensor(5))
+    tensor([[1, 2, 0],
+            [3, 4, 0],
+            [0, 0, 5]])
+    """
+    for i, t in enumerate(_tensor_arguments(tensors, "block_diag")):
+        if t._data.ndim > 2:
+            raise op_error(RuntimeError, "block_diag", f"torch.block_diag: Input tensors must have 2 or fewer "
+                           f"dimensions. Input {i} has {t._data.ndim} dimensions")
+    if not tensors:
+        return from_array(np.zeros((1, 0), _dt.get_default_dtype().numpy_dtype))
+    dtype = _dt.result_type_of(tensors)
+    blocks = [Reshape(t, shape=(1, t._data.size)) if t._data.ndim < 2 else t for t in tensors]
+    blocks = [b if b._dtype is dtype else b.to(dtype) for b in blocks]
+    width = sum(b._data.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:  # each block padded with zeros to the full width: the rows of the result
+        cols = b._data.shape[1]
+        rows.append(ConstantPad(b, pad=(left, width - left - cols), value=0))
+        left += cols
+    return Cat.function(rows, 0)
+
+
+@register_function
+def cartesian_prod(*tensors):
+    """The cartesian product of 1-d tensors of one dtype: a row per combination, the last tensor varying fastest
+    (``itertools.product``); one tensor is returned as it is.
+
+    >>> ember.cartesian_prod(ember.tensor([1, 2]), ember.tensor([3, 4, 5]))
+    tensor([[1, 3],
+            [1, 4],
+            [1, 5],
+            [2, 3],
+            [2, 4],
+            [2, 5]])
+    """
+    for t in _tensor_arguments(tensors, "cartesian_prod"):
+        if t._data.ndim != 1:
+            raise op_error(RuntimeError, "cartesian_prod", f"Expect a 1D vector, but got shape {list(t._data.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    if not tensors:
+        raise op_error(RuntimeError, "cartesian_prod", "meshgrid expects a non-empty TensorList")
+    if any(t._dtype is not tensors[0]._dtype for t in tensors):
+        raise op_error(RuntimeError, "cartesian_prod", "meshgrid expects all tensors to have the same dtype")
+    shape = tuple(t._data.shape[0] for t in tensors)
+    count = math.prod(shape)
+    columns = []
+    for i, t in enumerate(tensors):  # tensor i along dim i of the grid, flattened
+        along = (1,) * i + (shape[i],) + (1,) * (len(shape) - i - 1)
+        columns.append(Reshape(Expand(Reshape(t, shape=along), shape=shape), shape=(count,)))
+    return Stack.function(columns, 1)
+
+
+@register_function
+def combinations(input, r=2, with_replacement=False):
+    """The length-``r`` combinations of a 1-d tensor's elements, one per row, in ``itertools.combinations`` order
+    (``itertools.combinations_with_replacement`` with ``with_replacement=True``); ``r=0`` gives an empty tensor.
+
+    >>> ember.combinations(ember.tensor([1, 2, 3]))
+    tensor([[1, 2],
+            [1, 3],
+            [2, 3]])
+    """
+    if input._data.ndim != 1:
+        raise op_error(RuntimeError, "combinations", f"Expect a 1D vector, but got shape {list(input._data.shape)}")
+    if r < 0:
+        raise op_error(RuntimeError, "combinations", f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return from_array(np.empty((0,), input._data.dtype))
+    # As PyTorch: element k of each combination from an r-dim grid of the input along dim k, where the grid's index
+    # increases (or does not decrease) from dim to dim; so gradients are summed as PyTorch sums them.
+    grid = (input._data.shape[0],) * r
+    index = np.indices(grid)
+    keep = np.ones(grid, dtype=bool)
+    for k in range(r - 1):
+        keep &= index[k] <= index[k + 1] if with_replacement else index[k] < index[k + 1]
+    keep = from_array(keep)
+    columns = [MaskedSelect(Expand(Reshape(input, shape=(1,) * k + grid[:1] + (1,) * (r - k - 1)), shape=grid), keep)
+               for k in range(r)]
+    return Stack.function(columns, 1)
 
 
 # ------------------------------------------------------------------------------------ splitting
@@ -1109,6 +1277,50 @@ class Roll:
         return Roll(grad, shifts=negated, dims=ctx.dims)
 
 
+@register_function(method=True, out=True)
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim`` (``x[i + 1] - x[i]``; ``!=`` for bool), after joining
+    ``prepend`` and ``append`` (tensors shaped like ``input`` but along ``dim``) to ``input``.
+
+    >>> ember.diff(ember.tensor([1, 3, 6, 10]))
+    tensor([2, 3, 4])
+    >>> ember.diff(ember.tensor([[1, 3, 6]]), n=2, prepend=ember.tensor([[0]]))
+    tensor([[1, 1]])
+    """
+    ndim = input._data.ndim
+    if ndim == 0:
+        raise op_error(RuntimeError, "diff", "diff expects input to be at least one-dimensional")
+    if not isinstance(n, int):
+        raise op_error(TypeError, "diff", f"diff(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise op_error(RuntimeError, "diff", f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, ndim, "diff")
+    for name, other in (("prepend", prepend), ("append", append)):
+        if other is None:
+            continue
+        if not isinstance(other, Tensor):
+            raise op_error(TypeError, "diff", f"diff(): argument '{name}' must be Tensor, not {type(other).__name__}")
+        if other._data.ndim != ndim:
+            raise op_error(RuntimeError, "diff", "diff expects prepend or append to be the same dimension as input")
+        for i, (mine, theirs) in enumerate(zip(input._data.shape, other._data.shape)):
+            if i != d and mine != theirs:
+                raise op_error(RuntimeError, "diff", "diff expects the shape of tensor to prepend or append to match "
+                               f"that of input except along the differencing dimension; input.size({i}) = {mine}, but "
+                               f"got tensor.size({i}) = {theirs}")
+    if n == 0:  # PyTorch ignores prepend and append here
+        return Clone(input)
+    if prepend is not None or append is not None:
+        input = Cat.function([t for t in (prepend, input, append) if t is not None], d)
+    lead = (slice(None),) * d
+    result = input
+    for _ in range(min(n, input._data.shape[d])):
+        length = result._data.shape[d] - 1
+        later = GetItem(result, index=lead + (slice(1, 1 + length),))
+        earlier = GetItem(result, index=lead + (slice(0, length),))
+        result = Ne(later, earlier) if result._dtype is _dt.bool else Sub(later, earlier)
+    return result
+
+
 # ------------------------------------------------------------------------------------ triangles and diagonals
 def _triangle(op_name, keep, doc):
     """Register ``tril`` or ``triu``: ``keep`` (``numpy.tril``/``numpy.triu``) zeroes the elements on the other side
@@ -1246,6 +1458,23 @@ def diag(input, diagonal=0):
     if ndim == 2:
         return Clone(Diagonal(input, offset=int(diagonal), dim1=0, dim2=1))
     raise op_error(RuntimeError, "diag", f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
+
+
+@register_function(method=True)
+def diagflat(input, offset=0):
+    """A square matrix with the flattened ``input`` on its diagonal (``offset`` above it, or below when negative).
+
+    >>> ember.diagflat(ember.tensor([[1, 2], [3, 4]]), 1)
+    tensor([[0, 1, 0, 0, 0],
+            [0, 0, 2, 0, 0],
+            [0, 0, 0, 3, 0],
+            [0, 0, 0, 0, 4],
+            [0, 0, 0, 0, 0]])
+    """
+    if not isinstance(offset, int):
+        raise op_error(TypeError, "diagflat", f"diagflat(): argument 'offset' (position 2) must be int, not "
+                       f"{type(offset).__name__}")
+    return DiagEmbed.function(Reshape.function(input, -1), offset, 0, 1)
 
 
 # ------------------------------------------------------------------------------------ slicing views

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Raw, Sample
+from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Raw, Sample, inplace
 
 SOME = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "uint8", "bool")
 
@@ -19,6 +19,49 @@ def _stacker(name):
 
 def _pad(lib, x, *pad, **kw):
     return lib.nn.functional.pad(x, pad, **kw)
+
+
+def _block_diag(lib, *tensors):
+    return lib.block_diag(*tensors)
+
+
+def _cartesian_prod(lib, *tensors):
+    return lib.cartesian_prod(*tensors)
+
+
+def _restride_view(lib, x):
+    """In-place view ops on a view, then a write through it: the base's gradient splits at the restrided view."""
+    base = x * 1
+    view = base[1:]
+    view.t_()
+    view.unsqueeze_(0)
+    view.mul_(lib.arange(view.numel(), dtype=x.dtype).reshape(view.shape))
+    return base, view.squeeze_(0) * 2
+
+
+def _restride_twice(lib, x):
+    """Two in-place view ops in a row on a non-view, then ops reading it: gradients reach x through both."""
+    y = x * 1
+    y.transpose_(0, 1)
+    y.unsqueeze_(1)
+    return y * lib.arange(y.numel(), dtype=x.dtype).reshape(y.shape)
+
+
+def _restride_leaf(lib, x, name, *args):
+    return getattr(x.requires_grad_(), name)(*args)
+
+
+def _restride_saved(lib, x):
+    """A backward that saved a tensor later restrided in place raises (the engine's error has no caller's line, so this
+    is a sample: 1 when it raised as PyTorch does)."""
+    y = x.requires_grad_() * 1
+    z = y * y
+    y.t_()
+    try:
+        z.sum().backward()
+    except RuntimeError as error:
+        return lib.tensor(float("modified by an inplace operation" in str(error)))
+    return lib.tensor(0.0)
 
 
 JOIN_SAMPLES = [
@@ -220,4 +263,91 @@ OPS = [
            errors=[ErrorInput(Sample(NonContig((3, 4)), -1), RuntimeError, "view size is not compatible")]),
     OpInfo("swapaxes", samples=[Sample((2, 3, 4), 0, 2)]),
     OpInfo("permute_grad", fn=lambda lib, x: x.permute(2, 0, 1) * 2, dtypes=ALL_FLOATS, samples=[Sample((2, 3, 4))]),
+    # ------------------------------------------------------------------ differences, flattening, diagonals
+    OpInfo("diff", dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((3, 5)), Sample((3, 5), 2, 0).named("n2_dim0"), Sample((4,), 5).named("n_past_size"),
+        Sample((2, 4), 0).named("n0"), Sample((3, 4), 1, 0, (1, 4), (2, 4)).named("prepend_append"),
+        Sample((3, 4), 2, -1, (3, 2)).named("prepend"), Sample((2, 4), 1, -1, None, (2, 1)).named("append"),
+        Sample((2, 4), 0, -1, (2, 1)).named("n0_ignores_prepend"), Sample(NonContig((3, 4)), 1, 0).named("noncontig"),
+        Sample((0, 3)).named("empty"), Sample((0, 3), 1, 0).named("empty_dim"),
+        Sample((3, 4), 1, -1, T((3, 1), "int64", grad=False)).named("promote_prepend"),
+    ], errors=[
+        ErrorInput(Sample(()), RuntimeError, r"diff expects input to be at least one-dimensional"),
+        ErrorInput(Sample((3,), -1), RuntimeError, r"order must be non-negative but got -1"),
+        ErrorInput(Sample((2, 3), 1, -1, (3,)), RuntimeError, r"diff expects prepend or append to be the same dimension"),
+        ErrorInput(Sample((2, 3), 1, -1, (3, 1)), RuntimeError,
+                   r"except along the differencing dimension; input.size\(0\) = 2, but got tensor.size\(0\) = 3"),
+        ErrorInput(Sample((2, 3), 1, -1, 0), TypeError, r"diff\(\): argument 'prepend' must be Tensor, not int"),
+        ErrorInput(Sample((2, 3), 1.0), TypeError, r"diff\(\): argument 'n' must be int, not float"),
+        ErrorInput(Sample((2, 3), 1, 2), IndexError, r"Dimension out of range"),
+    ]),
+    OpInfo("Tensor.diff", fn=lambda lib, x, *a, **k: x.diff(*a, **k), samples=[Sample((3, 4), 1, 0)]),
+    OpInfo("diff_out", fn=lambda lib, x: lib.diff(x, out=lib.empty(0, dtype=x.dtype)), grad=False,
+           dtypes=("float32", "int64"), samples=[Sample((3, 4))]),
+    OpInfo("ravel", dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((2, 3)), Sample(NonContig((3, 4))).named("noncontig"), Sample(()).named("zero_dim"),
+        Sample((0, 3)).named("empty")]),
+    OpInfo("Tensor.ravel", fn=lambda lib, x: x.ravel() * 2, samples=[Sample((2, 3, 2))]),
+    OpInfo("diagflat", dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((3,)), Sample((2, 2)), Sample((3,), 1), Sample((2, 2), -2), Sample(()).named("zero_dim"),
+        Sample((0,)).named("empty"), Sample((0,), 2).named("empty_offset"), Sample(NonContig((2, 3))).named("noncontig"),
+    ], errors=[ErrorInput(Sample((3,), 1.0), TypeError, r"argument 'offset' \(position 2\) must be int, not float")]),
+    OpInfo("Tensor.diagflat", fn=lambda lib, x, *a: x.diagflat(*a), samples=[Sample((2, 2), 1)]),
+    # ------------------------------------------------------------------ block matrices and products of sets
+    OpInfo("block_diag", fn=_block_diag, dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((2, 2), (3,), ()), Sample((2, 3)).named("one"), Sample((0, 2), (2, 0), (0,)).named("empty_blocks"),
+        Sample((2, 2), T((2,), "int64", grad=False)).named("promote"),
+        Sample(T((), "float64", grad=False), (2, 2)).named("zero_dim_promote"),
+        Sample(NonContig((2, 3)), (1, 1)).named("noncontig"), Sample().named("none"),
+    ], errors=[
+        ErrorInput(Sample((2,), (1, 1, 1)), RuntimeError, r"Input tensors must have 2 or fewer dimensions. Input 1 has 3"),
+        ErrorInput(Sample(Raw([1.0])), TypeError, r"expected Tensor as element 0 in argument 0, but got list"),
+    ]),
+    OpInfo("cartesian_prod", fn=_cartesian_prod, dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((2,), (3,)), Sample((2,), (1,), (3,)).named("three"), Sample((4,)).named("one"),
+        Sample((0,), (3,)).named("empty"),
+    ], errors=[
+        ErrorInput(Sample((1, 2), (3,)), RuntimeError, r"Expect a 1D vector, but got shape \[1, 2\]"),
+        ErrorInput(Sample(()), RuntimeError, r"Expect a 1D vector, but got shape \[\]"),
+        ErrorInput(Sample((2,), T((2,), "int64")), RuntimeError, r"meshgrid expects all tensors to have the same dtype"),
+        ErrorInput(Sample(), RuntimeError, r"meshgrid expects a non-empty TensorList"),
+    ]),
+    OpInfo("combinations", dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((4,)), Sample((4,), 3), Sample((4,), 1), Sample(T((3,), grad=False), 0).named("r0"), Sample((3,), 4).named("r_past_n"),
+        Sample((3,), 2, True).named("with_replacement"), Sample((2,), 4, True).named("replacement_r_past_n"),
+        Sample((0,)).named("empty"), Sample((1,)).named("one"),
+    ], errors=[
+        ErrorInput(Sample((2, 2)), RuntimeError, r"Expect a 1D vector, but got shape \[2, 2\]"),
+        ErrorInput(Sample((3,), -1), RuntimeError, r"Expect a non-negative number, but got -1"),
+    ]),
+    # ------------------------------------------------------------------ in-place view ops
+    OpInfo("Tensor.unsqueeze_", fn=inplace("unsqueeze_"), dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((2, 3), 0), Sample((2, 3), -1), Sample((), 0).named("zero_dim"), Sample(NonContig((2, 3)), 1)],
+        errors=[ErrorInput(Sample((2, 3), 3), IndexError, r"Dimension out of range")]),
+    OpInfo("Tensor.squeeze_", fn=inplace("squeeze_"), dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((1, 2, 1)), Sample((1, 2, 1), 0), Sample((1, 2, 1), Raw((0, 2))).named("dims"),
+        Sample((2, 3), 1).named("no_op"), Sample(()).named("zero_dim"), Sample(NonContig((1, 3))).named("noncontig")],
+        errors=[ErrorInput(Sample((2, 3), 2), IndexError, r"Dimension out of range")]),
+    OpInfo("Tensor.transpose_", fn=inplace("transpose_"), dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((2, 3), 0, 1), Sample((2, 3, 4), -1, 0), Sample((), 0, -1).named("zero_dim"),
+        Sample(NonContig((2, 3)), 0, 1).named("noncontig")],
+        errors=[ErrorInput(Sample((2, 3), 0, 2), IndexError, r"Dimension out of range")]),
+    OpInfo("Tensor.swapaxes_", fn=inplace("swapaxes_"), samples=[Sample((2, 3, 4), 0, 2)]),
+    OpInfo("Tensor.swapdims_", fn=inplace("swapdims_"), samples=[Sample((2, 3), 1, 0)]),
+    OpInfo("Tensor.t_", fn=inplace("t_"), dtypes=SOME, gradgradcheck=True, samples=[
+        Sample((2, 3)), Sample((3,)).named("one_dim"), Sample(()).named("zero_dim")],
+        errors=[ErrorInput(Sample((2, 3, 4)), RuntimeError, r"t_\(\) expects a tensor with <= 2 dimensions, but self is 3D")]),
+    OpInfo("inplace_view_ops_through_a_view", fn=_restride_view, dtypes=FLOATS, gradgradcheck=True,
+           samples=[Sample((3, 4))]),
+    OpInfo("inplace_view_ops_twice", fn=_restride_twice, dtypes=FLOATS, gradgradcheck=True, samples=[Sample((2, 3))]),
+    OpInfo("inplace_view_op_on_leaf", fn=_restride_leaf, grad=False, errors=[
+        ErrorInput(Sample((2, 3), name, *args), RuntimeError, name + r": a leaf Variable that requires grad is being "
+                   r"used in an in-place operation") for name, args in (
+            ("unsqueeze_", (0,)), ("squeeze_", ()), ("transpose_", (0, 1)), ("t_", ()))]),
+    OpInfo("inplace_view_op_on_leaf_view", grad=False, fn=lambda lib, x: x.requires_grad_()[0].t_(), errors=[
+        ErrorInput(Sample((2, 3)), RuntimeError, r"a view of a leaf Variable that requires grad is being used")]),
+    OpInfo("inplace_view_op_on_unbind_output", grad=False,
+           fn=lambda lib, x: (x.requires_grad_() * 1).unbind(0)[0].unsqueeze_(0), errors=[
+               ErrorInput(Sample((2, 3)), RuntimeError, r"Output 0 of Unbind is a view and is being modified inplace")]),
+    OpInfo("inplace_view_op_then_saved_use", fn=_restride_saved, grad=False, samples=[Sample((2, 3))]),
 ]
