@@ -1,5 +1,5 @@
 """Reductions, scans and sorting: sum, mean, prod, var/std, max/min, argmax, logsumexp, cumsum, median, mode,
-quantile, sort, topk, unique, all/any, count_nonzero ...
+quantile, sort, topk, unique, all/any, count_nonzero, bincount/histc, trace, cov/corrcoef ...
 
 The rule for what lives here: an op that reduces a tensor over dims, or scans, sorts or picks along one,
 treating its elements as values with no matrix structure. Vector and matrix norms are linear algebra and live
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import builtins as _builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -42,7 +43,7 @@ from ember.dtypes import rounded_like as _back
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim, wrap_dims
 from ember.ops.arithmetic import Abs, Where
-from ember.ops.math_functions import Exp, Log
+from ember.ops.math_functions import Exp, Log, Sqrt
 from ember.ops.registry import _torch_type_name, apply_inplace, register_function, register_op, write_out
 from ember.tensor import Tensor, from_array
 
@@ -1146,6 +1147,199 @@ class CountNonzero:
 
     def forward(a, dims):
         return np.asarray(np.count_nonzero(a, axis=dims), dtype=np.int64)
+
+
+# ------------------------------------------------------------------------------------------ counting, histograms
+def _weights_dtype(weights):
+    """bincount's result dtype with ``weights``: float32 weights are summed in float32, others in float64."""
+    return _dt.float32 if weights._dtype is _dt.float32 else _dt.float64
+
+
+@register_op
+class Bincount:
+    """How often each value ``0 .. max(input)`` occurs in a 1-d tensor of non-negative integers (int64), or the sum
+    of ``weights`` at its positions (float32 for float32 weights, else float64); at least ``minlength`` bins.
+
+    >>> ember.bincount(ember.tensor([1, 3, 1]), minlength=5)
+    tensor([0, 2, 0, 1, 0])
+    >>> ember.tensor([0, 2, 2]).bincount(ember.tensor([0.5, 1.0, 2.0]))
+    tensor([0.5000, 0.0000, 3.0000])
+    """
+
+    name = "bincount"
+    kind = "reduce"
+    promote = "none"
+    method = True
+    out = False
+
+    def function(input, weights=None, minlength=0):
+        if input._dtype.category != 1:
+            raise op_error(NotImplementedError, "bincount",
+                           f'"bincount_cpu" not implemented for \'{_torch_type_name(input._dtype)}\'')
+        if minlength < 0:
+            raise op_error(RuntimeError, "bincount", "minlength should be >= 0")
+        data = input._data
+        if data.ndim != 1 or (data.size and data.min() < 0):
+            raise op_error(RuntimeError, "bincount", "bincount only supports 1-d non-negative integral inputs.")
+        if weights is not None and (weights._data.ndim != 1 or weights._data.shape[0] != data.shape[0]):
+            raise op_error(RuntimeError, "bincount", "weights should be 1-d and have the same length as input")
+        return Bincount(input, weights, minlength=int(minlength))
+
+    def forward(a, weights, minlength):
+        length = _builtins.max(minlength, int(a.max()) + 1 if a.size else 0)
+        if weights is None:
+            return np.bincount(a, minlength=length).astype(np.int64, copy=False)
+        if weights.dtype == _FLOAT32:  # PyTorch adds float32 weights one by one in float32
+            out = np.zeros(length, _FLOAT32)
+            np.add.at(out, a, weights)
+            return out
+        return np.bincount(a, weights=weights.astype(np.float64), minlength=length)
+
+
+@register_op
+class Histc:
+    """A histogram of the elements in ``bins`` equal bins between ``min`` and ``max`` (the data's own extremes when
+    they are equal), in the input's floating dtype; elements outside are ignored, ``max`` falls in the last bin.
+
+    >>> ember.histc(ember.tensor([1.0, 2.0, 1.0, 4.0]), bins=4, min=0, max=3)
+    tensor([0., 2., 1., 0.])
+    """
+
+    name = "histc"
+    kind = "reduce"
+    promote = "none"
+    method = True
+
+    def function(input, bins=100, min=0, max=0):
+        if not isinstance(bins, int):
+            raise op_error(TypeError, "histc", f"histc(): argument 'bins' (position 2) must be int, not "
+                           f"{type(bins).__name__}")
+        if bins <= 0:
+            raise op_error(RuntimeError, "histc", f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
+        low, high = float(min), float(max)
+        data = input._data
+        if low == high and data.size:
+            low, high = float(np.min(data)), float(np.max(data))  # NaN in the data gives a NaN range
+        if low == high:
+            low, high = low - 1, high + 1
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise op_error(RuntimeError, "histc", f"torch.histc: range of [{low:g}, {high:g}] is not finite")
+        if not low < high:
+            raise op_error(RuntimeError, "histc", "torch.histc: max must be larger than min")
+        if input._dtype.category != 2:
+            kernel = "linspace_cpu" if input._dtype is _dt.bool else "histogram_cpu"
+            raise op_error(NotImplementedError, "histc",
+                           f'"{kernel}" not implemented for \'{_torch_type_name(input._dtype)}\'')
+        return Histc(input, bins=bins, low=low, high=high)
+
+    def forward(a, bins, low, high):
+        scalar = a.dtype.type
+        first, last = scalar(low), scalar(high)
+        flat = a.reshape(-1)
+        inside = flat[(flat >= first) & (flat <= last)]  # NaN is outside every bin
+        # PyTorch's bin of x, in the input's dtype: (x - first) * bins / (last - first), truncated; the same
+        # arithmetic here (exactly rounded by IEEE, so on every CPU), not a float64 approximation of it.
+        with np.errstate(over="ignore"):
+            position = ((inside - first) * scalar(bins) / (last - first)).astype(np.int64)
+        counts = np.bincount(np.minimum(position, bins - 1), minlength=bins)
+        return counts.astype(a.dtype)
+
+
+# ------------------------------------------------------------------------------------------ trace, covariance
+@register_function(method=True)
+def trace(input):
+    """The sum of a matrix's main diagonal (integer inputs give int64, as ``sum``).
+
+    >>> ember.trace(ember.tensor([[1, 2, 3], [4, 5, 6]]))
+    tensor(6)
+    """
+    if input._data.ndim != 2:
+        raise op_error(RuntimeError, "trace", f"expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._dtype is _dt.bool:
+        raise op_error(NotImplementedError, "trace", '"trace" not implemented for \'Bool\'')
+    return Sum.function(input.diagonal())
+
+
+def _check_weights(weights, name, integral, observations):
+    kind, category = ("integral", 1) if integral else ("floating point", 2)
+    if weights._data.ndim > 1:
+        raise op_error(RuntimeError, "cov", f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+                       f"{weights._data.ndim} dimensions")
+    if weights._dtype.category != category:
+        raise op_error(RuntimeError, "cov", f"cov(): expected {name} to have {kind} dtype but got {name} with "
+                       f"{_torch_type_name(weights._dtype)} dtype")
+    if weights._data.size != observations:
+        raise op_error(RuntimeError, "cov", f"cov(): expected {name} to have the same numel as there are observations "
+                       f"in the input but got {weights._data.size} != {observations}")
+    if observations and weights._data.min() < 0:
+        raise op_error(RuntimeError, "cov", f"cov(): {name} cannot be negative")
+
+
+@register_function(method=True)
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in ``input``'s rows (a 1-d tensor is one variable) over its columns'
+    observations, weighted by the integer frequencies ``fweights`` and the floating ``aweights``, with
+    ``correction`` subtracted from the number of observations (``numpy.cov``'s ``ddof``).
+
+    >>> ember.cov(ember.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]]))
+    tensor([[ 1.0000, -0.7500],
+            [-0.7500,  0.5833]])
+    >>> ember.cov(ember.tensor([1.0, 2.0, 4.0]), correction=0, fweights=ember.tensor([1, 1, 2]))
+    tensor(1.6875)
+    """
+    if input._data.ndim > 2:
+        raise op_error(RuntimeError, "cov", "cov(): expected input to have two or fewer dimensions but got an input with "
+                       f"{input._data.ndim} dimensions")
+    if input._dtype is _dt.bool:
+        raise op_error(RuntimeError, "cov", "cov(): bool dtype is not supported for input")
+    if not isinstance(correction, int):
+        raise op_error(TypeError, "cov", f"cov(): argument 'correction' must be int, not {type(correction).__name__}")
+    x = input if input._data.ndim == 2 else input.reshape(1, -1)
+    observations = x._data.shape[1]
+    weights = None
+    if fweights is not None:
+        _check_weights(fweights, "fweights", True, observations)
+        weights = fweights
+    if aweights is not None:
+        _check_weights(aweights, "aweights", False, observations)
+        weights = aweights if weights is None else weights * aweights
+    if weights is None:
+        total = from_array(np.array(observations, dtype=np.int64))
+    else:
+        total = weights.sum()
+        if not total._data:
+            raise op_error(RuntimeError, "cov", "cov(): weights sum to zero, can't be normalized")
+    mean = (x if weights is None else x * weights).sum(1) / total
+    if aweights is not None and correction != 0:
+        dof = total - correction * (weights * aweights).sum() / total
+    else:
+        dof = total - correction
+    if dof._data <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", stacklevel=2)
+        dof = from_array(np.zeros((), dof._data.dtype))
+    centered = x - mean.unsqueeze(1)
+    products = centered.mm((centered if weights is None else centered * weights).t())
+    return (products / dof).squeeze()
+
+
+@register_function(method=True)
+def corrcoef(input):
+    """Pearson correlation coefficients of the variables in ``input``'s rows (see :func:`cov`), clipped to [-1, 1].
+
+    >>> ember.corrcoef(ember.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]]))
+    tensor([[ 1.0000, -0.9820],
+            [-0.9820,  1.0000]])
+    """
+    if input._data.ndim > 2:
+        raise op_error(RuntimeError, "corrcoef", "corrcoef(): expected input to have two or fewer dimensions but got an "
+                       f"input with {input._data.ndim} dimensions")
+    c = cov(input)
+    if c._data.ndim == 0:  # one variable: nan for a zero, nan or inf variance, else 1
+        return c / c
+    deviation = Sqrt(c.diagonal())
+    c = c / deviation.reshape(-1, 1) / deviation.reshape(1, -1)
+    return c.clamp(-1, 1)
 
 
 # ------------------------------------------------------------------------------------------ order statistics
