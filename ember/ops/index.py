@@ -1,6 +1,7 @@
 """Indexing: ``t[index]`` and ``t[index] = value`` (basic, integer and boolean), and the ops that read or write
 elements at given positions: index_put, nonzero, gather/scatter, index_select/index_add/index_copy/index_fill/
-index_reduce, masked_fill/masked_scatter/masked_select, take/take_along_dim/put.
+index_reduce, masked_fill/masked_scatter/masked_select, take/take_along_dim/put, and the positions of values in
+sorted sequences (searchsorted/bucketize).
 
 Basic indexing (ints, slices, None, Ellipsis) returns a view; integer-array and boolean indexing
 return copies, as in PyTorch. Each op is registered once with its function, method, in-place and ``out=``
@@ -25,7 +26,8 @@ from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.registry import _Scratch, check_inplace_allowed, register_function, register_op, write_result_into
+from ember.ops.registry import (_Scratch, check_inplace_allowed, register_function, register_op, write_out,
+                                write_result_into)
 from ember.tensor import Tensor, from_array
 
 
@@ -1083,3 +1085,119 @@ def put(input, index, source, accumulate=False):
     flat = input.reshape(-1)
     result = IndexPut(flat, source.reshape(-1), index=(index._data.reshape(-1),), accumulate=bool(accumulate))
     return result.reshape(input._data.shape)
+
+
+# ------------------------------------------------------------------------------------ positions in sorted sequences
+def _sorted_positions(boundaries, values, right):
+    """For each of ``values`` (rows matching ``boundaries``' rows), the first position in its row of ``boundaries``
+    whose element is ``> value`` (``right``) or ``>= value``: PyTorch's binary search, step for step, for all values at
+    once, so NaN and unsorted rows give its answers too."""
+    length = boundaries.shape[-1]
+    count = int(np.prod(boundaries.shape[:-1]))
+    rows = boundaries.reshape(count, length)
+    flat = values.reshape(1, values.size) if boundaries.ndim == 1 else values.reshape(count, values.shape[-1])
+    row = np.arange(rows.shape[0])[:, None]
+    start = np.zeros(flat.shape, np.int64)
+    end = np.full(flat.shape, length, np.int64)
+    while True:
+        searching = start < end
+        if not searching.any():
+            break
+        middle = start + ((end - start) >> 1)
+        found = rows[row, np.minimum(middle, length - 1)]
+        go_right = ~(found > flat) if right else ~(found >= flat)
+        start = np.where(searching & go_right, middle + 1, start)
+        end = np.where(searching & ~go_right, middle, end)
+    return start.reshape(values.shape)
+
+
+def _searchsorted_checks(boundaries, values, sorter):
+    op_name = "searchsorted"
+    if sorter is not None:
+        if sorter._data.shape != boundaries._data.shape:
+            raise op_error(RuntimeError, op_name, f"torch.searchsorted(): boundary and sorter must have the same size, but "
+                           f"got boundary tensor {list(boundaries._data.shape)}and got sorter tensor "
+                           f"{list(sorter._data.shape)}")
+        if sorter._dtype is not _dt.int64:
+            raise op_error(RuntimeError, op_name, f"torch.searchsorted(): sorter must be a tensor of long dtype but got "
+                           f"dtype {_dtype_name(sorter)}")
+        if sorter._data.size and (sorter._data.min() < 0 or sorter._data.max() >= sorter._data.shape[-1]):
+            raise op_error(RuntimeError, op_name, "torch.searchsorted(): sorter index out of range")
+    seq_shape, value_shape = boundaries._data.shape, values._data.shape
+    if not value_shape and len(seq_shape) != 1:
+        raise op_error(RuntimeError, op_name, f"torch.searchsorted(): input value can be a scalar only when boundaries "
+                       f"tensor dimension is 1, but we got boundaries tensor dim({len(seq_shape)}) and input value's "
+                       f"dim({len(value_shape)}) numel({values._data.size})")
+    if not seq_shape:
+        raise op_error(RuntimeError, op_name, "torch.searchsorted(): boundaries tensor should have positive dimension, "
+                       "but got 0 dimension")
+    if len(seq_shape) != 1 and (len(seq_shape) != len(value_shape) or seq_shape[:-1] != value_shape[:-1]):
+        raise op_error(RuntimeError, op_name, "torch.searchsorted(): boundaries tensor should be 1 dimension or the "
+                       "first N-1 dimensions of boundaries tensor and input value tensor must match, but we got "
+                       f"boundaries tensor {list(seq_shape)} and input value tensor {list(value_shape)}")
+
+
+@register_op
+class Searchsorted:
+    """Where each of ``input`` would be inserted into the last dimension of ``sorted_sequence`` to keep it sorted: the
+    first position whose element is ``>=`` it (``> `` with ``right=True`` or ``side="right"``), in the promoted dtype
+    of both; ``sorter`` holds the indices that sort an unsorted sequence. int64 positions (int32 with ``out_int32``).
+
+    >>> ember.searchsorted(ember.tensor([1, 3, 5, 7]), ember.tensor([3, 6]))
+    tensor([1, 3])
+    >>> ember.searchsorted(ember.tensor([1, 3, 5, 7]), 3, side="right")
+    tensor(2)
+    """
+
+    name = "searchsorted"
+    kind = "index"
+    promote = "none"
+    out = False
+
+    def function(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+        op_name = "searchsorted"
+        if side is not None:
+            if side not in ("left", "right"):
+                raise op_error(RuntimeError, op_name, f"torch.searchsorted(): side can only be 'left' or 'right' but got "
+                               f"{side}")
+            if right and side != "right":
+                raise op_error(RuntimeError, op_name, f"torch.searchsorted(): side and right can't be set to opposites, "
+                               f"got side of {side} while right was True")
+            right = side == "right"
+        dtype = _dt.result_type_of((sorted_sequence, input))
+        if not isinstance(input, Tensor):  # a Python number: a 0-d tensor of the promoted dtype
+            input = from_array(np.asarray(input).astype(dtype.numpy_dtype))
+        _searchsorted_checks(sorted_sequence, input, sorter)
+        result_dtype = _dt.int32 if out_int32 else _dt.int64
+        if out is not None and out._dtype is not result_dtype:
+            raise op_error(RuntimeError, op_name, "torch.searchsorted(): output tensor's dtype is wrong, it can only be "
+                           "Int(int32) or Long(int64) depending on whether out_int32 flag is True, but we got output "
+                           f"tensor's dtype {_dtype_name(out)} and out_int32 flag is {bool(out_int32)}")
+        if dtype is _dt.bool:
+            raise op_error(NotImplementedError, op_name, "\"searchsorted_out_cpu\" not implemented for 'Bool'")
+        result = Searchsorted(sorted_sequence, input, sorter, dtype=dtype, right=bool(right),
+                              result_dtype=result_dtype)
+        return write_out(result, out)
+
+    def forward(boundaries, values, sorter, dtype, right, result_dtype):
+        boundaries = boundaries.astype(dtype.numpy_dtype, copy=False)
+        if sorter is not None:
+            boundaries = np.take_along_axis(boundaries, sorter, axis=-1)
+        positions = _sorted_positions(boundaries, values.astype(dtype.numpy_dtype, copy=False), right)
+        return positions.astype(result_dtype.numpy_dtype, copy=False)
+
+
+@register_function
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """The bucket of each of ``input`` between the sorted 1-d ``boundaries``: ``i`` with ``boundaries[i - 1] < x <=
+    boundaries[i]`` (``boundaries[i - 1] <= x < boundaries[i]`` with ``right=True``); :func:`searchsorted` with the
+    arguments swapped.
+
+    >>> ember.bucketize(ember.tensor([[1, 6], [9, 3]]), ember.tensor([1, 3, 5, 7]))
+    tensor([[0, 3],
+            [4, 1]])
+    """
+    if boundaries._data.ndim != 1:
+        raise op_error(RuntimeError, "bucketize", f"boundaries tensor must be 1 dimension, but got dim("
+                       f"{boundaries._data.ndim})")
+    return Searchsorted.function(boundaries, input, out_int32=out_int32, right=right, out=out)

@@ -53,6 +53,54 @@ def _max_with_ties(lib, x, s, reduce, **kw):
     return x.scatter_reduce(1, index, lib.cat([s, s], 1), reduce, **kw)
 
 
+def _searchsorted(lib, sequence, values, **kwargs):
+    """``searchsorted`` in the sorted random ``sequence`` (random values repeat in integer dtypes: ties for ``right``)."""
+    return lib.searchsorted(lib.sort(sequence).values, values, **kwargs)
+
+
+def _searchsorted_plain(lib, sequence, values, sorter=None, **kwargs):
+    return lib.searchsorted(sequence, values, sorter=sorter, **kwargs)
+
+
+def _searchsorted_sorter(lib, sequence, values, **kwargs):
+    return lib.searchsorted(sequence, values, sorter=lib.argsort(sequence, stable=True), **kwargs)
+
+
+def _searchsorted_out(lib, sequence, values, **kwargs):
+    out = lib.empty(0, dtype=lib.int32 if kwargs.get("out_int32") else lib.int64)
+    result = lib.searchsorted(lib.sort(sequence).values, values, out=out, **kwargs)
+    assert result is out
+    return out
+
+
+def _bucketize(lib, values, boundaries, **kwargs):
+    return lib.bucketize(values, lib.sort(boundaries).values, **kwargs)
+
+
+# NaN in the sequence and the values: PyTorch's binary search places them by its comparisons, step by step.
+NAN_SEQUENCE = np.array([1.0, 2.0, np.nan, 3.0, np.nan])
+NAN_VALUES = np.array([np.nan, 3.0, 1.5, 0.0, 2.5])
+SEARCH_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "uint8")
+SEARCHSORTED_ERRORS = [
+    ErrorInput(Sample((4,), (2,), side="middle"), RuntimeError, r"side can only be 'left' or 'right' but got middle"),
+    ErrorInput(Sample((4,), (2,), side="left", right=True), RuntimeError,
+               r"side and right can't be set to opposites, got side of left while right was True"),
+    ErrorInput(Sample((), (2,)), RuntimeError, r"boundaries tensor should have positive dimension, but got 0 dimension"),
+    ErrorInput(Sample((2, 4), (3, 2)), RuntimeError, r"the first N-1 dimensions of boundaries tensor and input value "
+               r"tensor must match, but we got boundaries tensor \[2, 4\] and input value tensor \[3, 2\]"),
+    ErrorInput(Sample((1, 4), (2,)), RuntimeError, r"boundaries tensor should be 1 dimension or the first N-1"),
+    ErrorInput(Sample((2, 4), Raw(1.0)), RuntimeError, r"input value can be a scalar only when boundaries tensor "
+               r"dimension is 1, but we got boundaries tensor dim\(2\) and input value's dim\(0\) numel\(1\)"),
+    ErrorInput(Sample((4,), (2,)), NotImplementedError, r'"searchsorted_out_cpu" not implemented for \'Bool\'', "bool"),
+    ErrorInput(Sample((3,), (2,), np.array([0, 1, 2], dtype=np.int32)), RuntimeError,
+               r"sorter must be a tensor of long dtype but got dtype Int"),
+    ErrorInput(Sample((3,), (2,), np.array([0, 1])), RuntimeError,
+               r"boundary and sorter must have the same size, but got boundary tensor \[3\]and got sorter tensor \[2\]"),
+    ErrorInput(Sample((3,), (2,), np.array([0, 1, 3])), RuntimeError, r"sorter index out of range"),
+    ErrorInput(Sample((3,), (2,), np.array([0, -1, 2])), RuntimeError, r"sorter index out of range"),
+]
+
+
 OPS = [
     # ------------------------------------------------------------------ getitem
     OpInfo("getitem_basic", fn=_get(lambda lib: (slice(1, None), None, Ellipsis, -1)), dtypes=SOME, gradgradcheck=True,
@@ -238,4 +286,41 @@ OPS = [
     OpInfo("argwhere", dtypes=SOME, grad=False, samples=[Sample((3, 4)), Sample(())]),
     OpInfo("index_put", fn=lambda lib, x, i, v, **kw: x.index_put((lib.tensor(i),), v, **kw), samples=[
         Sample((4, 2), Raw([0, 2]), (2, 2)), Sample((4, 2), Raw([0, 0, 1]), (3, 2), accumulate=True)]),
+    # ------------------------------------------------------------------ positions in sorted sequences
+    OpInfo("searchsorted", fn=_searchsorted, dtypes=SEARCH_DTYPES, grad=False, samples=[
+        Sample((7,), (3, 4)), Sample((7,), (3, 4), right=True).named("right"),
+        Sample((7,), (3, 4), side="right").named("side_right"), Sample((7,), (3, 4), side="left").named("side_left"),
+        Sample((7,), (3, 4), side="right", right=False).named("side_right_right_false"),
+        Sample((2, 5), (2, 3)).named("batched"), Sample((2, 3, 5), (2, 3, 4), right=True).named("batched_3d"),
+        Sample((7,), ()).named("zero_dim_value"), Sample((7,), Raw(0.5)).named("float_scalar"),
+        Sample((7,), Raw(1)).named("int_scalar"), Sample((7,), Raw(-1)).named("negative_int_scalar"),
+        Sample((0,), (3,)).named("empty_sequence"), Sample((7,), (0,)).named("empty_values"),
+        Sample((7,), (3,), out_int32=True).named("int32"), Sample(NonContig((2, 5)), NonContig((2, 3))).named("noncontig"),
+        Sample((7,), T((5,), "int64")).named("int64_values"), Sample((7,), T((5,), "float64")).named("float64_values"),
+        Sample(T((7,), "int8"), (5,)).named("int8_sequence"),
+        Sample(NAN_SEQUENCE, NAN_VALUES).named("nan"), Sample(NAN_SEQUENCE, NAN_VALUES, right=True).named("nan_right"),
+    ]),
+    OpInfo("searchsorted_sorter", fn=_searchsorted_sorter, dtypes=SEARCH_DTYPES, grad=False, samples=[
+        Sample((7,), (3, 4)), Sample((2, 5), (2, 3), right=True).named("batched"),
+        Sample((6,), (2, 4)).named("one_dim_sequence_batched_values")]),
+    OpInfo("searchsorted_out", fn=_searchsorted_out, grad=False, samples=[
+        Sample((7,), (3, 4)), Sample((7,), (3, 4), out_int32=True).named("int32")]),
+    OpInfo("searchsorted_errors", fn=_searchsorted_plain, grad=False, errors=SEARCHSORTED_ERRORS),
+    OpInfo("bucketize", fn=_bucketize, dtypes=SEARCH_DTYPES, grad=False, samples=[
+        Sample((3, 4), (7,)), Sample((3, 4), (7,), right=True).named("right"), Sample((), (7,)).named("zero_dim"),
+        Sample(Raw(0.5), (7,)).named("float_scalar"), Sample((2, 3, 4), (5,), out_int32=True).named("int32"),
+        Sample((3,), (0,)).named("empty_boundaries"), Sample(NonContig((3, 4)), (6,)).named("noncontig"),
+        Sample(T((4,), "float64"), (6,)).named("float64_values"),
+    ]),
+    OpInfo("bucketize_errors", fn=lambda lib, *a, **k: lib.bucketize(*a, **k), grad=False, errors=[
+        ErrorInput(Sample((3,), (2, 2)), RuntimeError, r"boundaries tensor must be 1 dimension, but got dim\(2\)"),
+        ErrorInput(Sample((3,), ()), RuntimeError, r"boundaries tensor must be 1 dimension, but got dim\(0\)"),
+        ErrorInput(Sample((3,), (2,)), NotImplementedError, r'"searchsorted_out_cpu" not implemented for \'Bool\'',
+                   "bool"),
+    ]),
+    OpInfo("searchsorted_out_dtype_error", grad=False,
+           fn=lambda lib, s, v: lib.searchsorted(s, v, out=lib.empty(0, dtype=lib.int32)), errors=[
+               ErrorInput(Sample((4,), (2,)), RuntimeError, r"output tensor's dtype is wrong, it can only be Int\(int32\) "
+                          r"or Long\(int64\) depending on whether out_int32 flag is True, but we got output tensor's "
+                          r"dtype Int and out_int32 flag is False")]),
 ]
