@@ -1,6 +1,6 @@
 """Linear algebra beyond products: decompositions (cholesky, qr, svd, eigh), solves, inverses, determinants,
-pseudo-inverses, ranks, condition numbers, matrix powers, cross products, and the vector and matrix norms;
-most of them are ``torch.linalg``'s, and ``ember.linalg`` gathers them from here.
+pseudo-inverses, ranks, condition numbers, matrix powers, cross products, and the vector and matrix norms (with
+``renorm``, which caps them); most of them are ``torch.linalg``'s, and ``ember.linalg`` gathers them from here.
 
 The rule for which linear-algebra file an op lives in: an op whose result is a sum of products of its operands'
 entries (matmul, einsum, addmm, ``linalg.multi_dot``, ``linalg.vecdot``, ``nn.functional.linear`` ...) is in
@@ -42,7 +42,8 @@ from ember.ops.arithmetic import Abs, Where
 from ember.ops.math_functions import Sign
 from ember.ops.products import Matmul, _check_float, _eye, _matrix_text, _require_tensor, _same_dtype_rule
 from ember.ops.reduce import Amax, Amin, Sum, _reduction_dims, _restore_reduced, _share_among_ties
-from ember.ops.registry import _torch_type_name, register_function, register_op, write_out
+from ember.ops.registry import (_torch_type_name, check_inplace_allowed, register_function, register_op, write_out,
+                                write_result_into)
 from ember.tensor import Tensor, from_array
 
 
@@ -1304,6 +1305,44 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
     raise op_error(RuntimeError, "linalg.norm", f"If dim is not specified but ord is, the input must be 1D or 2D. Got "
                    f"{ndim}D.")
+
+
+def _renorm_(self, p, dim, maxnorm):
+    """In-place :func:`ember.renorm`: writes the result into ``self`` (which it returns).
+
+    >>> x = ember.tensor([[3.0, 4.0], [0.3, 0.4]])
+    >>> x.renorm_(2, 0, 1.0) is x, x[0]
+    (True, tensor([0.6000, 0.8000]))
+    """
+    check_inplace_allowed(self, "renorm_")
+    # from a copy of self: the norm's and the product's backward read the values the write below replaces
+    write_result_into(self, renorm(self.clone(), p, dim, maxnorm), "renorm_")
+    return self
+
+
+@register_function(method=True, inplace=_renorm_, out=True)
+def renorm(input, p, dim, maxnorm):
+    """Each slice ``input.select(dim, i)`` whose ``p``-norm exceeds ``maxnorm``, scaled down to norm ``maxnorm``
+    (by ``maxnorm / (norm + 1e-7)``, as PyTorch); the other slices unchanged. float16/bfloat16 norms in float32.
+
+    >>> ember.renorm(ember.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0)
+    tensor([[0.6000, 0.8000],
+            [0.3000, 0.4000]])
+    """
+    p, maxnorm = float(p), float(maxnorm)
+    if not p > 0:
+        raise op_error(RuntimeError, "renorm", "non-positive-norm not supported")
+    if maxnorm < 0:
+        raise op_error(RuntimeError, "renorm", f"expected maxnorm to be >= 0 but got {maxnorm:g}")
+    ndim = input._data.ndim
+    if ndim < 2:
+        raise op_error(RuntimeError, "renorm", f"input needs at least 2 dimensions, got {ndim} dimensions")
+    d = wrap_dim(dim, ndim, "renorm")
+    half = input._dtype in (_dt.float16, _dt.bfloat16)
+    norm = VectorNorm.function(input, p, tuple(i for i in range(ndim) if i != d), True,
+                               dtype=_dt.float32 if half else None)
+    factor = Where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return input * (factor.to(input._dtype) if half else factor)
 
 
 @register_function(names=("linalg.cond",), out=True)

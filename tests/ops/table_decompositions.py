@@ -12,7 +12,7 @@ import torch
 
 from ember.ops.decompositions import VectorNorm, matrix_norm
 
-from tests.ops.harness import ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Raw, Sample
+from tests.ops.harness import ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Raw, Sample, inplace, low_precision
 
 LINALG_TOLERANCE = dict(rtol=1e-4, atol=1e-5)
 ZERO_ROWS = np.array([[0.0, 0.0], [3.0, 0.0]])
@@ -209,4 +209,27 @@ OPS = [
            errors=[ErrorInput(Sample((3,)), RuntimeError, r"at least 2 dimensions"),
                    ErrorInput(Sample((3, 4), 3), RuntimeError, r"Order 3 not supported"),
                    ErrorInput(Sample((3, 4), dim=(1, 1)), RuntimeError, r"dims must be different")]),
+    OpInfo("renorm", dtypes=FLOATS, gradgradcheck=True, samples=[
+        Sample((3, 4), 2, 0, 1.0), Sample((3, 4), 2, 1, 2.5).named("some_rows_kept"),
+        Sample((2, 3, 4), 1, 1, 1.5).named("p1_3d"), Sample((3, 4), float("inf"), 0, 1.0).named("p_inf"),
+        Sample((3, 4), 3, -1, 2.0).named("p3"), Sample((3, 4), 0.5, 0, 4.0).named("p_half"),
+        Sample(NonContig((3, 4)), 2, 0, 1.0).named("noncontig"), Sample((0, 3), 2, 0, 1.0).named("empty"),
+        Sample((3, 4), 2, 0, 0.0).named("maxnorm0"), Sample((3, 4), 2, 0, 100).named("int_maxnorm_none_scaled"),
+    ], errors=[
+        ErrorInput(Sample((3, 4), 0, 0, 1.0), RuntimeError, r"renorm: non-positive-norm not supported"),
+        ErrorInput(Sample((3, 4), -1, 0, 1.0), RuntimeError, r"renorm: non-positive-norm not supported"),
+        ErrorInput(Sample((3, 4), 2, 0, -1), RuntimeError, r"renorm: expected maxnorm to be >= 0 but got -1"),
+        ErrorInput(Sample((3, 4), 2, 0, -0.5), RuntimeError, r"renorm: expected maxnorm to be >= 0 but got -0.5"),
+        ErrorInput(Sample((3,), 2, 0, 1.0), RuntimeError, r"renorm: input needs at least 2 dimensions, got 1 dimensions"),
+        ErrorInput(Sample((3, 4), 2, 2, 1.0), IndexError, r"Dimension out of range"),
+        ErrorInput(Sample((3, 4), 2, 0, 1.0), RuntimeError, r"linalg.vector_norm: Expected a floating point or complex "
+                   r"tensor as input. Got Long", dtype="int64"),
+    ]),
+    OpInfo("Tensor.renorm", fn=lambda lib, x, *a: x.renorm(*a), samples=[Sample((3, 4), 2, 1, 1.0)]),
+    OpInfo("Tensor.renorm_", fn=inplace("renorm_"), dtypes=FLOATS, gradgradcheck=True,
+           samples=[Sample((3, 4), 2, 0, 1.0), Sample((2, 3, 2), 1, -1, 2.0)]),
+    OpInfo("renorm_out", fn=lambda lib, x, *a: lib.renorm(x, *a, out=lib.empty(0, dtype=x.dtype)), grad=False,
+           samples=[Sample((3, 4), 2, 0, 1.0)]),
 ]
+
+OPS += [low_precision(info) for info in OPS if info.name in ("renorm",)]
