@@ -1,9 +1,10 @@
-"""Matrix and tensor products: matmul, mm, bmm, mv, dot, vdot, inner, outer/ger, kron, tensordot, einsum, the
-fused ``beta * input + alpha * product`` forms (addmm, addmv, addr, addbmm, baddbmm), chain_matmul,
+"""Matrix and tensor products: matmul, mm, bmm, mv, dot, vdot, inner, outer/ger, kron, vander, tensordot, einsum,
+the fused ``beta * input + alpha * product`` forms (addmm, addmv, addr, addbmm, baddbmm), chain_matmul,
 ``linalg.multi_dot``, ``linalg.vecdot``, and the layers' products ``nn.functional.linear`` and ``bilinear``.
 
 The rule for which linear-algebra file an op lives in: an op whose result is a sum of products of its operands'
-entries (a matrix, batched, vector, outer, Kronecker or Einstein product, alone or added to an input) is here;
+entries (a matrix, batched, vector, outer, Kronecker or Einstein product, alone or added to an input; the powers of
+a Vandermonde matrix are such products of one operand's entries) is here;
 what ``torch.linalg`` computes by factoring, inverting or measuring a matrix (decompositions, solves, inverses,
 determinants, pseudo-inverses, ranks, condition numbers, norms), and matrix powers and cross products, are in
 ``decompositions.py``. Each op is registered once with its function, method, in-place and ``out=`` forms (see
@@ -38,7 +39,8 @@ from ember.dtypes import opmath as _opmath
 from ember.dtypes import rounded_like as _back
 from ember.errors import broadcast_message, op_error
 from ember.ops.arguments import wrap_dim
-from ember.ops.reduce import Sum, sum_to_size
+from ember.ops.movement import Cat, Flip
+from ember.ops.reduce import Cumprod, Sum, sum_to_size
 from ember.ops.registry import _torch_type_name, apply_inplace, register_function, register_op, write_out
 from ember.tensor import Tensor, from_array
 
@@ -929,6 +931,40 @@ def kron(input, other):
     a = input.reshape(tuple(x for s in a_shape for x in (s, 1)))
     b = other.reshape(tuple(x for s in b_shape for x in (1, s)))
     return (a * b).reshape(tuple(x * y for x, y in zip(a_shape, b_shape)))
+
+
+@register_function
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of a 1-d ``x``: column ``j`` holds ``x ** (N - 1 - j)`` (``x ** j`` with
+    ``increasing=True``), ``N`` columns (default ``len(x)``); bool and integer inputs give int64. The powers are
+    running products of ``x`` (a product of its entries, hence this family), so gradients are exact at zero too.
+
+    >>> ember.vander(ember.tensor([1, 2, 3]))
+    tensor([[1, 1, 1],
+            [4, 2, 1],
+            [9, 3, 1]])
+    >>> ember.vander(ember.tensor([2.0, -1.0]), N=4, increasing=True)
+    tensor([[ 1.,  2.,  4.,  8.],
+            [ 1., -1.,  1., -1.]])
+    """
+    if not isinstance(x, Tensor):
+        raise op_error(TypeError, "vander", f"vander(): argument 'x' must be Tensor, not {type(x).__name__}")
+    if x._data.ndim != 1:
+        raise op_error(RuntimeError, "vander", "x must be a one-dimensional tensor.")
+    rows = x._data.shape[0]
+    if N is None:
+        N = rows
+    elif not isinstance(N, int):
+        raise op_error(TypeError, "vander", f"vander(): argument 'N' must be int, not {type(N).__name__}")
+    if N < 0:
+        raise op_error(RuntimeError, "vander", "N must be non-negative.")
+    dtype = _dt.promote_types(x._dtype, _dt.int64)
+    ones = from_array(np.ones((rows, min(N, 1)), dtype.numpy_dtype))
+    if N <= 1:  # no power of x but the 0th: nothing to differentiate, as in PyTorch
+        return ones
+    columns = x.reshape(rows, 1).expand(rows, N - 1)
+    powers = Cat.function([ones, Cumprod.function(columns if x._dtype is dtype else columns.to(dtype), 1)], 1)
+    return powers if increasing else Flip(powers, dims=(1,))
 
 
 # ------------------------------------------------------------------------------------------ chains of products

@@ -1,5 +1,7 @@
 """Op table entries: matrix and tensor products, and the layers' linear and bilinear maps (ember/ops/products.py)."""
 
+import numpy as np
+
 from tests.ops.harness import ALL_FLOATS, FLOATS, T, ErrorInput, NonContig, OpInfo, Sample, low_precision
 
 PRODUCT_DTYPES = ALL_FLOATS + ("int64", "int32", "uint8")
@@ -8,6 +10,28 @@ LOW_PRECISION_TOLERANCE = dict(rtol=1.6e-2, atol=2e-3)
 
 def _einsum(lib, *operands, equation):
     return lib.einsum(equation, *operands)
+
+
+def _vander(lib, x, *args, **kwargs):
+    """``vander``; torch's reference for gradients is ``torch.linalg.vander`` (flipped unless ``increasing``): in
+    PyTorch 2.13 ``torch.vander``'s backward raises ("one of the variables needed for gradient computation has been
+    modified by an inplace operation": it writes cumprod's result into a slice of its own output). Its values are
+    compared in ``vander_values``."""
+    N, increasing = (list(args) + [None, False])[:2] if args else (kwargs.get("N"), kwargs.get("increasing", False))
+    if lib.__name__ == "torch" and x.requires_grad and (x.shape[0] if N is None else N) > 1:
+        powers = lib.linalg.vander(x, N=N)
+        return powers if increasing else powers.flip(-1)
+    return lib.vander(x, *args, **kwargs)
+
+
+VANDER_SAMPLES = [
+    Sample((4,)), Sample((4,), 3).named("N3"), Sample((3,), 5, True).named("N5_increasing"),
+    Sample((3,), increasing=True).named("increasing"), Sample((0,), 3).named("empty_N3"),
+    Sample(np.array([0.0, 2.0, -1.5, 0.0])).named("zeros"),
+]
+# No power of x but the 0th: a constant, which requires no grad (in PyTorch too).
+VANDER_CONSTANT_SAMPLES = [Sample((3,), 1).named("N1"), Sample((3,), 0).named("N0"), Sample((0,)).named("empty"),
+                           Sample((1,)).named("one")]
 
 
 MATMUL_SAMPLES = [
@@ -193,6 +217,15 @@ OPS = [
                ErrorInput(Sample((2, 3), (2, 4), (5, 4, 4)), RuntimeError, r"input1 size does not match weight size"),
                ErrorInput(Sample((2, 3), (3, 4), (5, 3, 4)), RuntimeError, r"batch dimensions do not match"),
            ]),
+    OpInfo("vander", fn=_vander, dtypes=FLOATS, gradgradcheck=True, samples=VANDER_SAMPLES, errors=[
+        ErrorInput(Sample((2, 2)), RuntimeError, r"x must be a one-dimensional tensor."),
+        ErrorInput(Sample(()), RuntimeError, r"x must be a one-dimensional tensor."),
+        ErrorInput(Sample((3,), -1), RuntimeError, r"N must be non-negative."),
+        ErrorInput(Sample((3,), 2.0), TypeError, r"vander\(\): argument 'N' must be int, not float"),
+    ]),
+    OpInfo("vander_constant", fn=_vander, gradcheck=False, samples=VANDER_CONSTANT_SAMPLES),
+    OpInfo("vander_values", fn=lambda lib, x, *a, **k: lib.vander(x, *a, **k), grad=False,
+           dtypes=ALL_FLOATS + ("int64", "int32", "int8", "uint8", "bool"), samples=VANDER_SAMPLES + VANDER_CONSTANT_SAMPLES),
 ]
 
 OPS += [low_precision(info) for info in OPS if info.name in ("nn.functional.linear", "nn.functional.bilinear")]
