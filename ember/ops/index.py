@@ -894,6 +894,7 @@ class MaskedFill:
     name = "masked_fill"
     kind = "index"
     promote = "none"
+    softmax_chain_role = "mask"
 
     def forward(ctx, a, mask, value):
         ctx.mask = mask

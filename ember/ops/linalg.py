@@ -166,6 +166,7 @@ class Matmul:
 
     name = "matmul"
     kind = "matmul"
+    plain_matmul = True
     promote = staticmethod(_same_dtype_rule("matmul", "addmm_impl_cpu_", _mm_mismatch))
     save = ("inputs",)
 

@@ -196,9 +196,13 @@ class Relu:
     kind = "elementwise"
     allowed = {1, 2}
     save = ("output",)
+    c_form = "ember_relu({a})"
 
     def forward(a):
         return np.maximum(a, 0, dtype=a.dtype)
+
+    def forward_into(out, a):
+        np.maximum(a, 0, out=out)
 
     def inplace_forward(out):
         np.maximum(out, 0, out=out)
@@ -406,7 +410,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 # ------------------------------------------------------------------------------------ smooth activations
-def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=None, saving_forward=None):
+def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=None, saving_forward=None, **facts):
     """Register ``op_name`` and ``op_name + '_backward'`` for a smooth elementwise activation.
 
     ``value_np(x, **params)`` and ``derivative_np(x, **params)`` run in NumPy; the backward op computes
@@ -415,7 +419,8 @@ def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=
     replaces the forward on the input's own dtype (to round where PyTorch's composite rounds).
     ``saving_forward(x, **params)``, when given, is used while a graph is recorded: it returns the value and
     an intermediate array (e.g. ``tanh`` of the inner term) that ``derivative_np(x, saved=..., **params)``
-    reuses instead of recomputing its transcendental functions.
+    reuses instead of recomputing its transcendental functions. ``facts``: more facts of the op (see
+    ember/ops/registry.py), such as ``replay_forward``.
     """
 
     def forward(ctx, a, **params):
@@ -469,7 +474,8 @@ def _smooth_op(op_name, value_np, derivative_np, second_derivative, raw_forward=
         "forward": staticmethod(backward_forward), "backward": staticmethod(backward_backward)}))
     return register_op(type(title, (), {
         "name": op_name, "kind": "elementwise", "allowed": {2}, "save": ("inputs",),
-        "forward": staticmethod(forward), "backward": staticmethod(backward)})), backward_op
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+        **{name: staticmethod(fact) if callable(fact) else fact for name, fact in facts.items()}})), backward_op
 
 
 def _nonpositive(x):
@@ -660,7 +666,44 @@ def _gelu_second(x, approximate):
     return Exp(x_sq * -0.5) * (2 - x_sq) * _INV_SQRT_2PI
 
 
-Gelu, GeluBackward = _smooth_op("gelu", _gelu_np, _gelu_derivative_np, _gelu_second, saving_forward=_gelu_saving)
+# Read by ember.compile: a compiled step runs tanh-GELU through the C kernels whatever the eager switches say, keeps
+# only x for backward (no tanh term), and its backward kernel recomputes the term: one array fewer kept from
+# forward to backward, for a few flops per element. The output is recomputable from x too (remat).
+_TANH = {"approximate": "tanh"}
+_KERNELS = {}  # ember.kernels.pointwise once imported (not at `import ember`: it brings the C toolchain's helpers)
+
+
+def _pointwise():
+    if not _KERNELS:
+        from ember.kernels import pointwise
+        _KERNELS["pointwise"] = pointwise
+    return _KERNELS["pointwise"]
+
+
+def _gelu_replay_forward(ctx, x, approximate):
+    if approximate != "tanh":
+        return None
+    fused = (_KERNELS.get("pointwise") or _pointwise()).gelu_tanh(x, keep_tanh=False)
+    if fused is None:
+        return None
+    if ctx is not None:  # what the forward leaves in its ctx, less the tanh term
+        ctx.params = _TANH
+        ctx.saved = None
+    return fused[0]
+
+
+def _gelu_replay_backward(ctx, grad):
+    if ctx.params["approximate"] != "tanh" or grad is None:
+        return None
+    # saved_inputs, not inputs: nothing writes a replayed step's saved arrays (and this runs every step)
+    result = (_KERNELS.get("pointwise") or _pointwise()).gelu_tanh_backward(grad, ctx.saved_inputs[0]._data,
+                                                                           getattr(ctx, "saved", None))
+    return None if result is None else (result,)
+
+
+Gelu, GeluBackward = _smooth_op("gelu", _gelu_np, _gelu_derivative_np, _gelu_second, saving_forward=_gelu_saving,
+                                replay_forward=_gelu_replay_forward, replay_backward=_gelu_replay_backward,
+                                recomputable=lambda attrs: attrs.get("approximate") == "tanh")
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -1083,6 +1126,7 @@ class Softmax:
     kind = "reduce"
     allowed = {2}
     save = ("output",)
+    softmax_chain_role = "softmax"
 
     def forward(ctx, a, dim):
         ctx.dim = dim

@@ -252,6 +252,7 @@ class LayerNorm:
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    recomputable = True  # ember.compile may recompute the output in backward from the inputs it keeps
 
     def forward(ctx, x, weight, bias, normalized_ndim, eps):
         shape = x.shape
@@ -552,6 +553,13 @@ class BatchNorm:
                 dx = g * scale[:, None]
             grad_x = _wrap(dx.reshape(x._data.shape), x._dtype)
         return grad_x, grad_w, grad_b
+
+    # Read by ember.compile's conv-batchnorm folding: in evaluation, y = (x - center) * scale + shift per channel.
+    def channel_affine(weight, bias, dtype, running_mean, running_var, training, momentum, eps):
+        if training or running_mean is None or running_var is None:
+            return None
+        rstd = (1.0 / np.sqrt(running_var.astype(dtype) + eps)).astype(dtype, copy=False)  # as evaluation's
+        return (rstd if weight is None else weight * rstd), running_mean.astype(dtype), bias
 
 
 def _batch_norm_backward_graph(ctx, grad, x, weight):
