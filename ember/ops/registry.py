@@ -23,6 +23,24 @@ attribute of that class, and nothing outside it decides by the op's name how to 
             a, b = ctx.inputs
             return grad * b, grad * a
 
+        # optional facts ember.compile reads (the compiler never asks an op's name):
+        c_form = "({a} * {b})"      # the float32 C expression of a fusion loop (NumPy's exact operation)
+        identities = ((0, 1, 1), (1, 0, 1))  # (operand kept, operand that is the number, number): x*1, 1*x
+        softmax_chain_role = "scale"  # scale | mask | softmax: its place in softmax(masked_fill(x * s, m, v))
+
+Other optional facts, each read from the class with a default of "no": ``keep_inputs(edges)`` (which saved
+operands backward reads); ``involution = True`` (``op(op(x)) == x`` exactly, as ``-(-x)``);
+``recomputable`` (True, or a function of the attributes: the output may be recomputed in backward from the
+inputs the op keeps anyway); ``release_saved(ctx)`` / ``restore_saved(ctx)`` (drop intermediates stashed on
+``ctx`` after forward, rebuild them before backward); ``replay_forward(ctx, *arrays, **attrs)`` /
+``replay_backward(ctx, *grads)`` (what a compiled graph runs instead of forward/backward, on arrays, keeping
+less on ``ctx``; they return None to decline); ``forward_into(out, *arrays, **attrs)`` (writes the result into
+``out``) with ``can_forward_into(out, *operands, **attrs)`` (whether it may, operands as arrays of the right
+shape and dtype); ``per_channel_weight_bias = (1, 2)`` (the positions of a weight and bias the op is linear in
+per output channel); ``channel_affine(weight, bias, dtype, **attrs)`` (``(scale, center, shift)`` when the op
+is ``(x - center) * scale + shift`` per channel, else None); ``plain_matmul = True`` (a matrix product with
+nothing else, which attention recomputation may run again).
+
 The user-facing forms are generated from the definition (see :func:`register_op`): the function
 (``names``; ``out=`` added unless ``out = False``; its docstring is the class's), the ``Tensor`` methods
 (``method``), and the in-place forms (``inplace``). A class whose public function must translate its
@@ -74,6 +92,11 @@ def recording(ctx) -> bool:
     return ctx.__class__ is not _Scratch
 
 
+def _always(attrs) -> bool:
+    """``recomputable = True``: whatever the attributes."""
+    return True
+
+
 def _first_parameter(function):
     """The name of ``function``'s first parameter, or None (read from its code object: ``inspect.signature``
     on every op would cost milliseconds at ``import ember``)."""
@@ -89,8 +112,10 @@ class OpDef:
 
     __slots__ = ("name", "kind", "forward", "backward", "promote", "save_inputs", "save_output",
                  "takes_ctx", "view", "allowed", "ufunc", "differentiable", "inplace_forward", "cls",
-                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op", "random",
-                 "__dict__")
+                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op", "random", "c_form",
+                 "identities", "involution", "softmax_chain_role", "recomputable", "release_saved", "restore_saved",
+                 "replay_forward", "replay_backward", "forward_into", "can_forward_into", "per_channel_weight_bias",
+                 "channel_affine", "plain_matmul", "__dict__")
 
     def __init__(self, cls):
         self.cls = cls
@@ -128,6 +153,22 @@ class OpDef:
         self.same_dtype_fast = self._same_dtype_fast()
         # A promote function sees Python numbers as they are; the built-in rules cast them to the result dtype.
         self.fast_scalars = not callable(promote)
+        # Facts ember.compile reads (see the module docstring); each defaults to "no".
+        self.c_form = getattr(cls, "c_form", None)
+        self.identities = tuple(getattr(cls, "identities", ()))
+        self.involution = getattr(cls, "involution", False)
+        self.softmax_chain_role = getattr(cls, "softmax_chain_role", None)
+        recomputable = getattr(cls, "recomputable", None)
+        self.recomputable = recomputable if callable(recomputable) else (_always if recomputable else None)
+        self.release_saved = getattr(cls, "release_saved", None)
+        self.restore_saved = getattr(cls, "restore_saved", None)
+        self.replay_forward = getattr(cls, "replay_forward", None)
+        self.replay_backward = getattr(cls, "replay_backward", None)
+        self.forward_into = getattr(cls, "forward_into", None)
+        self.can_forward_into = getattr(cls, "can_forward_into", None)
+        self.per_channel_weight_bias = getattr(cls, "per_channel_weight_bias", None)
+        self.channel_affine = getattr(cls, "channel_affine", None)
+        self.plain_matmul = getattr(cls, "plain_matmul", False)
         if self.name in REGISTRY:
             raise ValueError(f"op {self.name!r} is registered twice")
         REGISTRY[self.name] = self
