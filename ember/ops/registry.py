@@ -39,11 +39,15 @@ less on ``ctx``; they return None to decline); ``forward_into(out, *arrays, **at
 shape and dtype); ``per_channel_weight_bias = (1, 2)`` (the positions of a weight and bias the op is linear in
 per output channel); ``channel_affine(weight, bias, dtype, **attrs)`` (``(scale, center, shift)`` when the op
 is ``(x - center) * scale + shift`` per channel, else None); ``plain_matmul = True`` (a matrix product with
-nothing else, which attention recomputation may run again).
+nothing else, which attention recomputation may run again); ``random = True`` (it draws from a generator, so
+the compiler never folds, merges or drops it); ``view = True`` (the result shares the operand's memory) with
+``replay_op`` (the op autograd replays the view with after an in-place write, e.g. view's is reshape).
 
 The user-facing forms are generated from the definition (see :func:`register_op`): the function
 (``names``; ``out=`` added unless ``out = False``; its docstring is the class's), the ``Tensor`` methods
-(``method``), and the in-place forms (``inplace``). A class whose public function must translate its
+(``method``), and the in-place forms (``inplace``). A dotted name puts the function in that namespace
+(``"linalg.inv"`` is ``ember.linalg.inv``; ``"Tensor.repeat"`` is a method only), and ``functional = True`` (or
+``"only"``) puts it in ``ember.nn.functional`` too (or only there). A class whose public function must translate its
 arguments defines ``function(...)`` (the body of the public function, calling the op) and, where the
 in-place form needs the same translation, ``inplace(self, ...)``. Functions built from other ops, with
 no forward of their own, are registered with :func:`register_function` and get the same forms.
@@ -70,7 +74,7 @@ from ember.autograd.views import check_inplace_allowed, link_view, rebase_histor
 from ember.errors import broadcast_message, op_error
 from ember.tensor import Tensor, VersionCounter, from_array
 
-__all__ = ["register_op", "register_function", "OpDef", "REGISTRY", "PUBLIC", "FUNCTIONAL", "TENSOR_METHODS",
+__all__ = ["register_op", "register_function", "unregister", "OpDef", "REGISTRY", "PUBLIC", "FUNCTIONAL", "TENSOR_METHODS",
            "apply_inplace", "write_out"]
 
 REGISTRY: dict = {}
@@ -258,9 +262,9 @@ def register_function(function=None, *, names=None, method=False, inplace=False,
     ... def double_it(input):
     ...     \"\"\"``input * 2``.\"\"\"
     ...     return input * 2
-    >>> ember.ones(2).double_it()
-    tensor([2., 2.])
-    >>> _ = [PUBLIC.pop("double_it"), TENSOR_METHODS.pop("double_it"), delattr(ember.Tensor, "double_it")]
+    >>> ember.double_it(ember.ones(2)), ember.ones(2).double_it()
+    (tensor([2., 2.]), tensor([2., 2.]))
+    >>> unregister(double_it)
     """
 
     def register(body):
@@ -280,7 +284,7 @@ NAMESPACES: dict = {"": {}, "nn.functional": {}, "linalg": {}}
 PUBLIC: dict = NAMESPACES[""]                  # name -> function: every family's public functions (ember.<name>)
 FUNCTIONAL: dict = NAMESPACES["nn.functional"]  # ... the ones ember.nn.functional has (torch.nn.functional's)
 TENSOR_METHODS: dict = {}  # name -> function: Tensor.<name>, bound by ember.ops (and at once once it is bound)
-_METHODS_BOUND = [False]
+_SURFACE_BOUND = [False]  # ember.ops has exported every family: later definitions are added to the modules at once
 
 
 def _constant_result(body):
@@ -367,6 +371,7 @@ def _make_forms(body, doc, module_name, op, names=None, method=False, inplace=Fa
         if method:
             for name in plain:
                 _bind_method(name + "_", form)
+    function.forms = (function, method if isinstance(method, FunctionType) else None, form if inplace else None)
     return function
 
 
@@ -390,6 +395,11 @@ def _describe(function, name, doc, module_name, doctest=True):
         tests.setdefault(name, function)
 
 
+# The modules that show each namespace, once ember.ops has exported it (a definition registered later, by a
+# user's extension, is added to them at once).
+_NAMESPACE_MODULES = {"": ("ember.ops", "ember"), "nn.functional": ("ember.nn.functional",), "linalg": ("ember.linalg",)}
+
+
 def _export(places, function):
     for space, name in places:
         if space == "Tensor":  # "Tensor.repeat": a method only, as in PyTorch (bound by _make_forms)
@@ -400,12 +410,46 @@ def _export(places, function):
             raise ValueError(f"public name {(space + '.' if space else '') + name!r} is defined twice "
                              f"({table[name].__module__} and {function.__module__})")
         table[name] = function
+        if _SURFACE_BOUND[0]:
+            for module_name in _NAMESPACE_MODULES.get(space, ()):
+                if module_name in sys.modules:
+                    setattr(sys.modules[module_name], name, function)
 
 
 def _bind_method(name, function):
     TENSOR_METHODS[name] = function
-    if _METHODS_BOUND[0]:
+    if _SURFACE_BOUND[0]:
         setattr(Tensor, name, function)
+
+
+def unregister(definition) -> None:
+    """Remove an op (its :class:`OpDef`) or a function from :func:`register_function`, with every form made from
+    it: for a definition tried out in a session or a test, since a name is registered once.
+
+    >>> @register_function(method=True)
+    ... def halve(input):
+    ...     \"\"\"``input / 2``.\"\"\"
+    ...     return input / 2
+    >>> ember.halve(ember.ones(1)), ember.ones(1).halve()
+    (tensor([0.5000]), tensor([0.5000]))
+    >>> unregister(halve); hasattr(ember, "halve"), hasattr(ember.Tensor, "halve")
+    (False, False)
+    """
+    function = definition.function if isinstance(definition, OpDef) else definition
+    forms = {id(f) for f in getattr(function, "forms", (function,)) if f is not None}
+    for space, table in NAMESPACES.items():
+        for name in [name for name, f in table.items() if id(f) in forms]:
+            del table[name]
+            for module_name in _NAMESPACE_MODULES.get(space, ()):
+                module = sys.modules.get(module_name)
+                if module is not None and id(module.__dict__.get(name)) in forms:
+                    delattr(module, name)
+    for name in [name for name, f in TENSOR_METHODS.items() if id(f) in forms]:
+        del TENSOR_METHODS[name]
+        if id(Tensor.__dict__.get(name)) in forms:
+            delattr(Tensor, name)
+    if isinstance(definition, OpDef):
+        REGISTRY.pop(definition.name, None)
 
 
 def _inplace_doc(prefix, name, doc):
@@ -465,10 +509,11 @@ def write_out(result: Tensor, out: Tensor | None) -> Tensor:
 
 
 def bind_tensor_methods():
-    """Bind every registered method on ``Tensor`` (ember.ops calls this once every family is imported)."""
+    """Bind every registered method on ``Tensor`` (ember.ops calls this once every family is imported); from
+    then on a new definition's forms are added to the ``Tensor`` class and the namespace modules at once."""
     for name, function in TENSOR_METHODS.items():
         setattr(Tensor, name, function)
-    _METHODS_BOUND[0] = True
+    _SURFACE_BOUND[0] = True
 
 
 def _scalar_as(npdt, value):
