@@ -1,20 +1,22 @@
 """Ember: a lightweight, define-by-run deep learning framework with PyTorch's API, built on NumPy.
 
-The one import cycle by design: ``tensor.py``, the op families in ``ops/`` (with ``ops/registry.py``, the
-dispatcher) and the autograd core (``autograd/engine.py``, ``views.py``, ``hooks.py``, ``saved_tensors.py``)
-import each other, because each needs the others at call time:
+The one import cycle by design: ``tensor.py``, the op families in ``ops/`` that backward formulas reach
+(with ``ops/registry.py``, the dispatcher) and the autograd core (``autograd/engine.py``, ``differentiate.py``,
+``views.py``, ``hooks.py``, ``saved_tensors.py``) import each other, because each needs the others at call
+time, as ../shared/DESIGN.md's layout has it (``tensor.py``'s dunders call ops; ops are "forward on arrays,
+backward in ember ops"; the engine runs those backwards):
 
 - Tensor methods and operators are ops (``a + b`` runs ``ops.add``), and ``Tensor.backward`` /
   ``register_hook`` run the engine and its hooks;
 - ops make Tensors, and dispatch records autograd Nodes (and the record of a view) for them;
 - the engine makes Tensors (gradient seeds, zero gradients, a leaf's ``.grad``), and backward formulas are
-  ops, often of another family (``movement``'s backward uses ``elementwise``, ``index``'s uses ``reduce``).
+  ops, often of another family (``movement``'s backward uses ``arithmetic``, ``index``'s uses ``reduce``).
 
 The imports that close the loop are deferred to call time (inside functions), so that ``import ember`` loads
 them in one order: the autograd core, ``tensor.py``, then ``ops/``, which binds the methods. Nothing else
-takes part in it: ``formatting``,
-``linalg``, the ``autograd`` package's ``functional``/``gradcheck``/``function`` and ``nn`` only import into
-it. ``tests/test_import_cycles.py`` holds the exact list of its modules and fails when another joins
+takes part in it: ``formatting``, ``linalg``, the ``autograd`` package's ``functional``/``gradcheck``/
+``function``, ``execution_hook``, ``compiler``, ``kernels``, ``optim`` and ``nn`` only import into it.
+``tests/test_import_cycles.py`` holds the exact list of its modules and fails when another joins
 (``python tools/import_cycles.py`` prints every cycle).
 
 >>> import ember

@@ -65,7 +65,8 @@ class Flag:
 
 
 DEBUG = Flag("EMBER_DEBUG", default="0",
-             doc="`1`: `ember.compile` prints each captured graph, its passes, memory plan, recompiles and graph breaks")
+             doc="`1`: `ember.compile` prints each captured graph, the graph after each pass, its memory plan, "
+                 "recompiles and graph breaks")
 CACHE_DIR = Flag("EMBER_CACHE_DIR", default="~/.cache/ember/kernels", doc="where compiled C kernels are cached")
 FUSED_KERNELS = Flag("EMBER_FUSED_KERNELS", default="1",
                      doc="`0`: eager mode never uses the C kernels (the `EMBER_FUSED_*` below turn off one family)")

@@ -276,7 +276,7 @@ class Tensor:
         >>> (2 * x).sum().backward(); x.grad
         tensor([2., 2., 2.])
         """
-        from ember.autograd.engine import backward
+        from ember.autograd.differentiate import backward
         backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):

@@ -20,7 +20,8 @@ ALLOWED_CYCLES = {
         "ember.tensor",
         "ember.ops.registry", "ember.ops.arguments", "ember.ops.arithmetic", "ember.ops.creation",
         "ember.ops.index", "ember.ops.math_functions", "ember.ops.movement", "ember.ops.reduce",
-        "ember.autograd.engine", "ember.autograd.views", "ember.autograd.hooks", "ember.autograd.saved_tensors",
+        "ember.autograd.engine", "ember.autograd.differentiate", "ember.autograd.views", "ember.autograd.hooks",
+        "ember.autograd.saved_tensors",
     }),
 }
 

@@ -4,7 +4,8 @@ grad-mode switches, anomaly detection and gradient checks.
 What lives where:
 
 - ``engine.py``: the graph (``Node``, ``AccumulateGrad``, ``edge_of``) and the backward pass
-  (``run_backward``, ``backward``, ``grad``). Read it first; it imports nothing from ``ember.ops``.
+  (``run_backward``). Read it first; it imports nothing from ``ember.ops``.
+- ``differentiate.py``: ``backward`` and ``grad``, which seed the gradients and run the engine.
 - ``views.py``: how a view was taken (``ViewRecord``), the rules for writing into one in place, and the
   graph after such a write (``CopySlices``); the dispatcher calls ``link_view`` for every view op.
 - ``saved_tensors.py``: what a node saved for backward, and the errors when it was written since or freed.
@@ -23,7 +24,7 @@ What lives where:
 
 from ember.autograd import functional
 from ember.autograd.anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from ember.autograd.engine import backward, grad
+from ember.autograd.differentiate import backward, grad
 from ember.autograd.function import Function, FunctionCtx, once_differentiable
 from ember.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from ember.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,

@@ -13,7 +13,7 @@ tensor([[ 6.,  0.],
 
 from __future__ import annotations
 
-from ember.autograd.engine import grad as _grad
+from ember.autograd.differentiate import grad as _grad
 from ember.autograd.grad_mode import enable_grad
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]

@@ -58,7 +58,7 @@ def _float_outputs(outputs):
 
 
 def _analytical_jacobian(outputs, inputs):
-    from ember.autograd.engine import grad
+    from ember.autograd.differentiate import grad
     from ember.tensor import from_array
     outs = _differentiable_outputs(_as_tuple(outputs))
     sizes = [o._data.size for o in outs]
@@ -118,7 +118,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     >>> ember.autograd.gradgradcheck(lambda t: (t ** 3).sum(), (x,))
     True
     """
-    from ember.autograd.engine import grad
+    from ember.autograd.differentiate import grad
     from ember.tensor import from_array
     inputs = _as_tuple(inputs)
     outputs = _differentiable_outputs(_as_tuple(func(*inputs)))

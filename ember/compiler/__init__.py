@@ -12,9 +12,13 @@ A training step (forward, ``backward()`` and ``optimizer.step()``) is one graph;
 optimizer state, buffers and the random generator are read and written in place, so the compiled step and
 eager mode give the same numbers step after step. A replayed training step returns its loss as a plain
 tensor with no ``grad_fn`` (its backward already ran inside the graph); a compiled function that only runs a
-forward returns tensors that carry their autograd graph, for a ``backward()`` outside. ``explain(fn, *args)`` prints the captured graph, the
-fusion groups, the memory plan and every recompile or graph break; ``EMBER_DEBUG=1`` prints the same as it
-happens.
+forward returns tensors that carry their autograd graph, for a ``backward()`` outside.
+
+Inside: ``capture.py`` records the graph (``graph.py``), the passes (``passes/``) rewrite it into new graphs
+(fused, folded and recomputing nodes in place of the captured ones), ``memory_plan.py`` plans its buffers and
+``executor.py`` runs its nodes; ``cache.py`` keeps one graph per guard key. ``explain(fn, *args)`` prints the
+final graph, each pass's summary, the fusion groups, the memory plan and every recompile or graph break;
+``EMBER_DEBUG=1`` prints the same as it happens, with the graph after each pass.
 """
 
 from __future__ import annotations
@@ -121,7 +125,7 @@ def explain(fn, *args, **kwargs) -> ExplainOutput:
 
     >>> out = ember.compiler.explain(lambda x: (x * 2).relu().sum(), ember.ones(3))  # doctest: +ELLIPSIS
     mode: graph
-    graph: 3 nodes (3 op), ...
+    graph: 2 nodes (1 fused, 1 op), ...
     >>> out.graph_break_count
     0
     """

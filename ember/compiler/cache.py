@@ -22,6 +22,7 @@ from ember import flags
 from ember.compiler import config
 from ember.compiler.capture import capture, module_scalars
 from ember.compiler.executor import ArrayExecutor, AutogradExecutor
+from ember.compiler.graph import FusedNode
 from ember.compiler.guards import check_code_guards, code_guards, describe_change, signature
 from ember.compiler.lowering import out_writer
 from ember.compiler.memory_plan import plan_memory
@@ -31,11 +32,11 @@ __all__ = ["CompiledFunction", "Entry"]
 
 
 class Entry:
-    """One cached graph (or an eager fallback) with the guards beyond its key."""
+    """One cached graph (the one the passes returned) or an eager fallback, with the guards beyond its key."""
 
-    def __init__(self, key, captured, fn, code_fn, pass_log):
+    def __init__(self, key, captured, graph, fn, code_fn, pass_log):
         self.key = key
-        self.graph = captured.graph if captured is not None else None
+        self.graph = graph
         self.breaks = captured.breaks if captured is not None else []
         self.modules = [(m, module_scalars(m)) for m in captured.modules] if captured is not None else []
         self.code_fn = code_fn
@@ -45,21 +46,19 @@ class Entry:
         self.executor = None
         self.mode = "eager"
         if captured is not None and not captured.breaks:
-            graph = captured.graph
             has_backward = any(n.kind in ("backward", "accumulate") for n in graph.nodes)
-            if captured.outputs_need_grad and not has_backward:
-                self.mode = "autograd"
-                self.plan = plan_memory(graph)
-                self.executor = AutogradExecutor(graph)
-            else:
-                self.mode = "graph"
-                writers = {}
-                for i, node in enumerate(graph.nodes):
-                    writer = out_writer(node, graph)
-                    if writer is not None:
-                        writers[i] = writer
-                self.plan = plan_memory(graph, writers)
-                self.executor = ArrayExecutor(graph, self.plan, writers)
+            self.mode = "autograd" if captured.outputs_need_grad and not has_backward else "graph"
+        if self.mode == "autograd":
+            self.plan = plan_memory(graph)
+            self.executor = AutogradExecutor(graph)
+        elif self.mode == "graph":
+            writers = {}  # output slot -> out= writer, for each node (or fused node's member) that has one
+            for _, node in graph.units():
+                writer = out_writer(node, graph)
+                if writer is not None:
+                    writers[node.outputs[0]] = writer
+            self.plan = plan_memory(graph, writers)
+            self.executor = ArrayExecutor(graph, self.plan, writers)
         self.fn = fn
         self.calls = 0
 
@@ -89,13 +88,13 @@ class Entry:
         if self.graph is not None:
             lines.append(self.graph.format())
             lines.extend(f"pass {line}" for line in self.pass_log)
-            groups = getattr(self.graph, "fusion_groups", [])
-            fused = {tuple(group): kernel for group, kernel in getattr(self.executor, "fused", [])}
-            for i, group in enumerate(groups):
-                names = " -> ".join(self.graph.nodes[j].op.name for j in group)
-                kernel = fused.get(tuple(group))
+            compiled = {id(node): kernel for node, kernel in self.executor.fused} if self.mode == "graph" else {}
+            groups = [(i, node) for i, node in enumerate(self.graph.nodes) if isinstance(node, FusedNode)]
+            for number, (i, node) in enumerate(groups):
+                names = " -> ".join(member.op.name for member in node.members)
+                kernel = compiled.get(id(node))
                 how = f" -> one C loop: out = {kernel.expression}" if kernel is not None else " (run op by op)"
-                lines.append(f"fusion group {i}: nodes {group[0]}..{group[-1]}: {names}{how}")
+                lines.append(f"fusion group {number}: node {i}: {names}{how}")
             if self.plan is not None:
                 lines.append(self.plan.describe())
         return "\n".join(lines)
@@ -147,8 +146,8 @@ class CompiledFunction:
             if flags.DEBUG.enabled():
                 print(f"[ember.compile] recompiling {self.__qualname__}: {reason}", file=sys.stderr)
         captured = capture(self.fn, args, kwargs, fullgraph=self.fullgraph, module=self.module)
-        pass_log = run_passes(captured.graph) if not captured.breaks else []
-        entry = Entry(key, captured, self.fn, self.code_fn, pass_log)
+        graph, pass_log = run_passes(captured.graph) if not captured.breaks else (captured.graph, [])
+        entry = Entry(key, captured, graph, self.fn, self.code_fn, pass_log)
         if captured.breaks:
             for found in captured.breaks:
                 self.log.append(f"graph break in {self.__qualname__}: {found.message()}")

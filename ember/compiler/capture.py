@@ -384,9 +384,10 @@ class Recorder:
         with execution_hook.suspended():
             result = run(node, grads)
         outputs = tuple(None if r is None else self.value_slot(r._data) for r in result)
-        back = BackwardNode(index, grad_slots, outputs, None)
-        back.op = node.op
-        self.graph.nodes.append(back)
+        forward = self.graph.nodes[index]
+        if forward.ctx_slot is None:  # the forward's ctx gets a slot once a backward reads it
+            forward.ctx_slot = self.graph.new_slot("ctx")
+        self.graph.nodes.append(BackwardNode(node.op, forward.ctx_slot, grad_slots, outputs, None))
         for r in result:
             if r is not None:
                 self._expect(r)
@@ -645,17 +646,7 @@ def capture(fn, args, kwargs, fullgraph=False, module=None) -> CaptureResult:
         from ember.compiler import GraphBreakError
         raise GraphBreakError(f"ember.compile(fullgraph=True) could not capture {_name(fn)} as one graph: "
                               f"{rec.breaks[0].message()}")
-    _link_ctx(rec.graph)
     return CaptureResult(value, rec.graph, rec.breaks, list(rec.modules.values()), needs_grad)
-
-
-def _link_ctx(graph):
-    for node in graph.nodes:
-        if node.kind == "backward":
-            forward = graph.nodes[node.forward_index]
-            if forward.ctx_slot is None:
-                forward.ctx_slot = graph.new_slot("ctx")
-            node.ctx_slot = forward.ctx_slot
 
 
 def _tensors_in(value):

@@ -1,24 +1,24 @@
 """C code generation for elementwise fusion groups: one loop computes a whole chain, no intermediate arrays.
 
 ``passes/fusion.py`` finds runs of elementwise ops whose intermediates have one reader and are not kept for a
-backward. :func:`fused_group_kernel` turns such a run into one C function over its external operands (float32
-tensors of the output's shape, or Python numbers): the loop skeleton is the template ember/kernels/fused_group.c
-(its helpers come from the shared ember_kernels.h), compiled through :mod:`ember.kernels.loader` (cached on
-disk by source). Each member becomes one C statement performing the float32 operation NumPy performs, in the
-same order (``-ffp-contract=off``), so the fused result equals the unfused one bit for bit. Ops without an
-exact C form (transcendentals, broadcasting, integer or mixed dtypes, an ``alpha``) make the group stay
-unfused: the executor then runs its members one by one.
+backward, and asks :func:`fusion_expression` for the run's C expression: each member contributes its op's
+``c_form`` fact (ember/ops/registry.py), the float32 operation NumPy performs, in the same order
+(``-ffp-contract=off``), so the fused result equals the unfused one bit for bit. Ops without an exact C form
+(transcendentals, broadcasting, integer or mixed dtypes, an ``alpha``) give no expression: the executor then
+runs the members one by one. :func:`compile_fusion` turns a ``FusedNode``'s expression into one C function
+over its operands (float32 arrays of the output's shape, or Python numbers): the loop skeleton is the template
+ember/kernels/fused_group.c (its helpers come from the shared ember_kernels.h), compiled through
+:mod:`ember.kernels.loader` (cached on disk by source).
 
 >>> import ember
 >>> from ember.compiler.capture import capture
->>> from ember.compiler.passes import fusion_groups
 >>> def f(x, y):
 ...     with ember.no_grad():
 ...         return (x * 2.0 + y).relu()
 >>> graph = capture(f, (ember.ones(3), ember.ones(3)), {}).graph
->>> kernel = fused_group_kernel(graph, fusion_groups(graph)[0])
->>> print(kernel.expression if kernel is not None else "relu(((in0 * 2.0f) + in1))")
-relu(((in0 * 2.0f) + in1))
+>>> inputs, expression = fusion_expression(graph, graph.nodes)
+>>> inputs, expression
+([0, 1], 'ember_relu(((in0 * 2.0f) + in1))')
 """
 
 from __future__ import annotations
@@ -28,24 +28,13 @@ import string
 
 import numpy as np
 
+from ember.compiler.graph import readable_expression
 from ember.kernels.loader import available, load_kernels, pointer, read_source
 
-__all__ = ["fused_group_kernel", "FusedGroup", "C_FORMS"]
+__all__ = ["fusion_expression", "compile_fusion", "FusedGroup"]
 
 _F32 = np.dtype(np.float32)
 
-# op name -> (number of operands, C expression over a, b): NumPy's float32 operation, NaN cases included.
-C_FORMS = {
-    "add": (2, "({a} + {b})"),
-    "sub": (2, "({a} - {b})"),
-    "mul": (2, "({a} * {b})"),
-    "div": (2, "({a} / {b})"),
-    "neg": (1, "(-{a})"),
-    "abs": (1, "fabsf({a})"),
-    "relu": (1, "ember_relu({a})"),
-    "maximum": (2, "ember_max({a}, {b})"),
-    "minimum": (2, "ember_min({a}, {b})"),
-}
 
 def _literal(value) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -80,18 +69,16 @@ class FusedGroup:
         return True
 
 
-def fused_group_kernel(graph, group):
-    """The :class:`FusedGroup` for ``group`` (node indices of one fusion group), or None when a member has no
-    exact C form or an operand does not fit (see the module docstring)."""
-    if not available():
-        return None
-    nodes = [graph.nodes[i] for i in group]
-    shape = graph.slots[nodes[-1].outputs[0]].shape
+def fusion_expression(graph, members):
+    """``(operand slots, C expression over in0, in1 ...)`` computing the op nodes ``members`` (a fusion group) in
+    one loop, or None when a member has no exact C form or an operand does not fit (see the module docstring)."""
+    shape = graph.slots[members[-1].outputs[0]].shape
     inputs: dict = {}   # external slot -> C name
     values: dict = {}   # slot produced inside the group -> C expression
-    for node in nodes:
-        form = C_FORMS.get(node.op.name)
-        if form is None or node.attrs or node.attr_slots or node.ctx_slot is not None or len(node.inputs) != form[0]:
+    for node in members:
+        form = node.op.c_form
+        if form is None or node.attrs or node.attr_slots or node.ctx_slot is not None \
+                or len(node.inputs) != 1 + ("{b}" in form):
             return None
         if graph.slots[node.outputs[0]].dtype != "float32":
             return None
@@ -110,24 +97,23 @@ def fused_group_kernel(graph, group):
                     return None
                 inputs.setdefault(slot, f"in{len(inputs)}")
                 operands.append(inputs[slot])
-        values[node.outputs[0]] = form[1].format(a=operands[0], b=operands[1] if len(operands) > 1 else "")
-    expression = values[nodes[-1].outputs[0]]
-    return _compile(list(inputs), inputs, nodes[-1].outputs[0], shape, expression)
+        values[node.outputs[0]] = form.format(a=operands[0], b=operands[1] if len(operands) > 1 else "")
+    return list(inputs), values[members[-1].outputs[0]]
 
 
-def _compile(input_slots, names, output_slot, shape, expression):
-    name = "ember_fused_" + hashlib.sha256(f"{len(input_slots)}:{expression}".encode()).hexdigest()[:16]
+def compile_fusion(node, shape):
+    """The :class:`FusedGroup` running ``node`` (a ``FusedNode`` with an expression) on arrays of ``shape``, or
+    None without a C compiler."""
+    if not available() or node.expression is None:
+        return None
+    names = {slot: f"in{k}" for k, slot in enumerate(node.inputs)}
+    expression = node.expression
+    name = "ember_fused_" + hashlib.sha256(f"{len(names)}:{expression}".encode()).hexdigest()[:16]
     fields = {"name": name, "expression": expression,
-              "inputs": "".join(f"const float* restrict {names[s]}_, " for s in input_slots),
-              "loads": " ".join(f"float {names[s]} = {names[s]}_[i];" for s in input_slots)}
+              "inputs": "".join(f"const float* restrict {names[s]}_, " for s in node.inputs),
+              "loads": " ".join(f"float {names[s]} = {names[s]}_[i];" for s in node.inputs)}
     source = string.Template(read_source("fused_group.c")).substitute(fields)
     lib = load_kernels(source, string.Template(read_source("fused_group.h")).substitute(fields))
     if lib is None:
         return None
-    return FusedGroup(lib, name, input_slots, output_slot, shape, _readable(expression))
-
-
-def _readable(expression):
-    """The expression as ``explain`` prints it (the helpers without their ``ember_`` prefix)."""
-    text = expression.replace("ember_", "")
-    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+    return FusedGroup(lib, name, list(node.inputs), node.outputs[0], shape, readable_expression(expression))

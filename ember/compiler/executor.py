@@ -1,8 +1,11 @@
 """Replay a captured graph: one closure per node over a list of slots, no Python model code.
 
-``ArrayExecutor`` runs op forwards directly on NumPy arrays (the graph already holds the backward and the
-optimizer step); ``AutogradExecutor`` replays a forward-only graph whose outputs need gradients through the
-op dispatcher, so the returned tensors carry an autograd graph for a later ``backward()``.
+``ArrayExecutor`` runs the nodes directly on NumPy arrays (the graph already holds the backward and the
+optimizer step): each node class has one step builder in ``STEP_BUILDERS``, which turns a node into a closure
+over the slot list, and the executor runs the closures in order, freeing each slot after its last reader as
+the memory plan says. It knows nothing of the passes: a fused node is just a node with its own step.
+``AutogradExecutor`` replays a forward-only graph whose outputs need gradients through the op dispatcher, so
+the returned tensors carry an autograd graph for a later ``backward()``.
 
 >>> import ember
 >>> from ember.compiler.capture import capture
@@ -15,21 +18,24 @@ tensor([ 3., 11.])
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ember.autograd import engine as _engine
 from ember.autograd.engine import Node, accumulator_of
 from ember.autograd.grad_mode import STATE
-from ember.compiler.codegen import fused_group_kernel
+from ember.compiler.codegen import compile_fusion
+from ember.compiler.graph import (AccumulateNode, BackwardNode, DropProbabilitiesNode, FoldedConvolutionNode,
+                                  FusedNode, HostNode, OpNode, RecomputeNode, RecomputeProbabilitiesNode,
+                                  SoftmaxChainBackwardNode, SoftmaxChainNode)
 from ember.compiler.memory_plan import _root
-from ember.kernels.pointwise import gelu_tanh, gelu_tanh_backward
-from ember.ops.activation import _gelu_np
 from ember.ops import registry as _registry
-from ember.ops.convolution import _conv_forward
 from ember.ops.registry import _Scratch
 from ember.tensor import Tensor, from_array
 
-__all__ = ["ArrayExecutor", "AutogradExecutor", "build_output"]
+__all__ = ["ArrayExecutor", "AutogradExecutor", "STEP_BUILDERS", "build_output", "forward_function", "forward_on",
+           "operand_values"]
 
 
 def _scalar_as(value, npdt):
@@ -45,7 +51,9 @@ def _as_array(out):
     return out if out.__class__ is np.ndarray else np.asarray(out)
 
 
-def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None):
+def _op_step(node, version_owner, writer=None, buffer=None):
+    """An op node's step: its forward on the slots' arrays (into ``buffer`` through ``writer`` when the memory plan
+    gave it one), the ctx its backward reads, or the in-place write."""
     op = node.op
     forward = op.forward
     takes_ctx = op.takes_ctx
@@ -75,7 +83,13 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
                 arrays.append(a if extra is None else a.astype(extra))
         return arrays
 
-    def make_ctx(env, arrays_raw):
+    if target is None and all(slot is not None and cast is None for slot, cast in operands):
+        input_slots = node.inputs
+
+        def gather(env, replace=None):  # the common case, every operand a tensor used as it is
+            return [env[s] for s in input_slots]
+
+    def make_ctx():
         ctx = Node(op)
         requires, edges, input_meta, output_meta = ctx_meta
         ctx.next_edges = edges
@@ -83,32 +97,36 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
         ctx.output_meta = output_meta
         return ctx
 
-    # operands the ctx keeps for backward: the op's own choice (keep_inputs), less one a remat pass recomputes
-    kept = node.kept_operands(dropped)
+    release = op.release_saved  # rematerialized: recomputed by the op's restore_saved before backward
+    save_inputs, save_output = op.save_inputs, op.save_output
+    if ctx_slot is not None and save_inputs:
+        # operands the ctx keeps for backward: the op's own choice (keep_inputs), less one a RecomputeNode restores;
+        # what does not change from call to call is made once: the Python values kept, the versions
+        kept = node.kept_operands()
+        kept_scalars = tuple(scalars[i] if slot is None and kept[i] else None for i, (slot, _) in enumerate(operands))
+        kept_tensors = tuple((i, ctx_meta[0][i]) for i, (slot, _) in enumerate(operands) if slot is not None and kept[i])
+        saved_versions = tuple(0 if slot is not None and kept[i] else None for i, (slot, _) in enumerate(operands))
 
     def finish_ctx(ctx, raw, results):
-        requires = ctx_meta[0]
-        if op.save_inputs:
-            ctx.saved_inputs = tuple(from_array(a, requires_grad=requires[i]) if slot is not None and kept[i]
-                                     else (scalars[i] if kept[i] else None)
-                                     for i, (a, (slot, _)) in enumerate(zip(raw, operands)))
-            ctx.saved_versions = tuple(0 if slot is not None and kept[i] else None
-                                       for i, (slot, _) in enumerate(operands))
-        if op.save_output:
+        if save_inputs:
+            saved = list(kept_scalars)
+            for i, requires_grad in kept_tensors:
+                saved[i] = from_array(raw[i], requires_grad=requires_grad)
+            ctx.saved_inputs = tuple(saved)
+            ctx.saved_versions = saved_versions
+        if save_output:
             ctx.saved_outputs = tuple(None if r is None else (r, _VersionStub(), 0, None) for r in results)
-
-    release = getattr(op.cls, "release_saved", None)
+        if release is not None:
+            release(ctx)
 
     def run_forward(env, arrays, raw):
         call_attrs = attrs if not attr_slots else {**attrs, **{n: env[s] for n, s in attr_slots}}
         if ctx_slot is not None:
-            ctx = make_ctx(env, raw)
+            ctx = make_ctx()
             out = forward(ctx, *arrays, **call_attrs) if takes_ctx else forward(*arrays, **call_attrs)
             results = [_as_array(o) if o is not None else None for o in out] if out.__class__ in (tuple, list) \
                 else [_as_array(out)]
             finish_ctx(ctx, raw, results)
-            if release is not None:  # rematerialized: recomputed by the op's restore_saved before backward
-                release(ctx)
             env[ctx_slot] = ctx
             return results
         out = forward(_Scratch(), *arrays, **call_attrs) if takes_ctx else forward(*arrays, **call_attrs)
@@ -116,26 +134,25 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
             return [_as_array(o) if o is not None else None for o in out]
         return [_as_array(out)]
 
-    if op.name == "gelu" and attrs.get("approximate") == "tanh" and target is None and not attr_slots \
-            and operands[0][0] is not None and operands[0][1] is None:
+    if op.replay_forward is not None and target is None and not attr_slots and single and writer is None:
+        replay = _with_attrs(op.replay_forward, attrs)
         out_slot = outputs[0]
+        uncast = all(cast is None for slot, cast in operands if slot is not None)  # then the raw arrays are these
 
         def step(env):
-            x = env[operands[0][0]]
-            # Rematerialized: only x is kept for backward, whose kernel recomputes the tanh term.
-            fused = gelu_tanh(x, keep_tanh=False)
-            if fused is None:  # not float32 / not contiguous / no compiler: the op's own NumPy forward
-                raw = [x] if ctx_slot is not None else None
-                env[out_slot] = run_forward(env, gather(env), raw)[0]
+            arrays = gather(env)
+            ctx = make_ctx() if ctx_slot is not None else None
+            out = replay(ctx, *arrays)  # the op's compiled-graph forward; None: its own forward
+            raw = None
+            if ctx is not None:
+                raw = arrays if uncast else [env[s] if s is not None else None for s, _ in operands]
+            if out is None:
+                env[out_slot] = run_forward(env, arrays, raw)[0]
                 return
-            if ctx_slot is not None:
-                # what the op's forward leaves in its ctx (activation._smooth_op): params and the tanh term
-                ctx = make_ctx(env, None)
-                ctx.params = attrs
-                ctx.saved = None
-                finish_ctx(ctx, [x], [fused[0]])
+            if ctx is not None:
+                finish_ctx(ctx, raw, [out])
                 env[ctx_slot] = ctx
-            env[out_slot] = fused[0]
+            env[out_slot] = out
         return step
 
     if writer is not None:
@@ -149,7 +166,7 @@ def _op_step(node, graph, version_owner, writer=None, buffer=None, dropped=None)
         def step(env):
             raw = [env[s] if s is not None else None for s, _ in operands]
             writer(buffer, *gather(env), **attrs)
-            ctx = make_ctx(env, raw)
+            ctx = make_ctx()
             finish_ctx(ctx, raw, [buffer])
             env[ctx_slot] = ctx
             env[out_slot] = buffer
@@ -200,19 +217,31 @@ class _VersionStub:
         self.value = 0
 
 
-def _recomputed_gelu(x):
-    fused = gelu_tanh(x, keep_tanh=False)
-    return fused[0] if fused is not None else _gelu_np(x, "tanh")  # what the forward ran, so the same bits
+def _with_attrs(function, attrs):
+    """``function`` with the keyword attributes bound once (a step calls it with positional arguments only)."""
+    return functools.partial(function, **attrs) if attrs else function
+
+
+def forward_function(node):
+    """``arrays -> output`` of op ``node`` (its operands, casts applied): the forward the executor runs for it, so
+    the same bits (remat recomputes with it, constant folding evaluates with it)."""
+    op = node.op
+    forward = _with_attrs(op.forward, node.attrs)
+    takes_ctx = op.takes_ctx
+    replay = _with_attrs(op.replay_forward, node.attrs) if op.replay_forward is not None else None
+
+    def run(arrays):
+        if replay is not None:
+            out = replay(None, *arrays)
+            if out is not None:
+                return out
+        return _as_array(forward(_Scratch(), *arrays) if takes_ctx else forward(*arrays))
+    return run
 
 
 def forward_on(node, arrays):
-    """The output of op ``node`` on ``arrays`` (its operands, casts applied): the forward the executor runs for
-    it, so the same bits (remat recomputes with it, constant folding evaluates with it)."""
-    op = node.op
-    if op.name == "gelu" and node.attrs.get("approximate") == "tanh":  # the executor's fused forward (_op_step)
-        return _recomputed_gelu(arrays[0])
-    out = op.forward(_Scratch(), *arrays, **node.attrs) if op.takes_ctx else op.forward(*arrays, **node.attrs)
-    return _as_array(out)
+    """``forward_function(node)(arrays)``, once."""
+    return forward_function(node)(arrays)
 
 
 def operand_values(node, value_of):
@@ -223,98 +252,113 @@ def operand_values(node, value_of):
             for slot, value, cast in zip(node.inputs, node.scalars, node.casts)]
 
 
-def _recomputed_forward(node, ctx):
-    """``node``'s output again, from the inputs its ctx keeps: its op's forward on the same arrays."""
-    return forward_on(node, [t._data if isinstance(t, Tensor) else t for t in ctx.saved_inputs])
+def _saved_arrays(ctx):
+    """The operands a ctx keeps, as its op's forward received them."""
+    return [t._data if isinstance(t, Tensor) else t for t in ctx.saved_inputs]
 
 
-def _restore_dropped(ctx, env, recompute, graph, consumer):
-    """Put back the operand ``consumer``'s forward dropped (passes/remat.py): the producer's output, recomputed
-    from the inputs the producer's own ctx keeps."""
-    position, producer = recompute
-    producer_node = graph.nodes[producer]
-    value = _recomputed_forward(producer_node, env[producer_node.ctx_slot])
-    saved = ctx.saved_inputs
-    requires = consumer.ctx_meta[0][position]
-    ctx.saved_inputs = saved[:position] + (from_array(value, requires_grad=requires),) + saved[position + 1:]
-
-
-def _backward_step(node, graph, recompute=None):
+def _backward_step(node):
+    """A backward node's step: the op's ``replay_backward`` on arrays when it has one and accepts, else its
+    backward through the engine's call (after ``restore_saved`` rebuilt what forward released)."""
     ctx_slot = node.ctx_slot
     grad_slots = node.grad_inputs
     outputs = node.outputs
-    forward = graph.nodes[node.forward_index]
-    if node.op.name == "gelu" and forward.attrs.get("approximate") == "tanh" and len(grad_slots) == 1 \
-            and grad_slots[0] is not None and outputs[0] is not None:
-        grad_slot, out_slot = grad_slots[0], outputs[0]
-
-        def gelu_step(env):
-            ctx = env[ctx_slot]
-            fused = gelu_tanh_backward(env[grad_slot], ctx.saved_inputs[0]._data, getattr(ctx, "saved", None))
-            if fused is None:
-                env[out_slot] = _engine._call_backward(ctx, [from_array(env[grad_slot])])[0]._data
-            else:
-                env[out_slot] = fused
-        return gelu_step
-
-    restore = getattr(node.op.cls, "restore_saved", None)
+    restore = node.op.restore_saved
+    replay = node.op.replay_backward
 
     def step(env):
         grads = [None if s is None else from_array(env[s]) for s in grad_slots]
         ctx = env[ctx_slot]
         if restore is not None:
             restore(ctx)
-        if recompute is not None:
-            _restore_dropped(ctx, env, recompute, graph, forward)
         result = _engine._call_backward(ctx, grads)
         for s, r in zip(outputs, result):
             if s is not None:
                 env[s] = r._data
+
+    if replay is None:
+        return step
+    if len(grad_slots) == 1 and grad_slots[0] is not None and len(outputs) == 1:  # the common case, kept lean
+        grad_slot, out_slot = grad_slots[0], outputs[0]
+
+        def replay_one(env):
+            result = replay(env[ctx_slot], env[grad_slot])
+            if result is None:
+                step(env)
+            elif out_slot is not None:
+                env[out_slot] = result[0]
+        return replay_one
+
+    def replay_step(env):
+        result = replay(env[ctx_slot], *[None if s is None else env[s] for s in grad_slots])
+        if result is None:
+            step(env)
+            return
+        for s, r in zip(outputs, result):
+            if s is not None:
+                env[s] = r
+    return replay_step
+
+
+def _run_all(steps):
+    """One step running ``steps`` in order."""
+    def step(env):
+        for member in steps:
+            member(env)
     return step
 
 
-def _fused_step(kernel, member_steps, buffer):
-    """A fusion group as one step: the generated C loop, or its members one by one when an operand does not fit
-    (a view, another dtype) at run time. It runs at the first member's place: the members are consecutive, so
-    every operand exists there, and nothing is freed before its last reader inside the group has run."""
+def _fused_step(node, executor, index):
+    """A fusion group: the generated C loop (into the arena buffer the plan gave the group's result, if any), or
+    its members one by one (each into its own buffer) when an operand does not fit the loop at run time (a
+    view, another dtype) or there is no loop (no exact C form, no C compiler)."""
+    one_by_one = _run_all([_op_node_step(member, executor, index) for member in node.members])
+    _, buffer = executor.out_buffer(node.outputs[0])
+    kernel = compile_fusion(node, executor.graph.slots[node.outputs[0]].shape)
+    if kernel is None:
+        return one_by_one
+    executor.fused.append((node, kernel))
 
     def step(env):
         if not kernel.run(env, buffer):
-            for member in member_steps:
-                member(env)
+            one_by_one(env)
     return step
 
 
-def _folded_conv_step(graph, conv, norm):
-    """``batch_norm(conv(x, W, b))`` in evaluation as one convolution with the folded weight and bias, which are
-    recomputed only when a parameter's version or array, or a running statistic's value, changes."""
-    x_slot, w_slot, b_slot = conv.inputs[:3]
-    gamma_slot, beta_slot = norm.inputs[1], norm.inputs[2]
-    params = [s for s in (w_slot, b_slot, gamma_slot, beta_slot) if s is not None]
+def _folded_convolution_step(node, executor, index):
+    """The convolution with the batch norm's per-channel ``(scale, center, shift)`` folded into its weight and
+    bias: ``w * scale`` and ``(b - center) * scale + shift``, recomputed only when a parameter's version or
+    array, or an array attribute's value (a running statistic), changes."""
+    graph = executor.graph
+    conv, norm = node.convolution, node.norm
+    weight_position, bias_position = conv.op.per_channel_weight_bias
+    w_slot, b_slot = conv.inputs[weight_position], conv.inputs[bias_position]
+    norm_slots = norm.inputs[1:]
+    params = [s for s in (w_slot, b_slot, *norm_slots) if s is not None]
     owners = [graph.slots[s].owner for s in params if isinstance(graph.slots[s].owner, Tensor)]
-    mean, var, eps = norm.attrs["running_mean"], norm.attrs["running_var"], norm.attrs["eps"]
-    stride, pads, dilation, groups = (conv.attrs[k] for k in ("stride", "pads", "dilation", "groups"))
-    out_slot = norm.outputs[0]
+    statistics = [v for v in norm.attrs.values() if isinstance(v, np.ndarray)]
+    affine = norm.op.channel_affine
+    convolve = forward_function(conv)
     cache = {"key": None}
 
     def fold(env):
         w = env[w_slot]
         dtype = w.dtype
-        rstd = (1.0 / np.sqrt(var.astype(dtype) + eps)).astype(dtype, copy=False)  # as batch_norm's evaluation
-        scale = rstd if gamma_slot is None else env[gamma_slot] * rstd
-        shift = -mean.astype(dtype) if b_slot is None else env[b_slot] - mean.astype(dtype)
-        bias = shift * scale
-        if beta_slot is not None:
-            bias += env[beta_slot]
+        scale, center, shift = affine(*[None if s is None else env[s] for s in norm_slots], dtype, **norm.attrs)
+        bias = (-center if b_slot is None else env[b_slot] - center) * scale
+        if shift is not None:
+            bias += shift
         return (w * scale.reshape((-1,) + (1,) * (w.ndim - 1))).astype(dtype, copy=False), bias.astype(dtype, copy=False)
 
     def step(env):
-        key = (tuple(id(env[s]) for s in params), tuple(o._version.value for o in owners), mean.tobytes(),
-               var.tobytes())
+        key = (tuple(id(env[s]) for s in params), tuple(o._version.value for o in owners),
+               tuple(a.tobytes() for a in statistics))
         if key != cache["key"]:
             cache["weight"], cache["bias"] = fold(env)
             cache["key"] = key
-        env[out_slot] = _conv_forward(env[x_slot], cache["weight"], cache["bias"], stride, pads, dilation, groups)[0]
+        arrays = [env[s] if s is not None else v for s, v in zip(conv.inputs, conv.scalars)]
+        arrays[weight_position], arrays[bias_position] = cache["weight"], cache["bias"]
+        env[node.outputs[0]] = convolve(arrays)
     return step
 
 
@@ -328,50 +372,43 @@ class _ChainCtx:
         self.mask = mask
 
 
-def _fuse_softmax_chain(graph, chain, steps, attention=None):
-    """Replace ``chain``'s forward steps (and its backward steps, if any) by one C pass each; when the arrays do
-    not fit the kernels in a call, that call runs the original steps. ``attention`` (the scores' and the
-    probabilities' matmul nodes, passes/remat.py) makes backward recompute the probabilities instead of keeping
-    them."""
+def _chain_forward(chain):
+    """``(scores, mask) -> probabilities`` through the fused row pass, or None when the arrays do not fit."""
     from ember.kernels import rowwise
-    members = chain.forward_nodes()
-    softmax = graph.nodes[chain.softmax]
-    x_slot = graph.nodes[members[0]].inputs[0]
-    scale = graph.nodes[chain.scale].scalars[1] if chain.scale is not None else None
-    masked = graph.nodes[chain.mask] if chain.mask is not None else None
-    mask_slot, fill = (masked.inputs[1], float(masked.scalars[2])) if masked is not None else (None, None)
-    out_slot, ctx_slot = softmax.outputs[0], softmax.ctx_slot
-    forward_steps = [steps[i] for i in members]
-    state = {"fused": False}
+    scale, fill = chain.scale_value, chain.fill
+    return lambda scores, mask: rowwise.scaled_masked_softmax(scores, scale, mask, fill)
 
-    def forward(env):
+
+def _softmax_chain_step(node, executor, index):
+    """One C pass for the chain, or its members one by one when the arrays do not fit the kernel in a call. With
+    a backward, the softmax's ctx slot gets the fused pass's ctx; the member steps leave their own ctxs."""
+    forward = _chain_forward(node)
+    x_slot, mask_slot, out_slot, ctx_slot = node.input, node.mask_input, node.outputs[0], node.ctx_slot
+    one_by_one = _run_all([_op_step(m, executor.version_owner) for m in node.members])
+
+    def step(env):
         mask = env[mask_slot] if mask_slot is not None else None
-        y = rowwise.scaled_masked_softmax(env[x_slot], scale, mask, fill)
-        state["fused"] = y is not None
-        state["dropped"] = False
+        y = forward(env[x_slot], mask)
         if y is None:
-            for member in forward_steps:
-                member(env)
+            one_by_one(env)
             return
         env[out_slot] = y
         if ctx_slot is not None:
             env[ctx_slot] = _ChainCtx(y, mask)
+    return step
 
-    steps[members[-1]] = forward  # every operand exists there; the plan frees them after it (memory_plan)
-    for i in members[:-1]:
-        steps[i] = _nothing
-    if chain.backward is None:
-        return
-    present = [i for i in chain.backward if i is not None]
-    backward_steps = [steps[i] for i in present]
-    grad_slot = graph.nodes[present[0]].grad_inputs[0]
-    result_slot = graph.nodes[present[-1]].outputs[0]
 
-    def backward(env):
-        if not state["fused"]:
-            backward_steps[0](env)
-            return
+def _softmax_chain_backward_step(node, executor, index):
+    """One C pass for the chain's backward when its forward ran fused, else the member backward steps."""
+    from ember.kernels import rowwise
+    one_by_one = _run_all([_backward_step(m) for m in node.members])
+    ctx_slot, grad_slot, result_slot, scale = node.ctx_slot, node.grad_input, node.outputs[0], node.scale_value
+
+    def step(env):
         ctx = env[ctx_slot]
+        if ctx.__class__ is not _ChainCtx:
+            one_by_one(env)
+            return
         grad = env[grad_slot]
         result = rowwise.scaled_masked_softmax_backward(grad, ctx.y, scale, ctx.mask)
         if result is None:  # the gradient is not a contiguous float32 array: the same ops in NumPy
@@ -381,58 +418,57 @@ def _fuse_softmax_chain(graph, chain, steps, attention=None):
             if scale is not None:
                 result *= np.float32(scale)
         env[result_slot] = result
-
-    def unfused_only(original):
-        def step(env):
-            if not state["fused"]:
-                original(env)
-        return step
-
-    steps[present[0]] = backward
-    for i, original in zip(present[1:], backward_steps[1:]):
-        steps[i] = unfused_only(original)
-    if attention is not None:
-        _recompute_probabilities(graph, steps, attention, state, ctx_slot,
-                                 lambda scores, mask: rowwise.scaled_masked_softmax(scores, scale, mask, fill))
+    return step
 
 
-def _recompute_probabilities(graph, steps, attention, state, chain_ctx_slot, chain_forward):
-    """Attention probabilities kept by nobody between forward and backward (passes/remat.py): after the
-    probabilities' matmul runs, its ctx and the chain's drop them; before that matmul's backward, the scores
-    matmul's forward runs again on the operands its ctx keeps, then ``chain_forward``, which gives the same
-    bits as the forward did (the same code on the same arrays)."""
-    scores_node, probabilities_node = (graph.nodes[i] for i in attention)
-    backward_index = next((i for i, n in enumerate(graph.nodes) if n.kind == "backward" and
-                           n.forward_index == attention[1]), None)
-    if backward_index is None:
-        return
-    scores_ctx, probabilities_ctx = scores_node.ctx_slot, probabilities_node.ctx_slot
-    requires = probabilities_node.ctx_meta[0][0]
-    forward_step, backward_step = steps[attention[1]], steps[backward_index]
+def _recompute_step(node, executor, index):
+    """Put back the operand the consumer's ctx did not keep: the producer's output, recomputed from the inputs
+    the producer's own ctx keeps."""
+    forward, position = forward_function(node.producer), node.position
+    producer_ctx, consumer_ctx = node.producer.ctx_slot, node.consumer.ctx_slot
+    requires = node.consumer.ctx_meta[0][position]
 
-    def forward(env):
-        forward_step(env)
-        ctx = env[probabilities_ctx]
-        if state["fused"] and all(t is not None for t in env[scores_ctx].saved_inputs):
+    def step(env):
+        value = forward(_saved_arrays(env[producer_ctx]))
+        ctx = env[consumer_ctx]
+        saved = ctx.saved_inputs
+        ctx.saved_inputs = saved[:position] + (from_array(value, requires_grad=requires),) + saved[position + 1:]
+    return step
+
+
+def _drop_probabilities_step(node, executor, index):
+    """After the probabilities' matmul: neither its ctx nor the fused chain's keeps the probabilities (when the
+    chain ran fused and the scores' matmul kept both operands, which it recomputes them from)."""
+    chain_ctx, matmul_ctx, scores_ctx = node.chain.ctx_slot, node.probabilities_matmul.ctx_slot, \
+        node.scores_matmul.ctx_slot
+
+    def step(env):
+        chain = env[chain_ctx]
+        if chain.__class__ is _ChainCtx and all(t is not None for t in env[scores_ctx].saved_inputs):
+            ctx = env[matmul_ctx]
             ctx.saved_inputs = (None,) + ctx.saved_inputs[1:]
-            env[chain_ctx_slot].y = None
-            state["dropped"] = True
-
-    def backward(env):
-        if state["dropped"]:
-            chain_ctx = env[chain_ctx_slot]
-            y = chain_forward(_recomputed_forward(scores_node, env[scores_ctx]), chain_ctx.mask)
-            chain_ctx.y = y
-            ctx = env[probabilities_ctx]
-            ctx.saved_inputs = (from_array(y, requires_grad=requires),) + ctx.saved_inputs[1:]
-        backward_step(env)
-
-    steps[attention[1]] = forward
-    steps[backward_index] = backward
+            chain.y = None
+    return step
 
 
-def _nothing(env):
-    """A fusion group member whose work its group's first step did."""
+def _recompute_probabilities_step(node, executor, index):
+    """Before the probabilities' matmul's backward: the scores' matmul's forward again on the operands its ctx
+    keeps, then the fused chain, which gives the bits the forward gave (the same code on the same arrays)."""
+    chain_forward = _chain_forward(node.chain)
+    scores_forward = forward_function(node.scores_matmul)
+    chain_ctx, matmul_ctx, scores_ctx = node.chain.ctx_slot, node.probabilities_matmul.ctx_slot, \
+        node.scores_matmul.ctx_slot
+    requires = node.probabilities_matmul.ctx_meta[0][0]
+
+    def step(env):
+        chain = env[chain_ctx]
+        if chain.__class__ is not _ChainCtx or chain.y is not None:
+            return  # nothing was dropped
+        y = chain_forward(scores_forward(_saved_arrays(env[scores_ctx])), chain.mask)
+        chain.y = y
+        ctx = env[matmul_ctx]
+        ctx.saved_inputs = (from_array(y, requires_grad=requires),) + ctx.saved_inputs[1:]
+    return step
 
 
 def _take(env, slot):
@@ -442,12 +478,13 @@ def _take(env, slot):
     return array
 
 
-def _accumulate_step(node, frees_grad):
+def _accumulate_step(node, executor, index):
     """``leaf.grad`` gets the gradient. When this is the gradient's last reader and its array is this call's own
     (not an arena buffer the next call overwrites), ``.grad`` takes the array without a copy, as in eager mode."""
     leaf = node.leaf
     grad_slot = node.grad_slot
     out = node.outputs[0]
+    frees_grad = grad_slot in executor.plan.free_after[index] and grad_slot not in executor.arena_slots
 
     def step(env):
         if frees_grad:  # a tensor and array only the engine holds: .grad takes them, no copy
@@ -459,9 +496,10 @@ def _accumulate_step(node, frees_grad):
     return step
 
 
-def _host_step(node, externals):
+def _host_step(node, executor, index):
     run = node.run  # optimizer.step() itself takes the fused C update when it applies
     outputs = node.outputs
+    externals = executor.externals
 
     def step(env):
         value = run()
@@ -470,6 +508,31 @@ def _host_step(node, externals):
         for slot, t in externals:
             env[slot] = t._data
     return step
+
+
+def _op_node_step(node, executor, index):
+    writer, buffer = executor.out_buffer(node.outputs[0] if node.outputs else None)
+    return _op_step(node, executor.version_owner, writer, buffer)
+
+
+def _backward_node_step(node, executor, index):
+    return _backward_step(node)
+
+
+# node class -> step builder ``(node, executor, index) -> step(env)``
+STEP_BUILDERS = {
+    OpNode: _op_node_step,
+    BackwardNode: _backward_node_step,
+    AccumulateNode: _accumulate_step,
+    HostNode: _host_step,
+    FusedNode: _fused_step,
+    SoftmaxChainNode: _softmax_chain_step,
+    SoftmaxChainBackwardNode: _softmax_chain_backward_step,
+    FoldedConvolutionNode: _folded_convolution_step,
+    RecomputeNode: _recompute_step,
+    DropProbabilitiesNode: _drop_probabilities_step,
+    RecomputeProbabilitiesNode: _recompute_probabilities_step,
+}
 
 
 def build_output(spec, env, tensors_are_values=False):
@@ -501,59 +564,23 @@ class ArrayExecutor:
 
     def __init__(self, graph, plan, writers=None):
         self.graph = graph
-        writers = writers or {}
+        self.plan = plan
+        self.writers = writers or {}
         # the arena: allocated once, reused by every call
         self.arena = [np.empty(shape, dtype) for shape, dtype in plan.buffers]
         self.input_slots = list(graph.input_slots)
         self.externals = list(graph.externals)
-        owners = {slot: (t,) for slot, t in self.externals}
-        for slot in self.input_slots:
-            owners.setdefault(slot, None)
-        self.inplace_inputs = sorted({n.inplace_target for n in graph.nodes
-                                      if getattr(n, "inplace_target", None) is not None and n.inplace_target in
-                                      self.input_slots})
+        targets = {n.inplace_target for n in graph.nodes if n.inplace_target is not None}
+        self.inplace_inputs = sorted(targets & set(self.input_slots))
         self._input_owner_cells = {slot: [None] for slot in self.inplace_inputs}
-        version_owner = {slot: cell for slot, cell in self._input_owner_cells.items()}
-        version_owner.update({slot: (t,) for slot, t in self.externals})
-        recompute = getattr(graph, "recompute", {})  # passes/remat.py
-        arena_slots = {graph.nodes[i].outputs[0] for i in plan.buffer_of}
-        steps = []
-        for i, node in enumerate(graph.nodes):
-            if node.kind == "op":
-                buffer_index = plan.buffer_of.get(i)
-                dropped = recompute[i][0] if i in recompute else None
-                if buffer_index is None:
-                    steps.append(_op_step(node, graph, version_owner, dropped=dropped))
-                else:
-                    steps.append(_op_step(node, graph, version_owner, writers[i], self.arena[buffer_index], dropped))
-            elif node.kind == "backward":
-                steps.append(_backward_step(node, graph, recompute.get(node.forward_index)))
-            elif node.kind == "accumulate":
-                owned = node.grad_slot in plan.free_after[i] and node.grad_slot not in arena_slots
-                steps.append(_accumulate_step(node, owned))
-            else:
-                steps.append(_host_step(node, self.externals))
-        for conv, norm in getattr(graph, "folded", []):  # passes/fold_batchnorm.py
-            steps[conv] = _folded_conv_step(graph, graph.nodes[conv], graph.nodes[norm])
-            steps[norm] = _nothing
-        attention = getattr(graph, "recomputed_attention", {})  # passes/remat.py
-        for c, chain in enumerate(getattr(graph, "softmax_chains", [])):  # passes/softmax_chain.py
-            _fuse_softmax_chain(graph, chain, steps, attention.get(c))
-        self.fused = []  # (group, FusedGroup): fusion groups running as one generated C loop
-        for group in getattr(graph, "fusion_groups", []):
-            kernel = fused_group_kernel(graph, group)
-            if kernel is None:
-                continue
-            buffer_index = plan.buffer_of.get(group[-1])
-            buffer = self.arena[buffer_index] if buffer_index is not None else None
-            steps[group[0]] = _fused_step(kernel, [steps[i] for i in group], buffer)
-            for i in group[1:]:
-                steps[i] = _nothing
-            self.fused.append((group, kernel))
+        self.version_owner = {slot: cell for slot, cell in self._input_owner_cells.items()}
+        self.version_owner.update({slot: (t,) for slot, t in self.externals})
+        self.arena_slots = set(plan.buffer_of)
+        self.fused = []  # (FusedNode, FusedGroup): fusion groups that run as one generated C loop
+        steps = [STEP_BUILDERS[type(node)](node, self, i) for i, node in enumerate(graph.nodes)]
         self.program = [(step, tuple(free)) for step, free in zip(steps, plan.free_after)]
         self.size = len(graph.slots)
         self.outputs_spec = graph.outputs_spec
-        targets = {n.inplace_target for n in graph.nodes if getattr(n, "inplace_target", None) is not None}
         targets |= {_root(graph, t) for t in targets}  # a write through a view writes its root's memory
         returned = {_root(graph, s) for s in graph.output_slots()}
         self.template = [None] * self.size
@@ -563,6 +590,14 @@ class ArrayExecutor:
                 self.fresh_constants.append((slot, graph.slots[slot].owner))
             else:
                 self.template[slot] = graph.slots[slot].owner
+
+    def out_buffer(self, slot):
+        """``(out= writer, arena buffer)`` of the value in ``slot`` when the memory plan placed it, else ``(None,
+        None)``."""
+        buffer_index = self.plan.buffer_of.get(slot)
+        if buffer_index is None:
+            return None, None
+        return self.writers[slot], self.arena[buffer_index]
 
     def __call__(self, flat_inputs):
         env = self.template.copy()
@@ -608,7 +643,7 @@ class AutogradExecutor:
             env[slot] = t
         previous = STATE.enabled
         try:
-            for node in self.graph.nodes:
+            for _, node in self.graph.units():  # op by op (a fused node's members too): outputs carry their history
                 if node.kind == "host":
                     value = node.run()
                     if node.outputs:

@@ -1,10 +1,12 @@
-"""Which op nodes can write their result into a preallocated buffer, and how (``out=``).
+"""Which nodes can write their result into a preallocated buffer, and how (``out=``).
 
 ``out_writer(node, graph)`` returns ``write(out, *operands, **attrs)`` for a forward op node whose result the
-memory plan may place in an arena buffer, or ``None`` when the op must allocate as in eager mode. Covered:
-elementwise ops backed by a NumPy ufunc (``add``, ``sub``, ``div``, ``exp``, ``tanh`` ...) when every operand
-already has the output's dtype, ``relu``, and ``linear`` (``np.matmul(out=)`` then the bias added in place,
-the same operations eager's forward performs).
+memory plan may place in an arena buffer, or ``None`` when the op must allocate as in eager mode. Covered: ops
+with their own ``forward_into`` and ``can_forward_into`` facts (``linear``: ``np.matmul(out=)`` then the bias
+added in place, the same operations eager's forward performs), and elementwise ops when every operand already
+has the output's dtype and shape: through the op's ``forward_into`` (``relu``) or its NumPy ufunc (``add``,
+``sub``, ``div``, ``exp``, ``tanh`` ...). A fused node's members are asked one by one: its loop writes where
+its last member would.
 
 >>> import ember
 >>> from ember.compiler.capture import capture
@@ -36,6 +38,11 @@ def _operand_dtypes(node, graph):
     return found
 
 
+def _described(shape, dtype):
+    """An array of ``shape`` and ``dtype`` that takes no memory: what ``can_forward_into`` sees of an operand."""
+    return np.broadcast_to(np.empty((), dtype), shape)
+
+
 def out_writer(node, graph):
     """``write(out, *operands, **attrs)`` for ``node``, or ``None`` (see the module docstring)."""
     if node.kind != "op" or node.inplace_target is not None or len(node.outputs) != 1 or node.outputs[0] is None:
@@ -47,8 +54,12 @@ def out_writer(node, graph):
     if out.dtype not in _FLOATS or out.shape is None:
         return None
     dtypes = _operand_dtypes(node, graph)
-    if op.name == "linear":
-        return _linear_writer(node, graph, dtypes, out)
+    if op.can_forward_into is not None:
+        operands = [None if slot is None and value is None else
+                    _described(graph.slots[slot].shape if slot is not None else (), dtype or np.asarray(value).dtype)
+                    for slot, value, dtype in zip(node.inputs, node.scalars, dtypes)]
+        fits = op.can_forward_into(_described(out.shape, out.dtype), *operands, **node.attrs)
+        return op.forward_into if fits else None
     if op.kind != "elementwise" or node.attrs:
         return None
     if any(d != out.dtype for d in dtypes):
@@ -56,8 +67,8 @@ def out_writer(node, graph):
     shapes = [graph.slots[s].shape for s in node.inputs if s is not None]
     if not shapes or tuple(np.broadcast_shapes(*shapes)) != tuple(out.shape):
         return None
-    if op.name == "relu":
-        return _relu
+    if op.forward_into is not None:
+        return op.forward_into
     ufunc = op.ufunc
     if ufunc is None or ufunc.nin != len(node.inputs):
         return None
@@ -66,32 +77,6 @@ def out_writer(node, graph):
     return lambda target, *operands: ufunc(*operands, out=target)
 
 
-def _relu(target, a):
-    np.maximum(a, 0, out=target)
-
-
 def _divide(target, a, b):
     with np.errstate(divide="ignore", invalid="ignore"):
         np.true_divide(a, b, out=target)
-
-
-def _linear_writer(node, graph, dtypes, out):
-    if len(node.inputs) != 3 or node.inputs[0] is None or node.inputs[1] is None:
-        return None
-    x, weight = graph.slots[node.inputs[0]], graph.slots[node.inputs[1]]
-    bias_slot = node.inputs[2]
-    if x.dtype != out.dtype or weight.dtype != out.dtype or len(weight.shape) != 2 or not x.shape or x.shape[-1] == 0:
-        return None
-    if bias_slot is not None:
-        bias = graph.slots[bias_slot]
-        if bias.dtype != out.dtype or len(bias.shape) > 1:
-            return None
-    elif node.scalars[2] is not None:
-        return None
-    in_features, out_features = weight.shape[1], weight.shape[0]
-
-    def write(target, x, weight, bias):
-        np.matmul(x.reshape(-1, in_features), weight.T, out=target.reshape(-1, out_features))
-        if bias is not None:
-            target += bias
-    return write

@@ -148,6 +148,7 @@ class Relu:
     kind = "elementwise"
     allowed = {1, 2}
     save = ("output",)
+    c_form = "ember_relu({a})"  # ember.compile's fused loops
     method = True
     functional = True
     out = False
@@ -169,6 +170,9 @@ class Relu:
 
     def forward(a):
         return np.maximum(a, 0, dtype=a.dtype)
+
+    def forward_into(out, a):
+        np.maximum(a, 0, out=out)
 
     def inplace_forward(out):
         np.maximum(out, 0, out=out)
@@ -402,7 +406,8 @@ def _smooth(value_np, derivative_np, second_derivative, raw_forward=None, saving
     replaces the forward on the input's own dtype (to round where PyTorch's composite rounds).
     ``saving_forward(x, **params)``, when given, is used while a graph is recorded: it returns the value and
     an intermediate array (e.g. ``tanh`` of the inner term) that ``derivative_np(x, saved=..., **params)``
-    reuses instead of recomputing its transcendental functions.
+    reuses instead of recomputing its transcendental functions. ``facts``: more facts of the op (see
+    ember/ops/registry.py), such as ``replay_forward``.
     """
 
     def forward(ctx, a, **params):
@@ -657,6 +662,20 @@ def _gelu_second(x, approximate):
     return Exp(x_sq * -0.5) * (2 - x_sq) * _INV_SQRT_2PI
 
 
+# Read by ember.compile: a compiled step runs tanh-GELU through the C kernels whatever the eager switches say, keeps
+# only x for backward (no tanh term), and its backward kernel recomputes the term: one array fewer kept from
+# forward to backward, for a few flops per element. The output is recomputable from x too (remat).
+_TANH = {"approximate": "tanh"}
+_KERNELS = {}  # ember.kernels.pointwise once imported (not at `import ember`: it brings the C toolchain's helpers)
+
+
+def _pointwise():
+    if not _KERNELS:
+        from ember.kernels import pointwise
+        _KERNELS["pointwise"] = pointwise
+    return _KERNELS["pointwise"]
+
+
 @register_op
 @_smooth(_gelu_np, _gelu_derivative_np, _gelu_second, saving_forward=_gelu_saving)
 class Gelu:
@@ -677,6 +696,31 @@ class Gelu:
                            f"{approximate!r}")
         _float_input(input, "gelu")
         return Gelu(input, approximate=approximate)
+
+    def recomputable(attrs):
+        """ember.compile may recompute tanh-GELU's output in backward from its input (remat)."""
+        return attrs.get("approximate") == "tanh"
+
+    def replay_forward(ctx, x, approximate):
+        """A compiled step's forward: the C kernel keeping no tanh term (None: run the op's own forward)."""
+        if approximate != "tanh":
+            return None
+        fused = (_KERNELS.get("pointwise") or _pointwise()).gelu_tanh(x, keep_tanh=False)
+        if fused is None:
+            return None
+        if ctx is not None:  # what the forward leaves in its ctx, less the tanh term
+            ctx.params = _TANH
+            ctx.saved = None
+        return fused[0]
+
+    def replay_backward(ctx, grad):
+        """A compiled step's backward: the C kernel recomputing the tanh term (None: run the op's backward)."""
+        if ctx.params["approximate"] != "tanh" or grad is None:
+            return None
+        # saved_inputs, not inputs: nothing writes a replayed step's saved arrays (and this runs every step)
+        result = (_KERNELS.get("pointwise") or _pointwise()).gelu_tanh_backward(grad, ctx.saved_inputs[0]._data,
+                                                                               getattr(ctx, "saved", None))
+        return None if result is None else (result,)
 
 
 # silu = x * sigmoid(x)
@@ -1151,6 +1195,7 @@ class Softmax:
     kind = "reduce"
     allowed = {2}
     save = ("output",)
+    softmax_chain_role = "softmax"  # ember.compile fuses a scale and a mask before it into one pass
     method = True
     functional = True
     out = False

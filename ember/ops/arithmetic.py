@@ -103,6 +103,7 @@ class Add:
     kind = "elementwise"
     ufunc = np.add
     method = True
+    c_form = "({a} + {b})"
 
     def function(input, other, *, alpha=1):
         if alpha != 1:
@@ -144,6 +145,8 @@ class Sub:
     ufunc = np.subtract
     allowed = {1, 2}
     method = True
+    c_form = "({a} - {b})"
+    identities = ((0, 1, 0),)  # x - 0 (not 0 - x)
 
     def function(input, other, *, alpha=1):
         _check_not_bool("sub", input, other)
@@ -180,6 +183,9 @@ class Mul:
     save = ("inputs",)
     method = True
     inplace = True
+    c_form = "({a} * {b})"
+    identities = ((0, 1, 1), (1, 0, 1))  # x * 1, 1 * x
+    softmax_chain_role = "scale"
 
     def keep_inputs(edges):
         """Each operand is kept only for the other's gradient: ``scores * scale`` keeps no copy of the scores."""
@@ -213,6 +219,8 @@ class Div:
     ufunc = np.true_divide
     save = ("inputs",)
     method = True
+    c_form = "({a} / {b})"
+    identities = ((0, 1, 1),)  # x / 1
 
     def function(input, other, *, rounding_mode=None):
         if rounding_mode is None:
@@ -264,6 +272,8 @@ class Neg:
     allowed = {1, 2}
     method = True
     inplace = True
+    c_form = "(-{a})"
+    involution = True  # -(-x) is x
 
     def function(input):
         if isinstance(input, Tensor) and input._dtype is _dt.bool:
@@ -305,6 +315,7 @@ class Abs:
     ufunc = np.abs
     method = True
     inplace = True
+    c_form = "fabsf({a})"
 
     def forward(a):
         return np.abs(a)
@@ -328,6 +339,7 @@ class Pow:
     save = ("inputs", "output")
     method = True
     inplace = True
+    identities = ((0, 1, 1),)  # x ** 1
 
     def forward(a, b):
         if a.dtype.kind in "iu" and np.any(np.asarray(b) < 0):

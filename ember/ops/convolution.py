@@ -188,6 +188,7 @@ class Convolution:
     kind = "matmul"
     promote = "none"
     save = ("inputs",)
+    per_channel_weight_bias = (1, 2)  # linear in w[o] and bias[o] per output channel o (conv-batchnorm folding)
 
     def forward(ctx, x, w, bias, stride, pads, dilation, groups, out=None):
         ctx.attrs = (stride, pads, dilation, groups)

@@ -406,8 +406,9 @@ def _resolve_dtype(dtype, out, default, op_name):
     return default if dtype is None else _dt.to_dtype(dtype)
 
 
-def write_out(out: Tensor, arr: np.ndarray, op_name: str) -> Tensor:
-    """Store a creation op's result in ``out=`` (resizing it if its shape differs, as PyTorch does)."""
+def write_array_out(out: Tensor, arr: np.ndarray, op_name: str) -> Tensor:
+    """Store a creation function's array in ``out=``, resized to its shape whatever ``out``'s was, as PyTorch's
+    factory functions do (``registry.write_out`` copies an op's result tensor and resizes only an empty ``out``)."""
     from ember.autograd.grad_mode import STATE
     if STATE.enabled and out._requires_grad:
         raise op_error(RuntimeError, op_name, "out=... arguments don't support automatic differentiation, but one "
@@ -464,7 +465,7 @@ def _filled(shape, fill, dt, out, requires_grad, op_name):
             value = np.array(fill).astype(npdt)  # C-style conversion: truncates floats, wraps -1 to 255 for uint8
         arr = np.full(shape, value, dtype=npdt)
     if out is not None:
-        return write_out(out, arr, op_name)
+        return write_array_out(out, arr, op_name)
     return _finish(arr, requires_grad, op_name)
 
 
@@ -732,7 +733,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     else:
         raise op_error(NotImplementedError, "arange", '"arange_cpu" not implemented for \'Bool\'')
     if out is not None:
-        return write_out(out, arr, "arange")
+        return write_array_out(out, arr, "arange")
     return _finish(arr, requires_grad, "arange")
 
 
@@ -755,7 +756,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
         raise op_error(RuntimeError, "range", "upper bound and lower bound inconsistent with step sign")
     arr = (start + step * np.arange(n, dtype=np.float64)).astype(dt.numpy_dtype)
     if out is not None:
-        return write_out(out, arr, "range")
+        return write_array_out(out, arr, "range")
     return _finish(arr, requires_grad, "range")
 
 
@@ -820,7 +821,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         values = np.trunc(_linspace_values(int(start), int(end), steps, np.int64)) if steps else np.zeros(0)
     arr = values.astype(dt.numpy_dtype)
     if out is not None:
-        return write_out(out, arr, "linspace")
+        return write_array_out(out, arr, "linspace")
     return _finish(arr, requires_grad, "linspace")
 
 
@@ -858,7 +859,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         else:
             arr = np.trunc(values).astype(np.int64).astype(dt.numpy_dtype)
     if out is not None:
-        return write_out(out, arr, "logspace")
+        return write_array_out(out, arr, "logspace")
     return _finish(arr, requires_grad, "logspace")
 
 
@@ -881,7 +882,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     dt = _resolve_dtype(dtype, out, _dt._default[0], "eye")
     arr = np.eye(n, m, dtype=dt.numpy_dtype)
     if out is not None:
-        return write_out(out, arr, "eye")
+        return write_array_out(out, arr, "eye")
     return _finish(arr, requires_grad, "eye")
 
 

@@ -871,6 +871,7 @@ class MaskedFill:
     promote = "none"
     method = True
     out = False
+    softmax_chain_role = "mask"  # ember.compile fuses masked_fill(x, mask, number) into a softmax chain
 
     def function(input, mask, value):
         _check_mask(mask, "masked_fill_")

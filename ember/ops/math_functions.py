@@ -957,9 +957,10 @@ def clamp_max(input, max):
 
 # ============================================================================ two-operand functions
 def _binary(op_name, compute, grads, promote="standard", allowed=None, save=("inputs",), ufunc=None,
-            differentiable=True, doc=None, names=None, inplace=True, tensor_only=True):
+            differentiable=True, doc=None, names=None, inplace=True, tensor_only=True, c_form=None):
     """Register a two-operand function; ``grads(ctx, grad, a, b)`` returns both gradients with ember ops.
-    ``tensor_only``: the second operand must be a tensor (else PyTorch's TypeError)."""
+    ``tensor_only``: the second operand must be a tensor (else PyTorch's TypeError); ``c_form``: the op's fact
+    for ember.compile's fusion loops (see ember/ops/registry.py)."""
     def forward(a, b):
         with np.errstate(all="ignore"):
             return compute(a, b)
@@ -981,6 +982,8 @@ def _binary(op_name, compute, grads, promote="standard", allowed=None, save=("in
         attrs["function"] = function
     if allowed is not None:
         attrs["allowed"] = allowed
+    if c_form is not None:
+        attrs["c_form"] = c_form
     if differentiable:
         def backward(ctx, grad):
             a, b = ctx.inputs
@@ -1061,9 +1064,11 @@ def _fmax_fmin_grads(greater):
 _PAIR = "ember.tensor([1.0, -2.0]), ember.tensor([3.0, 4.0])"
 _NAN_PAIR = "ember.tensor([float('nan'), 1.0]), ember.tensor([2.0, 0.0])"
 Maximum = _binary("maximum", np.maximum, _max_min_grads(True), ufunc=np.maximum, inplace=False,
+                  c_form="ember_max({a}, {b})",
                   doc=_binary_doc("Elementwise maximum; NaN in either input gives NaN. Ties split the gradient evenly.",
                                   "maximum", _PAIR, "tensor([3., 4.])"))
 Minimum = _binary("minimum", np.minimum, _max_min_grads(False), ufunc=np.minimum, inplace=False,
+                  c_form="ember_min({a}, {b})",
                   doc=_binary_doc("Elementwise minimum; NaN in either input gives NaN.", "minimum", _PAIR,
                                   "tensor([ 1., -2.])"))
 Fmax = _binary("fmax", np.fmax, _fmax_fmin_grads(True), ufunc=np.fmax, inplace=False,

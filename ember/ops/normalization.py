@@ -251,6 +251,7 @@ class LayerNorm:
     kind = "reduce"
     promote = "none"
     save = ("inputs",)
+    recomputable = True  # ember.compile may recompute the output in backward from the inputs it keeps
     functional = True
     out = False
 
@@ -506,6 +507,13 @@ class BatchNorm:
             raise op_error(TypeError, "batch_norm", f"batch_norm() takes at most 9 positional arguments "
                            f"({8 + len(torch_extra)} given)")
         return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+    # Read by ember.compile's conv-batchnorm folding: in evaluation, y = (x - center) * scale + shift per channel.
+    def channel_affine(weight, bias, dtype, running_mean, running_var, training, momentum, eps):
+        if training or running_mean is None or running_var is None:
+            return None
+        rstd = (1.0 / np.sqrt(running_var.astype(dtype) + eps)).astype(dtype, copy=False)  # as evaluation's
+        return (rstd if weight is None else weight * rstd), running_mean.astype(dtype), bias
 
     # The running statistics reach forward as NumPy arrays (attributes), which training updates in place.
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):

@@ -149,6 +149,7 @@ class Matmul:
     kind = "matmul"
     promote = staticmethod(_same_dtype_rule("matmul", "addmm_impl_cpu_", _mm_mismatch))
     save = ("inputs",)
+    plain_matmul = True  # ember.compile may recompute it in backward (attention probabilities)
     names = ("matmul", "linalg.matmul")
     method = True
 
@@ -1099,6 +1100,16 @@ class Linear:
     save = ("inputs",)
     functional = "only"
     out = False
+
+    # out= (ember.compile's arena): the GEMM written into `out`, then the bias added in place, as forward does.
+    def can_forward_into(out, x, weight, bias):
+        return (x.dtype == out.dtype and weight.dtype == out.dtype and weight.ndim == 2 and x.ndim > 0
+                and x.shape[-1] != 0 and (bias is None or (bias.dtype == out.dtype and bias.ndim <= 1)))
+
+    def forward_into(out, x, weight, bias):
+        np.matmul(x.reshape(-1, weight.shape[1]), weight.T, out=out.reshape(-1, weight.shape[0]))
+        if bias is not None:
+            out += bias
 
     def function(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if not isinstance(input, Tensor) or not isinstance(weight, Tensor):

@@ -27,7 +27,7 @@ from ember import execution_hook as _execution_hook
 from ember.autograd.grad_mode import STATE
 from ember.device import CPU, to_device
 from ember.errors import op_error
-from ember.ops.creation import _creation_shape, _resolve_dtype, write_out
+from ember.ops.creation import _creation_shape, _resolve_dtype, write_array_out
 from ember.ops.registry import check_inplace_allowed, register_function, register_op, write_result_into
 from ember.tensor import Tensor, from_array
 
@@ -194,7 +194,7 @@ def _standard_normal(rng, shape, dt):
 def _finish(arr, dt, requires_grad, out, op_name):
     arr = arr.astype(dt.numpy_dtype, copy=False)
     if out is not None:
-        return write_out(out, arr, op_name)
+        return write_array_out(out, arr, op_name)
     t = from_array(arr)
     if requires_grad:
         if dt.category != 2:
@@ -472,7 +472,7 @@ class Normal:
             raise op_error(RuntimeError, "normal", f"mean and std shapes {shapes[0]} and {shapes[-1]} can't be "
                            "broadcast together") from None
         if out is not None:
-            return write_out(out, result._data, "normal")
+            return write_array_out(out, result._data, "normal")
         return result
 
     def forward(mean, std, generator=None):
@@ -516,7 +516,7 @@ class Bernoulli:
                            "every probability must be in [0, 1]")
         result = Bernoulli(input, generator=generator)
         if out is not None:
-            return write_out(out, result._data, "bernoulli")
+            return write_array_out(out, result._data, "bernoulli")
         return result
 
     def inplace(self, p=0.5, *, generator=None) -> Tensor:
@@ -645,7 +645,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if data.ndim == 1:
         picks = picks[0]
     if out is not None:
-        return write_out(out, picks, "multinomial")
+        return write_array_out(out, picks, "multinomial")
     return from_array(picks)
 
 

@@ -329,7 +329,7 @@ def rnn_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes=None, b
 
 def _recorded_backward(inputs, needs, attrs, grads):
     """Gradients as a graph of ember ops (for double backward): rerun the layer with ember ops, differentiate."""
-    from ember.autograd.engine import grad as autograd_grad
+    from ember.autograd.differentiate import grad as autograd_grad
     # Clones stand in for the inputs so the inner backward stops at them instead of running on past them.
     stand_ins = [Clone(t) if need else (t.detach() if t is not None else None) for t, need in zip(inputs, needs)]
     outs = reference_layer(*stand_ins, **attrs)

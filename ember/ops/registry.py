@@ -23,9 +23,31 @@ attribute of that class, and nothing outside it decides by the op's name how to 
             a, b = ctx.inputs
             return grad * b, grad * a
 
+        # optional facts ember.compile reads (the compiler never asks an op's name):
+        c_form = "({a} * {b})"      # the float32 C expression of a fusion loop (NumPy's exact operation)
+        identities = ((0, 1, 1), (1, 0, 1))  # (operand kept, operand that is the number, number): x*1, 1*x
+        softmax_chain_role = "scale"  # scale | mask | softmax: its place in softmax(masked_fill(x * s, m, v))
+
+Other optional facts, each read from the class with a default of "no": ``keep_inputs(edges)`` (which saved
+operands backward reads); ``involution = True`` (``op(op(x)) == x`` exactly, as ``-(-x)``);
+``recomputable`` (True, or a function of the attributes: the output may be recomputed in backward from the
+inputs the op keeps anyway); ``release_saved(ctx)`` / ``restore_saved(ctx)`` (drop intermediates stashed on
+``ctx`` after forward, rebuild them before backward); ``replay_forward(ctx, *arrays, **attrs)`` /
+``replay_backward(ctx, *grads)`` (what a compiled graph runs instead of forward/backward, on arrays, keeping
+less on ``ctx``; they return None to decline); ``forward_into(out, *arrays, **attrs)`` (writes the result into
+``out``) with ``can_forward_into(out, *operands, **attrs)`` (whether it may, operands as arrays of the right
+shape and dtype); ``per_channel_weight_bias = (1, 2)`` (the positions of a weight and bias the op is linear in
+per output channel); ``channel_affine(weight, bias, dtype, **attrs)`` (``(scale, center, shift)`` when the op
+is ``(x - center) * scale + shift`` per channel, else None); ``plain_matmul = True`` (a matrix product with
+nothing else, which attention recomputation may run again); ``random = True`` (it draws from a generator, so
+the compiler never folds, merges or drops it); ``view = True`` (the result shares the operand's memory) with
+``replay_op`` (the op autograd replays the view with after an in-place write, e.g. view's is reshape).
+
 The user-facing forms are generated from the definition (see :func:`register_op`): the function
 (``names``; ``out=`` added unless ``out = False``; its docstring is the class's), the ``Tensor`` methods
-(``method``), and the in-place forms (``inplace``). A class whose public function must translate its
+(``method``), and the in-place forms (``inplace``). A dotted name puts the function in that namespace
+(``"linalg.inv"`` is ``ember.linalg.inv``; ``"Tensor.repeat"`` is a method only), and ``functional = True`` (or
+``"only"``) puts it in ``ember.nn.functional`` too (or only there). A class whose public function must translate its
 arguments defines ``function(...)`` (the body of the public function, calling the op) and, where the
 in-place form needs the same translation, ``inplace(self, ...)``. Functions built from other ops, with
 no forward of their own, are registered with :func:`register_function` and get the same forms.
@@ -52,7 +74,7 @@ from ember.autograd.views import check_inplace_allowed, link_view, rebase_histor
 from ember.errors import broadcast_message, op_error
 from ember.tensor import Tensor, VersionCounter, from_array
 
-__all__ = ["register_op", "register_function", "OpDef", "REGISTRY", "PUBLIC", "FUNCTIONAL", "TENSOR_METHODS",
+__all__ = ["register_op", "register_function", "unregister", "OpDef", "REGISTRY", "PUBLIC", "FUNCTIONAL", "TENSOR_METHODS",
            "apply_inplace", "write_out"]
 
 REGISTRY: dict = {}
@@ -74,6 +96,11 @@ def recording(ctx) -> bool:
     return ctx.__class__ is not _Scratch
 
 
+def _always(attrs) -> bool:
+    """``recomputable = True``: whatever the attributes."""
+    return True
+
+
 def _first_parameter(function):
     """The name of ``function``'s first parameter, or None (read from its code object: ``inspect.signature``
     on every op would cost milliseconds at ``import ember``)."""
@@ -89,8 +116,10 @@ class OpDef:
 
     __slots__ = ("name", "kind", "forward", "backward", "promote", "save_inputs", "save_output",
                  "takes_ctx", "view", "allowed", "ufunc", "differentiable", "inplace_forward", "cls",
-                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op", "random",
-                 "__dict__")
+                 "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op", "random", "c_form",
+                 "identities", "involution", "softmax_chain_role", "recomputable", "release_saved", "restore_saved",
+                 "replay_forward", "replay_backward", "forward_into", "can_forward_into", "per_channel_weight_bias",
+                 "channel_affine", "plain_matmul", "__dict__")
 
     def __init__(self, cls):
         self.cls = cls
@@ -128,6 +157,22 @@ class OpDef:
         self.same_dtype_fast = self._same_dtype_fast()
         # A promote function sees Python numbers as they are; the built-in rules cast them to the result dtype.
         self.fast_scalars = not callable(promote)
+        # Facts ember.compile reads (see the module docstring); each defaults to "no".
+        self.c_form = getattr(cls, "c_form", None)
+        self.identities = tuple(getattr(cls, "identities", ()))
+        self.involution = getattr(cls, "involution", False)
+        self.softmax_chain_role = getattr(cls, "softmax_chain_role", None)
+        recomputable = getattr(cls, "recomputable", None)
+        self.recomputable = recomputable if callable(recomputable) else (_always if recomputable else None)
+        self.release_saved = getattr(cls, "release_saved", None)
+        self.restore_saved = getattr(cls, "restore_saved", None)
+        self.replay_forward = getattr(cls, "replay_forward", None)
+        self.replay_backward = getattr(cls, "replay_backward", None)
+        self.forward_into = getattr(cls, "forward_into", None)
+        self.can_forward_into = getattr(cls, "can_forward_into", None)
+        self.per_channel_weight_bias = getattr(cls, "per_channel_weight_bias", None)
+        self.channel_affine = getattr(cls, "channel_affine", None)
+        self.plain_matmul = getattr(cls, "plain_matmul", False)
         if self.name in REGISTRY:
             raise ValueError(f"op {self.name!r} is registered twice")
         REGISTRY[self.name] = self
@@ -217,9 +262,9 @@ def register_function(function=None, *, names=None, method=False, inplace=False,
     ... def double_it(input):
     ...     \"\"\"``input * 2``.\"\"\"
     ...     return input * 2
-    >>> ember.ones(2).double_it()
-    tensor([2., 2.])
-    >>> _ = [PUBLIC.pop("double_it"), TENSOR_METHODS.pop("double_it"), delattr(ember.Tensor, "double_it")]
+    >>> ember.double_it(ember.ones(2)), ember.ones(2).double_it()
+    (tensor([2., 2.]), tensor([2., 2.]))
+    >>> unregister(double_it)
     """
 
     def register(body):
@@ -239,7 +284,7 @@ NAMESPACES: dict = {"": {}, "nn.functional": {}, "linalg": {}}
 PUBLIC: dict = NAMESPACES[""]                  # name -> function: every family's public functions (ember.<name>)
 FUNCTIONAL: dict = NAMESPACES["nn.functional"]  # ... the ones ember.nn.functional has (torch.nn.functional's)
 TENSOR_METHODS: dict = {}  # name -> function: Tensor.<name>, bound by ember.ops (and at once once it is bound)
-_METHODS_BOUND = [False]
+_SURFACE_BOUND = [False]  # ember.ops has exported every family: later definitions are added to the modules at once
 
 
 def _constant_result(body):
@@ -326,6 +371,7 @@ def _make_forms(body, doc, module_name, op, names=None, method=False, inplace=Fa
         if method:
             for name in plain:
                 _bind_method(name + "_", form)
+    function.forms = (function, method if isinstance(method, FunctionType) else None, form if inplace else None)
     return function
 
 
@@ -349,6 +395,11 @@ def _describe(function, name, doc, module_name, doctest=True):
         tests.setdefault(name, function)
 
 
+# The modules that show each namespace, once ember.ops has exported it (a definition registered later, by a
+# user's extension, is added to them at once).
+_NAMESPACE_MODULES = {"": ("ember.ops", "ember"), "nn.functional": ("ember.nn.functional",), "linalg": ("ember.linalg",)}
+
+
 def _export(places, function):
     for space, name in places:
         if space == "Tensor":  # "Tensor.repeat": a method only, as in PyTorch (bound by _make_forms)
@@ -359,12 +410,46 @@ def _export(places, function):
             raise ValueError(f"public name {(space + '.' if space else '') + name!r} is defined twice "
                              f"({table[name].__module__} and {function.__module__})")
         table[name] = function
+        if _SURFACE_BOUND[0]:
+            for module_name in _NAMESPACE_MODULES.get(space, ()):
+                if module_name in sys.modules:
+                    setattr(sys.modules[module_name], name, function)
 
 
 def _bind_method(name, function):
     TENSOR_METHODS[name] = function
-    if _METHODS_BOUND[0]:
+    if _SURFACE_BOUND[0]:
         setattr(Tensor, name, function)
+
+
+def unregister(definition) -> None:
+    """Remove an op (its :class:`OpDef`) or a function from :func:`register_function`, with every form made from
+    it: for a definition tried out in a session or a test, since a name is registered once.
+
+    >>> @register_function(method=True)
+    ... def halve(input):
+    ...     \"\"\"``input / 2``.\"\"\"
+    ...     return input / 2
+    >>> ember.halve(ember.ones(1)), ember.ones(1).halve()
+    (tensor([0.5000]), tensor([0.5000]))
+    >>> unregister(halve); hasattr(ember, "halve"), hasattr(ember.Tensor, "halve")
+    (False, False)
+    """
+    function = definition.function if isinstance(definition, OpDef) else definition
+    forms = {id(f) for f in getattr(function, "forms", (function,)) if f is not None}
+    for space, table in NAMESPACES.items():
+        for name in [name for name, f in table.items() if id(f) in forms]:
+            del table[name]
+            for module_name in _NAMESPACE_MODULES.get(space, ()):
+                module = sys.modules.get(module_name)
+                if module is not None and id(module.__dict__.get(name)) in forms:
+                    delattr(module, name)
+    for name in [name for name, f in TENSOR_METHODS.items() if id(f) in forms]:
+        del TENSOR_METHODS[name]
+        if id(Tensor.__dict__.get(name)) in forms:
+            delattr(Tensor, name)
+    if isinstance(definition, OpDef):
+        REGISTRY.pop(definition.name, None)
 
 
 def _inplace_doc(prefix, name, doc):
@@ -424,10 +509,11 @@ def write_out(result: Tensor, out: Tensor | None) -> Tensor:
 
 
 def bind_tensor_methods():
-    """Bind every registered method on ``Tensor`` (ember.ops calls this once every family is imported)."""
+    """Bind every registered method on ``Tensor`` (ember.ops calls this once every family is imported); from
+    then on a new definition's forms are added to the ``Tensor`` class and the namespace modules at once."""
     for name, function in TENSOR_METHODS.items():
         setattr(Tensor, name, function)
-    _METHODS_BOUND[0] = True
+    _SURFACE_BOUND[0] = True
 
 
 def _scalar_as(npdt, value):

@@ -51,7 +51,9 @@ def test_arena_shares_a_buffer_between_results_that_no_backward_keeps():
     graph = compiled.last_entry.graph
     first_linear = next(i for i, n in enumerate(graph.nodes) if n.kind == "op" and n.op.name == "linear")
     first_backward = next(i for i, n in enumerate(graph.nodes) if n.kind == "backward")
-    shared = [i for i, b in plan.buffer_of.items() if b == plan.buffer_of[first_linear] and i != first_linear]
+    writer_of = {n.outputs[0]: i for i, n in enumerate(graph.nodes) if n.outputs}  # plan.buffer_of is by value slot
+    linear_buffer = plan.buffer_of[graph.nodes[first_linear].outputs[0]]
+    shared = [writer_of[s] for s, b in plan.buffer_of.items() if b == linear_buffer and writer_of[s] != first_linear]
     assert any(i < first_backward for i in shared), "the buffer stays busy until the linear's backward"
 
 
@@ -97,7 +99,7 @@ def test_an_elementwise_op_writes_into_its_dying_operands_buffer():
     relus = [i for i, n in enumerate(graph.nodes) if n.kind == "op" and n.op.name == "relu"]
     for i in relus:
         linear = next(j for j in range(i - 1, -1, -1) if graph.nodes[j].kind == "op" and graph.nodes[j].op.name == "linear")
-        assert plan.buffer_of[i] == plan.buffer_of[linear]
+        assert plan.buffer_of[graph.nodes[i].outputs[0]] == plan.buffer_of[graph.nodes[linear].outputs[0]]
 
 
 def test_arena_outputs_are_not_overwritten_by_the_next_call():

@@ -532,6 +532,32 @@ def test_debug_env_prints_on_capture(monkeypatch, capsys):
     assert "graph:" in err and "activations:" in err and "recompiling" in err
 
 
+def test_debug_env_prints_the_graph_after_each_pass(monkeypatch, capsys):
+    monkeypatch.setenv("EMBER_DEBUG", "1")
+    f = ember.compile(lambda x: (x * 2.0 + 1.0).relu())
+    f(ember.ones(3))
+    err = capsys.readouterr().err
+    assert err.count("[ember.compile] after ") == 7
+    assert "[ember.compile] after fusion: 1 groups, 0 scale/mask/softmax chains\ngraph: 1 nodes (1 fused)" in err
+
+
+def test_passes_leave_the_graph_they_are_given_as_it_was():
+    from ember.compiler.capture import capture
+    from ember.compiler.passes import run_passes
+
+    def f(x):
+        with ember.no_grad():
+            y = (x * 1.0) * ember.arange(3.0).exp()  # a constant to fold, an identity to drop
+            return (y + 1.0).relu() + (y + 1.0).relu()  # a repeat to merge, elementwise ops to fuse
+
+    captured = capture(f, (ember.ones(3),), {}).graph
+    before = (captured.format(), [(s.kind, s.alias) for s in captured.slots], list(captured.constants))
+    graph, log = run_passes(captured)
+    assert log[:3] == ["constants: 1 ops folded", "simplify: 1 ops dropped", "cse: merged 2 nodes"]
+    assert log[4].startswith("fusion: 1 groups") and graph is not captured
+    assert (captured.format(), [(s.kind, s.alias) for s in captured.slots], list(captured.constants)) == before
+
+
 def test_replayed_gradients_are_fresh_arrays_each_step():
     """A replayed step hands its gradient arrays to ``.grad`` without copying them, but never an array a later
     call writes again: a ``.grad`` kept from one step does not change in the next."""

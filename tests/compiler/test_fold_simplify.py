@@ -10,6 +10,11 @@ def _log(compiled, prefix):
     return next(line for line in compiled.last_entry.pass_log if line.startswith(prefix))
 
 
+def _op_names(compiled):
+    """The ops the compiled graph runs, in order (a fused node's members included)."""
+    return [node.op.name for _, node in compiled.last_entry.graph.units()]
+
+
 def test_constant_subexpressions_run_once_and_give_eager_values():
     def f(x):
         weights = (ember.arange(6.0).reshape(2, 3) * 0.5).exp()
@@ -21,7 +26,7 @@ def test_constant_subexpressions_run_once_and_give_eager_values():
         x = ember.from_numpy(np.random.default_rng(seed).standard_normal((2, 3)).astype(np.float32))
         assert np.array_equal(compiled(x).numpy(), f(x).numpy())
     assert _log(compiled, "constants") == "constants: 4 ops folded"
-    assert [n.op.name for n in compiled.last_entry.graph.nodes] == ["mul", "add"]
+    assert _op_names(compiled) == ["mul", "add"]
 
 
 def test_a_folded_value_that_is_returned_is_a_new_tensor_each_call():
@@ -65,7 +70,7 @@ def test_identities_are_dropped_bit_for_bit():
     assert np.array_equal(got.numpy(), expected.numpy(), equal_nan=True)
     assert np.array_equal(np.signbit(got.numpy()), np.signbit(expected.numpy()))
     assert _log(compiled, "simplify") == "simplify: 6 ops dropped"
-    assert [n.op.name for n in compiled.last_entry.graph.nodes] == ["exp", "add", "add"]
+    assert _op_names(compiled) == ["exp", "add", "add"]
 
 
 def test_a_returned_identity_is_still_a_new_tensor():

@@ -6,6 +6,7 @@ import pytest
 
 import ember
 from ember.compiler import executor
+from ember.compiler.graph import RecomputeNode, RecomputeProbabilitiesNode
 from tests.compiler.training import train
 
 
@@ -34,14 +35,19 @@ def test_rematerialized_step_equals_eager():
 
 def test_consumers_keep_no_recomputable_input_between_forward_and_backward(monkeypatch):
     seen = []
-    original = executor._restore_dropped
+    original = executor.STEP_BUILDERS[RecomputeNode]
 
-    def recording(ctx, env, recompute, graph, consumer):
-        seen.append(ctx.saved_inputs[recompute[0]])
-        original(ctx, env, recompute, graph, consumer)
-        seen.append(ctx.saved_inputs[recompute[0]].shape)
+    def recording(node, replay, index):
+        restore = original(node, replay, index)
 
-    monkeypatch.setattr(executor, "_restore_dropped", recording)
+        def step(env):
+            ctx = env[node.consumer.ctx_slot]
+            seen.append(ctx.saved_inputs[node.position])
+            restore(env)
+            seen.append(ctx.saved_inputs[node.position].shape)
+        return step
+
+    monkeypatch.setitem(executor.STEP_BUILDERS, RecomputeNode, recording)
     _train(True, steps=3)
     # two replays (the first call captures eagerly), in backward order: ln2 -> Linear, gelu -> Linear, ln1 -> Linear
     assert seen == [None, (32, 16), None, (32, 64), None, (32, 16)] * 2
@@ -68,7 +74,7 @@ def test_layer_norm_restores_its_normalized_rows_bit_for_bit():
 @pytest.mark.parametrize("approximate", ["none"])
 def test_exact_gelu_is_not_rematerialized(approximate):
     from ember.compiler.capture import capture
-    from ember.compiler.passes import recomputed_inputs
+    from ember.compiler.passes import recompute_saved_inputs
     layer = ember.nn.Linear(4, 4)
 
     def step(x):
@@ -77,7 +83,7 @@ def test_exact_gelu_is_not_rematerialized(approximate):
         return loss
 
     graph = capture(step, (ember.ones(2, 4, requires_grad=True),), {}).graph
-    assert recomputed_inputs(graph) == {}
+    assert recompute_saved_inputs(graph) == (graph, 0)
 
 
 def test_scaled_product_keeps_no_copy_of_its_tensor_operand_compiled_or_eager():
@@ -158,20 +164,17 @@ def test_attention_probabilities_are_not_kept_between_forward_and_backward(monke
     if not rowwise.enabled():
         pytest.skip("the fused scale/mask/softmax kernel (compile extra) is not available")
     kept = []
-    original = executor._recompute_probabilities
+    original = executor.STEP_BUILDERS[RecomputeProbabilitiesNode]
 
-    def recording(graph, steps, attention, state, chain_ctx_slot, chain_forward):
-        original(graph, steps, attention, state, chain_ctx_slot, chain_forward)
-        backward_index = next(i for i, n in enumerate(graph.nodes)
-                              if n.kind == "backward" and n.forward_index == attention[1])
-        restored = steps[backward_index]
-        ctx_slot = graph.nodes[attention[1]].ctx_slot
+    def recording(node, replay, index):
+        restore = original(node, replay, index)
+        ctx_slot = node.probabilities_matmul.ctx_slot
 
         def watch(env):
             kept.append(env[ctx_slot].saved_inputs[0])  # what the probabilities' matmul kept from forward
-            restored(env)
-        steps[backward_index] = watch
+            restore(env)
+        return watch
 
-    monkeypatch.setattr(executor, "_recompute_probabilities", recording)
+    monkeypatch.setitem(executor.STEP_BUILDERS, RecomputeProbabilitiesNode, recording)
     _attention_run(True, steps=3)
     assert len(kept) == 2 and kept == [None, None]  # two replays (the first call captures eagerly)

@@ -8,6 +8,7 @@ import pytest
 import ember
 from ember.kernels import pointwise, loader as kernels
 from ember.ops.activation import _gelu_derivative_np, _gelu_saving
+from ember.ops.registry import REGISTRY
 from tests.compiler.training import train
 
 needs_compiler = pytest.mark.skipif(not kernels.available(), reason="no C compiler or cffi")
@@ -85,15 +86,16 @@ def test_rematerialized_gelu_gives_the_saving_kernels_bits():
 
 @needs_compiler
 def test_compiled_step_keeps_no_tanh_term_for_backward(monkeypatch):
-    from ember.compiler import executor
+    gelu = REGISTRY["gelu"]  # the compiled step runs the op's replay_forward (the kernel, keeping no tanh term)
+    original = gelu.replay_forward
     kept = []
 
-    def recording(x, keep_tanh=True):
-        result = pointwise.gelu_tanh(x, keep_tanh)
-        kept.append(result[1])
+    def recording(ctx, x, **attrs):
+        result = original(ctx, x, **attrs)
+        kept.append(ctx.saved)
         return result
 
-    monkeypatch.setattr(executor, "gelu_tanh", recording)
+    monkeypatch.setattr(gelu, "replay_forward", recording)
     step, eager_loss = _compiled_gelu_step()
     losses = [float(step()) for _ in range(3)]
     assert kept == [None, None]
@@ -125,17 +127,17 @@ def test_compiled_gelu_mlp_training_equals_eager(approximate):
 
 @needs_compiler
 def test_compiled_step_runs_the_gelu_kernels(monkeypatch):
-    from ember.compiler import executor
+    gelu = REGISTRY["gelu"]  # the compiled step runs the op's replay_forward/replay_backward: the kernels
     calls = {"forward": 0, "backward": 0}
 
-    def counting(name, kernel):
+    def counting(name, replay):
         def run(*args, **kwargs):
             calls[name] += 1
-            return kernel(*args, **kwargs)
+            return replay(*args, **kwargs)
         return run
 
-    monkeypatch.setattr(executor, "gelu_tanh", counting("forward", pointwise.gelu_tanh))
-    monkeypatch.setattr(executor, "gelu_tanh_backward", counting("backward", pointwise.gelu_tanh_backward))
+    monkeypatch.setattr(gelu, "replay_forward", counting("forward", gelu.replay_forward))
+    monkeypatch.setattr(gelu, "replay_backward", counting("backward", gelu.replay_backward))
     step, _ = _compiled_gelu_step()
     for _ in range(3):
         step()

@@ -75,6 +75,8 @@ class _OpsRun(execution_hook.Hook):
 def test_every_registered_op_has_a_table_entry():
     """Adding an op is its definition plus its entry here: every registered op must run (forward or backward) in
     some entry's samples, so an op without an entry fails this test."""
+    if flags.OP_TABLES.value():
+        pytest.skip("EMBER_OP_TABLES runs only some of the tables")
     ops_run = _OpsRun()
     with execution_hook.installed(ops_run):
         for info in OPS:

@@ -13,14 +13,12 @@ one does. A folded value that the function returns is copied at every call, as e
 >>> def f(x):
 ...     weights = ember.arange(4.0).exp() / 10
 ...     return x * weights
->>> graph = capture(f, (ember.ones(4),), {}).graph
->>> fold_constants(graph), [n.op.name for n in graph.nodes]
-(2, ['mul'])
+>>> graph, summary = fold_constants(capture(f, (ember.ones(4),), {}).graph)
+>>> summary, [n.op.name for n in graph.nodes]
+('constants: 2 ops folded', ['mul'])
 """
 
 from __future__ import annotations
-
-from ember.compiler.passes.dce import _reindex_backward
 
 __all__ = ["fold_constants"]
 
@@ -31,35 +29,34 @@ def _foldable(node, constant) -> bool:
             and any(s is not None for s in node.inputs) and all(s is None or s in constant for s in node.inputs))
 
 
-def fold_constants(graph) -> int:
-    """Evaluate the constant op nodes of ``graph`` now (in place); returns how many were folded."""
+def fold_constants(graph):
+    """``(graph whose constant op nodes were evaluated now, summary line)``: their outputs become constants."""
     from ember.compiler.executor import forward_on, operand_values
-    if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
-        return 0  # a write through a view of a constant would not show as a write to the constant itself
-    constant = set(graph.constants)
+    if any(n.inplace_target is not None for n in graph.nodes):
+        # a write through a view of a constant would not show as a write to the constant itself
+        return graph, "constants: 0 ops folded"
+    slots = list(graph.slots)
+    constants = list(graph.constants)
+    constant = set(constants)
     kept = []
-    folded = 0
     for node in graph.nodes:
-        out = node.outputs[0] if node.kind == "op" and node.outputs else None
         if _foldable(node, constant):
             try:
-                value = forward_on(node, operand_values(node, lambda s: graph.slots[s].owner))
+                value = forward_on(node, operand_values(node, lambda s: slots[s].owner))
             except Exception:  # let the call raise it, at its own line, as eager mode would
                 kept.append(node)
                 continue
-            info = graph.slots[out]
-            if tuple(value.shape) != tuple(info.shape) or value.dtype.name != info.dtype:
+            out = node.outputs[0]
+            if tuple(value.shape) != tuple(slots[out].shape) or value.dtype.name != slots[out].dtype:
                 kept.append(node)
                 continue
             if value.base is not None:  # a view of another constant: its own array, as every constant has
                 value = value.copy()
-            info.kind, info.owner, info.alias = "const", value, None
-            graph.constants.append(out)
+            slots[out] = slots[out].replaced(kind="const", owner=value, alias=None)
+            constants.append(out)
             constant.add(out)
-            folded += 1
             continue
         kept.append(node)
-    if folded:
-        _reindex_backward(graph, kept)
-        graph.nodes = kept
-    return folded
+    folded = len(graph.nodes) - len(kept)
+    summary = f"constants: {folded} ops folded"
+    return (graph.rewritten(kept, slots, constants) if folded else graph), summary

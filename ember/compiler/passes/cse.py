@@ -7,21 +7,20 @@ parameters and inputs count only when the graph has no host work (``optimizer.st
 >>> import ember
 >>> from ember.compiler.capture import capture
 >>> graph = capture(lambda x: (x * 2).exp() + (x * 2).exp(), (ember.ones(2),), {}).graph
->>> eliminate_common_subexpressions(graph), [n.op.name for n in graph.nodes]
-(2, ['mul', 'exp', 'add'])
+>>> merged, summary = eliminate_common_subexpressions(graph)
+>>> summary, [n.op.name for n in merged.nodes]
+('cse: merged 2 nodes', ['mul', 'exp', 'add'])
 """
 
 from __future__ import annotations
 
-from ember.compiler.passes.dce import _reindex_backward
-
-__all__ = ["eliminate_common_subexpressions"]
+__all__ = ["eliminate_common_subexpressions", "unchanging_slots"]
 
 
 def _key(node):
     try:
         attrs = tuple(sorted(node.attrs.items()))
-        key = (node.op.name, node.inputs, tuple(repr(s) for s in node.scalars), node.casts, attrs)
+        key = (node.op, node.inputs, tuple(repr(s) for s in node.scalars), node.casts, attrs)
         hash(key)
     except TypeError:
         return None
@@ -42,18 +41,17 @@ def unchanging_slots(graph) -> set:
     return stable
 
 
-def eliminate_common_subexpressions(graph) -> int:
-    """Merge repeated pure computations in ``graph`` in place; returns how many nodes were merged."""
-    if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
-        return 0
+def eliminate_common_subexpressions(graph):
+    """``(graph with repeated pure computations merged, summary line)``."""
+    if any(n.inplace_target is not None for n in graph.nodes):
+        return graph, "cse: merged 0 nodes"
     stable = unchanging_slots(graph)
     seen = {}
     rename = {}
     kept = []
-    merged = 0
     output_slots = graph.output_slots()
     for node in graph.nodes:
-        _apply_rename(node, rename)
+        node = node.renamed(rename) if rename else node
         if (node.kind == "op" and node.pure and node.ctx_slot is None and node.attr_slots == ()
                 and all(s is None or s in stable for s in node.inputs)):
             key = _key(node)
@@ -63,23 +61,8 @@ def eliminate_common_subexpressions(graph) -> int:
                     for mine, theirs in zip(node.outputs, first.outputs):
                         if mine is not None:
                             rename[mine] = theirs
-                    merged += 1
                     continue
                 seen[key] = node
         kept.append(node)
-    if merged:
-        _reindex_backward(graph, kept)
-        graph.nodes = kept
-    return merged
-
-
-def _apply_rename(node, rename):
-    if not rename:
-        return
-    if node.kind == "op":
-        node.inputs = tuple(rename.get(s, s) if s is not None else None for s in node.inputs)
-        node.attr_slots = tuple((n, rename.get(s, s)) for n, s in node.attr_slots)
-    elif node.kind == "backward":
-        node.grad_inputs = tuple(rename.get(s, s) if s is not None else None for s in node.grad_inputs)
-    elif node.kind == "accumulate":
-        node.grad_slot = rename.get(node.grad_slot, node.grad_slot)
+    merged = len(graph.nodes) - len(kept)
+    return (graph.rewritten(kept) if merged else graph), f"cse: merged {merged} nodes"

@@ -8,9 +8,9 @@ backward reads, and host nodes are never removed.
 >>> def f(x):
 ...     unused = x.exp()
 ...     return x + 1
->>> graph = capture(f, (ember.ones(2),), {}).graph
->>> eliminate_dead_code(graph), [n.op.name for n in graph.nodes]
-(1, ['add'])
+>>> graph, summary = eliminate_dead_code(capture(f, (ember.ones(2),), {}).graph)
+>>> summary, [n.op.name for n in graph.nodes]
+('dce: removed 1 nodes', ['add'])
 """
 
 from __future__ import annotations
@@ -18,30 +18,16 @@ from __future__ import annotations
 __all__ = ["eliminate_dead_code"]
 
 
-def eliminate_dead_code(graph) -> int:
-    """Remove dead pure nodes from ``graph`` in place; returns how many were removed."""
+def eliminate_dead_code(graph):
+    """``(graph without its dead pure nodes, summary line)``."""
     needed = set(graph.output_slots())
     kept = []
-    removed = 0
     for node in reversed(graph.nodes):
         removable = (node.kind == "op" and node.pure and node.inplace_target is None and node.ctx_slot is None
                      and not any(s in needed for s in node.outputs if s is not None))
-        if removable:
-            removed += 1
-            continue
-        kept.append(node)
-        needed.update(node.reads())
+        if not removable:
+            kept.append(node)
+            needed.update(node.reads())
+    removed = len(graph.nodes) - len(kept)
     kept.reverse()
-    if removed:
-        _reindex_backward(graph, kept)
-    graph.nodes = kept
-    return removed
-
-
-def _reindex_backward(graph, kept):
-    """BackwardNode.forward_index points into the node list: keep it valid after removal."""
-    position = {id(n): i for i, n in enumerate(kept)}
-    for node in kept:
-        if node.kind == "backward":
-            forward = graph.nodes[node.forward_index]
-            node.forward_index = position[id(forward)]
+    return (graph.rewritten(kept) if removed else graph), f"dce: removed {removed} nodes"

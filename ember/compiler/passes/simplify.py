@@ -1,12 +1,13 @@
 """Algebraic simplification: ops that give back their operand unchanged are dropped, and their readers read
 the operand.
 
-Rules, each exact in floating point (every bit, NaN included): ``x * 1``, ``1 * x``, ``x / 1``, ``x - 0``,
-``x ** 1`` and ``-(-x)``. (``x + 0`` is not one: it turns ``-0.0`` into ``0.0``.) A rule applies only where the
-result has the operand's dtype and shape, no autograd ctx records the op, the result is not returned (the
-caller must get a new tensor, not the operand), the graph writes nothing in place (a write to the result
-would then reach the operand), and the operand keeps its value through the call (not a parameter or input
-that ``optimizer.step()`` changes later in the graph).
+The rules are the ops' own facts (ember/ops/registry.py), each exact in floating point (every bit, NaN
+included): ``identities`` (``x * 1``, ``1 * x``, ``x / 1``, ``x - 0``, ``x ** 1``; ``x + 0`` is not one: it
+turns ``-0.0`` into ``0.0``) and ``involution`` (``-(-x)``). A rule applies only where the result has the
+operand's dtype and shape, no autograd ctx records the op, the result is not returned (the caller must get a
+new tensor, not the operand), the graph writes nothing in place (a write to the result would then reach the
+operand), and the operand keeps its value through the call (not a parameter or input that
+``optimizer.step()`` changes later in the graph).
 
 >>> import ember
 >>> from ember.compiler.capture import capture
@@ -14,20 +15,17 @@ that ``optimizer.step()`` changes later in the graph).
 >>> def f(x):
 ...     with ember.no_grad():
 ...         return (-(-(x * 1.0)) / 1).exp()
->>> graph = capture(f, (ember.ones(2),), {}).graph
->>> simplify(graph), eliminate_dead_code(graph), [n.op.name for n in graph.nodes]
-(3, 1, ['exp'])
+>>> graph, summary = simplify(capture(f, (ember.ones(2),), {}).graph)
+>>> graph, removed = eliminate_dead_code(graph)
+>>> summary, removed, [n.op.name for n in graph.nodes]
+('simplify: 3 ops dropped', 'dce: removed 1 nodes', ['exp'])
 """
 
 from __future__ import annotations
 
-from ember.compiler.passes.cse import _apply_rename, unchanging_slots
-from ember.compiler.passes.dce import _reindex_backward
+from ember.compiler.passes.cse import unchanging_slots
 
 __all__ = ["simplify"]
-
-# op name -> (position of the operand passed through, position of the Python number, the number)
-_IDENTITIES = {"mul": ((0, 1, 1), (1, 0, 1)), "div": ((0, 1, 1),), "sub": ((0, 1, 0),), "pow": ((0, 1, 1),)}
 
 
 def _plain(node) -> bool:
@@ -44,29 +42,30 @@ def _passed_through(graph, node, producer):
     """The slot ``node`` gives back unchanged, or None."""
     if not _plain(node):
         return None
-    if node.op.name in _IDENTITIES and len(node.inputs) == 2:
-        for keep, number, value in _IDENTITIES[node.op.name]:
+    op = node.op
+    if op.identities and len(node.inputs) == 2:
+        for keep, number, value in op.identities:
             slot, scalar = node.inputs[keep], node.scalars[number]
             if (slot is not None and node.inputs[number] is None and type(scalar) in (int, float)
                     and scalar == value and node.casts[keep] is None and _same_value(graph, node, slot)):
                 return slot
-    if node.op.name == "neg" and len(node.inputs) == 1 and node.inputs[0] is not None and node.casts[0] is None:
+    if op.involution and len(node.inputs) == 1 and node.inputs[0] is not None and node.casts[0] is None:
         inner = producer.get(node.inputs[0])
-        if inner is not None and _plain(inner) and inner.op.name == "neg" and inner.casts[0] is None \
+        if inner is not None and _plain(inner) and inner.op is op and inner.casts[0] is None \
                 and inner.inputs[0] is not None and _same_value(graph, node, inner.inputs[0]):
             return inner.inputs[0]
     return None
 
 
-def simplify(graph) -> int:
-    """Apply the rules to ``graph`` in place; returns how many ops were dropped (their operands now read)."""
-    if any(n.kind == "op" and n.inplace_target is not None for n in graph.nodes):
-        return 0
+def simplify(graph):
+    """``(graph with the identities dropped and their readers reading the operand, summary line)``."""
+    if any(n.inplace_target is not None for n in graph.nodes):
+        return graph, "simplify: 0 ops dropped"
     returned = {graph.slots[s].alias if graph.slots[s].alias is not None else s for s in graph.output_slots()}
     stable = unchanging_slots(graph)  # a result may stand for its operand only if the operand keeps its value
     producer, rename, kept = {}, {}, []
     for node in graph.nodes:
-        _apply_rename(node, rename)
+        node = node.renamed(rename) if rename else node
         source = _passed_through(graph, node, producer)
         out = node.outputs[0] if node.kind == "op" and node.outputs else None
         if source is not None and source in stable and out not in returned:  # (nor a returned view's memory)
@@ -75,11 +74,15 @@ def simplify(graph) -> int:
         if node.kind == "op":
             producer.update((s, node) for s in node.outputs if s is not None)
         kept.append(node)
-    if rename:
-        for info in graph.slots:  # views of a dropped result view its operand's memory
-            while info.alias in rename:
-                source = rename[info.alias]
-                info.alias = source if graph.slots[source].alias is None else graph.slots[source].alias
-        _reindex_backward(graph, kept)
-        graph.nodes = kept
-    return len(rename)
+    summary = f"simplify: {len(rename)} ops dropped"
+    if not rename:
+        return graph, summary
+    slots = list(graph.slots)
+    for s, info in enumerate(slots):  # views of a dropped result view its operand's memory
+        alias = info.alias
+        while alias in rename:
+            source = rename[alias]
+            alias = source if slots[source].alias is None else slots[source].alias
+        if alias != info.alias:
+            slots[s] = info.replaced(alias=alias)
+    return graph.rewritten(kept, slots), summary

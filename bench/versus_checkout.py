@@ -1,0 +1,90 @@
+"""Ember here against Ember in another checkout: the same workloads, eager and compiled, alternating fresh
+processes round by round, so a change can be shown not to slow any workload down.
+
+``git worktree add ../ember-before <commit>`` makes the other checkout; then
+``python -m bench.versus_checkout ../ember-before [--only mlp,gpt] [--rounds 3]`` prints, per workload and mode,
+the median step time of each checkout over every timed step of every round, and their ratio (this checkout
+over the other; above 1 is slower). Each child runs ``python -m bench.measure`` (eager) or ``python -m
+bench.compiled --mode compiled`` in its own checkout, with the same initial weights (PyTorch's initialization,
+written once) and the same thread count.
+
+>>> parse_args(["../before", "--only", "mlp"]).only
+['mlp']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.harness import REPOSITORY, RESULT_PREFIX, child_environment
+from bench.workloads import MODEL_WORKLOADS
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.versus_checkout", description=__doc__.splitlines()[0])
+    parser.add_argument("other", help="the other checkout's root (e.g. made with git worktree add)")
+    parser.add_argument("--only", type=lambda text: [name for name in text.split(",") if name],
+                        help=f"comma-separated workloads, of: {', '.join(MODEL_WORKLOADS)}")
+    parser.add_argument("--modes", default="eager,compiled", help="eager, compiled or both (comma-separated)")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per checkout, alternating")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=900.0)
+    return parser.parse_args(argv)
+
+
+def _child(checkout: Path, module_arguments: list[str], threads: int, timeout: float) -> dict:
+    """One measurement in a fresh process whose working directory (so whose ``ember``) is ``checkout``."""
+    env = child_environment(threads)
+    env["PYTHONPATH"] = str(checkout)
+    completed = subprocess.run([sys.executable, "-m", *module_arguments, "--threads", str(threads)], env=env,
+                               cwd=checkout, capture_output=True, text=True, timeout=timeout)
+    for line in reversed(completed.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    return {"unavailable": (completed.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+
+
+def _arguments(mode: str, workload: str, weights: str) -> list[str]:
+    spec = MODEL_WORKLOADS[workload]
+    common = ["--lib", "ember", "--workload", workload, "--weights", weights, "--warmup", str(spec.warmup),
+              "--steps", str(spec.steps)]
+    return ["bench.measure", *common] if mode == "eager" else ["bench.compiled", "--mode", "compiled", *common]
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    other = Path(args.other).resolve()
+    checkouts = {"here": REPOSITORY, "other": other}
+    workloads = args.only or list(MODEL_WORKLOADS)
+    modes = [mode for mode in args.modes.split(",") if mode]
+    with tempfile.TemporaryDirectory(prefix="ember-weights-") as weights:
+        _child(REPOSITORY, ["bench.measure", "--lib", "torch", "--prepare-weights", weights, "--workloads",
+                            ",".join(workloads)], args.threads, args.timeout)
+        print(f"here: {REPOSITORY}\nother: {other}\n")
+        print("| workload | mode | here ms/step | other ms/step | here / other |")
+        print("|---|---|---|---|---|")
+        for workload in workloads:
+            for mode in modes:
+                times = {name: [] for name in checkouts}
+                for _ in range(args.rounds):
+                    for name, checkout in checkouts.items():
+                        result = _child(checkout, _arguments(mode, workload, weights), args.threads, args.timeout)
+                        if "unavailable" in result:
+                            print(f"  {workload} {mode} {name}: unavailable: {result['unavailable']}", file=sys.stderr)
+                        times[name].extend(result.get("times", []))
+                if all(times.values()):
+                    here, there = (statistics.median(times[name]) * 1e3 for name in ("here", "other"))
+                    print(f"| {workload} | {mode} | {here:.2f} | {there:.2f} | {here / there:.3f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())
