@@ -391,3 +391,27 @@ def test_inplace_index_ops_on_leaf_raise(name):
     x = ember.arange(6.0).reshape(2, 3).requires_grad_()
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
         INPLACE[name](ember, x)
+
+
+@pytest.mark.parametrize("restride", ["t_", "transpose_", "squeeze_", "unsqueeze_"])
+def test_a_view_taken_before_its_base_is_restrided_in_place_backpropagates_to_the_right_elements(restride):
+    args = {"t_": (), "transpose_": (0, 1), "squeeze_": (), "unsqueeze_": (0,)}[restride]
+    grads = []
+    for lib in (torch, ember):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        base = a * 1
+        row = base[0]
+        getattr(base, restride)(*args)
+        (row * lib.tensor([5.0, 7.0])).sum().backward()
+        grads.append(a.grad.tolist())
+    assert grads[0] == grads[1]
+
+
+def test_an_inplace_write_through_a_view_of_a_restrided_base_raises_instead_of_a_wrong_gradient():
+    a = ember.ones(2, 2, requires_grad=True)
+    base = a * 1
+    row = base[0]
+    base.t_()
+    row.mul_(2)
+    with pytest.raises(RuntimeError, match="restrided in place"):
+        base.sum().backward()

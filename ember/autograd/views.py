@@ -49,7 +49,9 @@ class ViewRecord:
     (True, <op getitem (index)>, 0, True)
     """
 
-    __slots__ = ("source", "op", "operands", "attrs", "output_index", "version", "created_with_grad")
+    # source_array: the source's array when the view was taken; an in-place view op on the source (t_,
+    # squeeze_ ...) gives it another, and replay then goes back to this one's layout first
+    __slots__ = ("source", "op", "operands", "attrs", "output_index", "version", "created_with_grad", "source_array")
 
     def __repr__(self):
         return f"<ViewRecord {self.op.name} of a {list(self.source._data.shape)} tensor at version {self.version}>"
@@ -102,6 +104,7 @@ def link_view(result, source, op, args, attrs, output_index):
     # Filled here rather than by an __init__: calling the class would cost twice the rest of this function.
     record = result._view_of = _new_object(ViewRecord)
     record.source = source
+    record.source_array = source._data
     record.op = op
     record.operands = args[1:]
     record.attrs = attrs
@@ -111,7 +114,9 @@ def link_view(result, source, op, args, attrs, output_index):
 
 
 def view_chain(t):
-    """The ``(op, operands, attrs, output_index)`` steps that take ``t`` from its base, base first.
+    """The ``(op, operands, attrs, output_index, layout)`` steps that take ``t`` from its base, base first;
+    ``layout`` is None, or the ``(shape, strides, offset)`` in elements of the step's source when the view was
+    taken, if an in-place view op (``t_``, ``squeeze_`` ...) has changed it since.
 
     >>> x = ember.zeros(2, 3)
     >>> [step[0].name for step in view_chain(x[1][:2])]
@@ -120,10 +125,25 @@ def view_chain(t):
     chain = []
     record = t._view_of
     while record is not None:
-        chain.append((record.op, record.operands, record.attrs, record.output_index))
-        record = record.source._view_of
+        source = record.source
+        layout = None if source._data is record.source_array else _layout(record.source_array, source._data)
+        chain.append((record.op, record.operands, record.attrs, record.output_index, layout))
+        record = source._view_of
     chain.reverse()
     return chain
+
+
+def _layout(old, current):
+    """``old``'s (shape, strides, offset) in elements of the memory it shares with ``current``, or raise."""
+    root = current
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    start = root.__array_interface__["data"][0]
+    offset, remainder = divmod(old.__array_interface__["data"][0] - start, old.itemsize)
+    if not np.may_share_memory(old, root) or remainder or any(s % old.itemsize for s in old.strides):
+        raise RuntimeError("a view was taken of a tensor whose memory has since been replaced; backward cannot "
+                           "replay the view")
+    return old.shape, tuple(s // old.itemsize for s in old.strides), offset
 
 
 def replay(t, chain, any_layout=False):
@@ -136,7 +156,13 @@ def replay(t, chain, any_layout=False):
     >>> replay(ember.zeros(2, 3), view_chain(x.t()[0]))
     tensor([0., 0.])
     """
-    for op, operands, attrs, output_index in chain:
+    for op, operands, attrs, output_index, layout in chain:
+        if layout is not None:
+            if any_layout:  # t is not the memory the layout describes
+                raise RuntimeError("an in-place write through a view whose base was restrided in place (t_, "
+                                   "transpose_, squeeze_, unsqueeze_) after the view was taken is not supported; "
+                                   "take the view again after restriding")
+            t = t.as_strided(*layout)  # the source as it was when the view was taken (same memory)
         if any_layout:
             op = op.replay_op
         t = op(t, *operands, **(attrs or {}))
@@ -158,7 +184,7 @@ class _CopySlicesOp:
         previous = STATE.enabled
         STATE.enabled = False
         try:
-            replay(from_array(mask_array), ctx.view_chain)._data[...] = 0
+            replay(from_array(mask_array), ctx.view_chain, any_layout=any(step[4] for step in ctx.view_chain))._data[...] = 0
         finally:
             STATE.enabled = previous
         grad_base = grad * from_array(mask_array) if ctx.next_edges[0] is not None else None
