@@ -4,7 +4,7 @@ processes round by round, so a change can be shown not to slow any workload down
 ``git worktree add ../ember-before <commit>`` makes the other checkout; then
 ``python -m bench.versus_checkout ../ember-before [--only mlp,gpt] [--rounds 3]`` prints, per workload and mode,
 the median step time of each checkout over every timed step of every round, and their ratio (this checkout
-over the other; above 1 is slower). Each child runs ``python -m bench.measure`` (eager) or ``python -m
+over the other; above 1 is slower). The checkouts take turns going first. Each child runs ``python -m bench.measure`` (eager) or ``python -m
 bench.compiled --mode compiled`` in its own checkout, with the same initial weights (PyTorch's initialization,
 written once) and the same thread count.
 
@@ -73,8 +73,9 @@ def main(argv=None) -> int:
         for workload in workloads:
             for mode in modes:
                 times = {name: [] for name in checkouts}
-                for _ in range(args.rounds):
-                    for name, checkout in checkouts.items():
+                for round_index in range(args.rounds):
+                    order = list(checkouts.items())  # each checkout goes first in every other round
+                    for name, checkout in (order if round_index % 2 == 0 else order[::-1]):
                         result = _child(checkout, _arguments(mode, workload, weights), args.threads, args.timeout)
                         if "unavailable" in result:
                             print(f"  {workload} {mode} {name}: unavailable: {result['unavailable']}", file=sys.stderr)
