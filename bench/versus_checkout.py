@@ -3,7 +3,7 @@ processes round by round, so a change can be shown not to slow any workload down
 
 ``git worktree add ../ember-before <commit>`` makes the other checkout; then
 ``python -m bench.versus_checkout ../ember-before [--only mlp,gpt] [--rounds 3]`` prints, per workload and mode,
-the median step time of each checkout over every timed step of every round, and their ratio (this checkout
+the median step time (ms; ``micro``: per call) of each checkout over every timed step of every round, and their ratio (this checkout
 over the other; above 1 is slower). The checkouts take turns going first. Each child runs ``python -m bench.measure`` (eager) or ``python -m
 bench.compiled --mode compiled`` in its own checkout, with the same initial weights (PyTorch's initialization,
 written once) and the same thread count.
@@ -31,7 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.versus_checkout", description=__doc__.splitlines()[0])
     parser.add_argument("other", help="the other checkout's root (e.g. made with git worktree add)")
     parser.add_argument("--only", type=lambda text: [name for name in text.split(",") if name],
-                        help=f"comma-separated workloads, of: {', '.join(MODEL_WORKLOADS)}")
+                        help=f"comma-separated workloads, of: {', '.join(MODEL_WORKLOADS)}, micro")
     parser.add_argument("--modes", default="eager,compiled", help="eager, compiled or both (comma-separated)")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per checkout, alternating")
     parser.add_argument("--threads", type=int, default=2)
@@ -52,6 +52,8 @@ def _child(checkout: Path, module_arguments: list[str], threads: int, timeout: f
 
 
 def _arguments(mode: str, workload: str, weights: str) -> list[str]:
+    if workload == "micro":
+        return ["bench.measure", "--lib", "ember", "--workload", "micro", "--steps", "7"]
     spec = MODEL_WORKLOADS[workload]
     common = ["--lib", "ember", "--workload", workload, "--weights", weights, "--warmup", str(spec.warmup),
               "--steps", str(spec.steps)]
@@ -68,21 +70,24 @@ def main(argv=None) -> int:
         _child(REPOSITORY, ["bench.measure", "--lib", "torch", "--prepare-weights", weights, "--workloads",
                             ",".join(workloads)], args.threads, args.timeout)
         print(f"here: {REPOSITORY}\nother: {other}\n")
-        print("| workload | mode | here ms/step | other ms/step | here / other |")
+        print("| workload | mode | here ms | other ms | here / other |")
         print("|---|---|---|---|---|")
         for workload in workloads:
-            for mode in modes:
-                times = {name: [] for name in checkouts}
+            for mode in (["eager"] if workload == "micro" else modes):
+                times: dict = {}  # row -> checkout -> step times
                 for round_index in range(args.rounds):
                     order = list(checkouts.items())  # each checkout goes first in every other round
                     for name, checkout in (order if round_index % 2 == 0 else order[::-1]):
                         result = _child(checkout, _arguments(mode, workload, weights), args.threads, args.timeout)
                         if "unavailable" in result:
                             print(f"  {workload} {mode} {name}: unavailable: {result['unavailable']}", file=sys.stderr)
-                        times[name].extend(result.get("times", []))
-                if all(times.values()):
-                    here, there = (statistics.median(times[name]) * 1e3 for name in ("here", "other"))
-                    print(f"| {workload} | {mode} | {here:.2f} | {there:.2f} | {here / there:.3f} |", flush=True)
+                        rows = result.get("rows", {workload: result})
+                        for row, row_result in rows.items():
+                            times.setdefault(row, {}).setdefault(name, []).extend(row_result.get("times", []))
+                for row, by_checkout in times.items():
+                    if len(by_checkout) == 2 and all(by_checkout.values()):
+                        here, there = (statistics.median(by_checkout[name]) * 1e3 for name in ("here", "other"))
+                        print(f"| {row} | {mode} | {here:.3f} | {there:.3f} | {here / there:.3f} |", flush=True)
     return 0
 
 

@@ -36,23 +36,43 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-__all__ = ["Hook", "install", "uninstall", "installed", "suspended"]  # read the hook as execution_hook.ACTIVE
+__all__ = ["Hook", "install", "uninstall", "installed", "suspended", "mirror"]  # read the hook as execution_hook.ACTIVE
 
 ACTIVE = None  # the installed hook, or None
+# Hot paths (op dispatch, tensor construction) read the hook as a global of their own module, a little cheaper
+# than this module's attribute on every op: (module namespace, name) pairs that mirror ACTIVE.
+_MIRRORS: list = []
+
+
+def mirror(namespace: dict, name: str) -> None:
+    """Keep ``namespace[name]`` equal to the installed hook (for a module whose every call reads it).
+
+    >>> namespace = {}
+    >>> mirror(namespace, "HOOK"); namespace
+    {'HOOK': None}
+    >>> _MIRRORS.remove((namespace, "HOOK"))
+    """
+    namespace[name] = ACTIVE
+    _MIRRORS.append((namespace, name))
+
+
+def _set(hook) -> None:
+    global ACTIVE
+    ACTIVE = hook
+    for namespace, name in _MIRRORS:
+        namespace[name] = hook
 
 
 def install(hook) -> None:
     """Make ``hook`` the receiver of eager execution (see the module docstring); one hook at a time."""
-    global ACTIVE
     if ACTIVE is not None and ACTIVE is not hook:
         raise RuntimeError("ember.execution_hook: another hook is installed (one capture at a time)")
-    ACTIVE = hook
+    _set(hook)
 
 
 def uninstall() -> None:
     """Remove the installed hook (none: nothing happens)."""
-    global ACTIVE
-    ACTIVE = None
+    _set(None)
 
 
 @contextmanager
@@ -68,12 +88,12 @@ def installed(hook):
 @contextmanager
 def suspended():
     """No hook for the ``with`` block (the hook runs the real work inside it), then the same hook again."""
-    global ACTIVE
-    hook, ACTIVE = ACTIVE, None
+    hook = ACTIVE
+    _set(None)
     try:
         yield hook
     finally:
-        ACTIVE = hook
+        _set(hook)
 
 
 class Hook:

@@ -619,6 +619,8 @@ def _rebuild_tensor(data, requires_grad, cls=Tensor):
 
 
 _new = object.__new__
+_HOOK = None  # the installed execution hook (ember/execution_hook.py keeps this global equal to it)
+_execution_hook.mirror(globals(), "_HOOK")
 _BY_NUMPY = _dtypes._BY_NUMPY
 
 
@@ -644,8 +646,8 @@ def from_array(data: np.ndarray, requires_grad=False, grad_fn=None, version=None
     t._grad_accumulator = None
     t._retains_grad = False
     t._hooks = None
-    if _execution_hook.ACTIVE is not None:  # ember.compile is capturing (ember/execution_hook.py)
-        _execution_hook.ACTIVE.tensor_made(t)
+    if _HOOK is not None:  # ember.compile is capturing (ember/execution_hook.py)
+        _HOOK.tensor_made(t)
     return t
 
 

@@ -23,7 +23,8 @@ import numpy as np
 from ember import dtypes as _dt
 from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
-from ember.ops.registry import apply_inplace, check_inplace_allowed, register_function, register_op, write_result_into
+from ember.ops.registry import (apply_inplace, check_inplace_allowed, register_function, register_op, write_out,
+                                write_result_into)
 from ember.tensor import Tensor, from_array
 
 
@@ -105,10 +106,11 @@ class Add:
     method = True
     c_form = "({a} + {b})"
 
-    def function(input, other, *, alpha=1):
+    def function(input, other, *, alpha=1, out=None):
         if alpha != 1:
             other = Mul(other, alpha)
-        return Add(input, other)
+        result = Add(input, other)
+        return result if out is None else write_out(result, out)
 
     def inplace(self, other, *, alpha=1):
         """In-place ``self += alpha * other``.
@@ -148,11 +150,12 @@ class Sub:
     c_form = "({a} - {b})"
     identities = ((0, 1, 0),)  # x - 0 (not 0 - x)
 
-    def function(input, other, *, alpha=1):
+    def function(input, other, *, alpha=1, out=None):
         _check_not_bool("sub", input, other)
         if alpha != 1:
             other = Mul(other, alpha)
-        return Sub(input, other)
+        result = Sub(input, other)
+        return result if out is None else write_out(result, out)
 
     def inplace(self, other, *, alpha=1):
         """In-place ``self -= alpha * other``.
@@ -222,16 +225,19 @@ class Div:
     c_form = "({a} / {b})"
     identities = ((0, 1, 1),)  # x / 1
 
-    def function(input, other, *, rounding_mode=None):
+    def function(input, other, *, rounding_mode=None, out=None):
         if rounding_mode is None:
-            return Div(input, other)
+            result = Div(input, other)
+            return result if out is None else write_out(result, out)
         if rounding_mode == "floor":
-            return FloorDivide(input, other)
+            result = FloorDivide(input, other)
+            return result if out is None else write_out(result, out)
         if rounding_mode == "trunc":
             from ember.ops.math_functions import Trunc
             result = Trunc(Div(input, other))
             dt = _dt.result_type_of((input, other))
-            return result if dt.is_floating_point else Cast(result, dtype=dt)
+            result = result if dt.is_floating_point else Cast(result, dtype=dt)
+            return result if out is None else write_out(result, out)
         raise op_error(RuntimeError, "div", f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                        f"found {rounding_mode!r}")
 
@@ -275,11 +281,12 @@ class Neg:
     c_form = "(-{a})"
     involution = True  # -(-x) is x
 
-    def function(input):
+    def function(input, *, out=None):
         if isinstance(input, Tensor) and input._dtype is _dt.bool:
             raise op_error(RuntimeError, "neg", "Negation, the `-` operator, on a bool tensor is not supported. If you "
                            "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
-        return Neg(input)
+        result = Neg(input)
+        return result if out is None else write_out(result, out)
 
     def forward(a):
         return np.negative(a)
@@ -551,7 +558,7 @@ class Where:
     promote_args = (1, 2)
     method = True
 
-    def function(condition, input=None, other=None):
+    def function(condition, input=None, other=None, *, out=None):
         if input is None and other is None:
             from ember.ops.index import nonzero
             return nonzero(condition, as_tuple=True)
@@ -564,7 +571,8 @@ class Where:
             else:
                 raise op_error(RuntimeError, "where", f"where expected condition to be a boolean tensor, but got a "
                                f"tensor with dtype {condition._dtype.name.title()}")
-        return Where(condition, input, other)
+        result = Where(condition, input, other)
+        return result if out is None else write_out(result, out)
 
     def forward(condition, a, b):
         return np.where(condition, a, b)

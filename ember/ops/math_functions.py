@@ -31,7 +31,7 @@ from ember.errors import op_error
 from ember.ops.arithmetic import Cast, Mul, Pow, Where, _broadcasts_into, _check_tensor_argument, _need
 from ember.ops.arithmetic import opmath_tensor as _up
 from ember.ops.registry import (_Scratch, _torch_type_name, apply_inplace, check_inplace_allowed, register_function,
-                                register_op, write_result_into)
+                                register_op, write_out, write_result_into)
 from ember.tensor import Tensor, from_array
 
 _F64 = np.dtype(np.float64)
@@ -880,9 +880,10 @@ class Clamp:
     save = ("inputs",)
     method = True
 
-    def function(input, min=None, max=None):
+    def function(input, min=None, max=None, *, out=None):
         _check_clamp("clamp", min, max)
-        return Clamp(input, min, max)
+        result = Clamp(input, min, max)
+        return result if out is None else write_out(result, out)
 
     def inplace(self, min=None, max=None):
         """In-place ``clamp``.
@@ -976,9 +977,10 @@ def _binary(op_name, compute, grads, promote="standard", allowed=None, save=("in
              "inplace_forward": inplace_forward, "ufunc": ufunc, "save": save if differentiable else (),
              "__doc__": doc, "__module__": __name__, "names": names or (op_name,), "method": True, "inplace": inplace}
     if tensor_only:
-        def function(input, other):
+        def function(input, other, *, out=None):
             _check_tensor_argument(op_name, other, 2)
-            return op(input, other)
+            result = op(input, other)
+            return result if out is None else write_out(result, out)
         attrs["function"] = function
     if allowed is not None:
         attrs["allowed"] = allowed

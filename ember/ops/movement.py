@@ -30,7 +30,7 @@ from ember.errors import op_error
 from ember.ops.arguments import as_shape, wrap_dim
 from ember.ops.arithmetic import Ne, Sub
 from ember.ops.index import GetItem, IndexAdd, IndexSelect, MaskedSelect
-from ember.ops.registry import _Scratch, apply_inplace, check_inplace_allowed, register_function, register_op
+from ember.ops.registry import _Scratch, apply_inplace, check_inplace_allowed, register_function, register_op, write_out
 from ember.tensor import Tensor, from_array
 
 
@@ -483,14 +483,15 @@ class Cat:
     names = ("cat", "concat")
     kind = "movement"
 
-    def function(tensors, dim=0):
+    def function(tensors, dim=0, *, out=None):
         tensors = _tensor_list(tensors, "cat")
         if not tensors:
             raise op_error(ValueError, "cat", "torch.cat(): expected a non-empty list of Tensors")
         skipped = tuple(t._data.ndim == 1 and t._data.shape[0] == 0 for t in tensors)
         reference = next((t for t, skip in zip(tensors, skipped) if not skip), None)
         if reference is None:
-            return Cat(*tensors, dim=0, skipped=skipped)
+            result = Cat(*tensors, dim=0, skipped=skipped)
+            return result if out is None else write_out(result, out)
         ref_shape = reference._data.shape
         for i, t in enumerate(tensors):
             if t._data.ndim == 0:
@@ -508,7 +509,8 @@ class Cat:
                     raise op_error(RuntimeError, "cat", f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref_shape[k]} but got size {shape[k]} for tensor number {i} in "
                                    "the list.")
-        return Cat(*tensors, dim=d, skipped=skipped)
+        result = Cat(*tensors, dim=d, skipped=skipped)
+        return result if out is None else write_out(result, out)
 
     def forward(ctx, *arrays, dim, skipped):
         ctx.sizes = [a.shape[dim] for a, skip in zip(arrays, skipped) if not skip]
@@ -546,7 +548,7 @@ class Stack:
     name = "stack"
     kind = "movement"
 
-    def function(tensors, dim=0):
+    def function(tensors, dim=0, *, out=None):
         tensors = _tensor_list(tensors, "stack")
         if not tensors:
             raise op_error(RuntimeError, "stack", "stack expects a non-empty TensorList")
@@ -555,7 +557,8 @@ class Stack:
             if t._data.shape != shape:
                 raise op_error(RuntimeError, "stack", f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry {i}")
-        return Stack(*tensors, dim=wrap_dim(dim, len(shape) + 1, "stack"))
+        result = Stack(*tensors, dim=wrap_dim(dim, len(shape) + 1, "stack"))
+        return result if out is None else write_out(result, out)
 
     def forward(ctx, *arrays, dim):
         ctx.dim = dim

@@ -153,7 +153,7 @@ class Matmul:
     names = ("matmul", "linalg.matmul")
     method = True
 
-    def function(input, other):
+    def function(input, other, *, out=None):
         if not isinstance(input, Tensor) or not isinstance(other, Tensor):
             _require_tensor("matmul", input, "input", 1)
             _require_tensor("matmul", other, "other", 2)
@@ -164,7 +164,8 @@ class Matmul:
         elif not a_shape or not b_shape or a_shape[-1] != (b_shape[0] if len(b_shape) == 1 else b_shape[-2]) or (
                 len(a_shape) > 2 and len(b_shape) > 2 and a_shape[:-2] != b_shape[:-2]):
             _check_matmul_shapes("matmul", a_shape, b_shape)
-        return Matmul(input, other)
+        result = Matmul(input, other)
+        return result if out is None else write_out(result, out)
 
     def forward(a, b):
         if a.ndim == 2 and b.ndim == 2 and a.dtype not in _HALF:
@@ -242,7 +243,7 @@ def _check_same_dtype(op_name, a, b, message):
 
 
 @register_function(method=True, out=True)
-def mm(input, mat2):
+def mm(input, mat2, *, out=None):
     """Product of two matrices (no broadcasting; see :func:`matmul`).
 
     >>> ember.mm(ember.tensor([[1.0, 2.0]]), ember.tensor([[3.0], [4.0]]))
@@ -261,11 +262,12 @@ def mm(input, mat2):
         _check_matmul_shapes("mm", a_shape, b_shape)
     if input._dtype is not mat2._dtype or input._dtype is _dt.bool:
         _same_dtype_rule("mm", "addmm_impl_cpu_", _mm_mismatch)((input, mat2))
-    return Matmul(input, mat2)
+    result = Matmul(input, mat2)
+    return result if out is None else write_out(result, out)
 
 
 @register_function(method=True, out=True)
-def bmm(input, mat2):
+def bmm(input, mat2, *, out=None):
     """Batched matrix product of (b, n, k) and (b, k, m) tensors (no broadcasting).
 
     >>> ember.bmm(ember.ones(4, 2, 3), ember.ones(4, 3, 5)).shape
@@ -284,7 +286,8 @@ def bmm(input, mat2):
                        f"{tuple(a_shape)} and {tuple(b_shape)}")
     if input._dtype is not mat2._dtype or input._dtype is _dt.bool:
         _same_dtype_rule("bmm", "bmm", _mm_mismatch)((input, mat2))
-    return Matmul(input, mat2)
+    result = Matmul(input, mat2)
+    return result if out is None else write_out(result, out)
 
 
 @register_function(method=True, out=True)
@@ -913,7 +916,8 @@ def tensordot(a, b, dims=2, out=None):
     output = [c for i, c in enumerate(a_letters) if i not in wrapped_a] + [
         c for i, c in enumerate(b_letters) if i not in wrapped_b]
     result = Einsum(a, b, subscripts=("".join(a_letters), "".join(b_letters)), output="".join(output))
-    return write_out(result, out)
+    result = result
+    return result if out is None else write_out(result, out)
 
 
 @register_function(method=True, out=True)

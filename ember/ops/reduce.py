@@ -121,7 +121,8 @@ def _result_dtype(input, dtype, promote_integers):
 def _out(result, out):
     """``out=`` for functions whose result may be a (named) tuple of tensors, written one by one."""
     if out is None or not isinstance(result, tuple):
-        return write_out(result, out)
+        result = result
+        return result if out is None else write_out(result, out)
     for r, o in zip(result, out):
         write_out(r, o)
     return type(result)(tuple(out)) if hasattr(result, "_fields") else tuple(out)
@@ -156,9 +157,10 @@ class Sum:
     promote = "none"
     method = True
 
-    def function(input, dim=None, keepdim=False, *, dtype=None):
+    def function(input, dim=None, keepdim=False, *, dtype=None, out=None):
         dims = _reduction_dims(input, dim, "sum")
-        return Sum(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True))
+        result = Sum(input, dims=dims, keepdim=keepdim, dtype=_result_dtype(input, dtype, True))
+        return result if out is None else write_out(result, out)
 
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape = a.shape
@@ -191,13 +193,14 @@ class Mean:
     promote = "none"
     method = True
 
-    def function(input, dim=None, keepdim=False, *, dtype=None):
+    def function(input, dim=None, keepdim=False, *, dtype=None, out=None):
         dt = input._dtype if dtype is None else _dt.to_dtype(dtype)
         if dt.category < 2:
             raise op_error(RuntimeError, "mean", "mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_torch_type_name(dt)}")
         dims = _reduction_dims(input, dim, "mean")
-        return Mean(input, dims=dims, keepdim=keepdim, dtype=dt)
+        result = Mean(input, dims=dims, keepdim=keepdim, dtype=dt)
+        return result if out is None else write_out(result, out)
 
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape = a.shape

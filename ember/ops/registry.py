@@ -78,6 +78,8 @@ __all__ = ["register_op", "register_function", "unregister", "OpDef", "REGISTRY"
            "apply_inplace", "write_out"]
 
 REGISTRY: dict = {}
+_HOOK = None  # the installed execution hook (ember/execution_hook.py keeps this global equal to it)
+_execution_hook.mirror(globals(), "_HOOK")
 
 KINDS = ("elementwise", "reduce", "movement", "matmul", "index", "opaque", "creation")
 _PROMOTIONS = ("standard", "float", "compare", "none")
@@ -215,9 +217,8 @@ class OpDef:
         return dt
 
     def __call__(self, *args, **attrs):
-        hook = _execution_hook.ACTIVE
-        if hook is not None:  # ember.compile is capturing (ember/execution_hook.py)
-            return hook.call_op(self, args, attrs, dispatch)
+        if _HOOK is not None:  # ember.compile is capturing (ember/execution_hook.py)
+            return _HOOK.call_op(self, args, attrs, dispatch)
         return dispatch(self, args, attrs)
 
 
@@ -241,7 +242,8 @@ def register_op(cls) -> OpDef:
     facts = cls.__dict__
     op.function = None  # the public function, for ops that have one
     if any(form in facts for form in _FORMS):
-        op.function = _make_forms(facts.get("function") or _op_function(op), cls.__doc__, cls.__module__, op,
+        op.function = _make_forms(facts.get("function") or _op_function(op, facts.get("out", True)), cls.__doc__,
+                                  cls.__module__, op,
                                   **{form: facts[form] for form in _FORMS if form in facts and form != "function"})
     return op
 
@@ -299,11 +301,23 @@ def _constant_result(body):
     return function
 
 
-def _op_function(op):
-    """The public function of an op that takes its operands and attributes as they are."""
-    def function(*operands, **attrs):
-        return op(*operands, **attrs)
-    return function
+def _op_function(op, out):
+    """The public function of an op that takes its operands and attributes as they are (and ``out=``)."""
+    if not out:
+        def function(*operands, **attrs):
+            return op(*operands, **attrs)
+        return function
+
+    def function_with_out(*operands, out=None, **attrs):
+        result = op(*operands, **attrs)
+        return result if out is None else write_out(result, out)
+    return function_with_out
+
+
+def _takes_out(body) -> bool:
+    """Whether ``body`` handles ``out=`` itself (the registry then adds no wrapper: one call frame less)."""
+    code = getattr(body, "__code__", None)
+    return code is not None and "out" in code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
 
 
 def _with_out(body):
@@ -340,7 +354,7 @@ def _make_forms(body, doc, module_name, op, names=None, method=False, inplace=Fa
     names = (op.name,) if names is None else (names,) if isinstance(names, str) else tuple(names)
     qualified = [_qualified(name, functional) for name in names]
     first_space, first_name = qualified[0][0]
-    function = _with_out(body) if out else body
+    function = _with_out(body) if out and not _takes_out(body) else body
     prefix = f"ember.{first_space}." if first_space else "ember."
     _describe(function, first_name, doc, module_name, doctest)
     for places in qualified:
@@ -707,9 +721,8 @@ def apply_inplace(op: OpDef, self: Tensor, *args, **attrs) -> Tensor:
     ``self``'s memory; otherwise the result is computed and copied in. Either way the version counter is
     bumped, so a backward that saved the old value raises instead of returning a wrong gradient.
     """
-    hook = _execution_hook.ACTIVE
-    if hook is not None:
-        return hook.call_inplace(op, self, args, attrs, run_inplace)
+    if _HOOK is not None:
+        return _HOOK.call_inplace(op, self, args, attrs, run_inplace)
     return run_inplace(op, self, args, attrs)
 
 
