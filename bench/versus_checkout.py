@@ -2,9 +2,10 @@
 processes round by round, so a change can be shown not to slow any workload down.
 
 ``git worktree add ../ember-before <commit>`` makes the other checkout; then
-``python -m bench.versus_checkout ../ember-before [--only mlp,gpt] [--rounds 3]`` prints, per workload and mode,
-the median step time (ms; ``micro``: per call) of each checkout over every timed step of every round, and their ratio (this checkout
-over the other; above 1 is slower). The checkouts take turns going first. Each child runs ``python -m bench.measure`` (eager) or ``python -m
+``python -m bench.versus_checkout ../ember-before [--only mlp,gpt,micro] [--rounds 5]`` prints, per workload and
+mode, the median over rounds of each checkout's median step time (ms; ``micro``: per call) and the median and range of
+the per-round ratios (this checkout over the other, run back to back; above 1 is slower). The checkouts take turns
+going first. Each child runs ``python -m bench.measure`` (eager) or ``python -m
 bench.compiled --mode compiled`` in its own checkout, with the same initial weights (PyTorch's initialization,
 written once) and the same thread count.
 
@@ -70,24 +71,31 @@ def main(argv=None) -> int:
         _child(REPOSITORY, ["bench.measure", "--lib", "torch", "--prepare-weights", weights, "--workloads",
                             ",".join(workloads)], args.threads, args.timeout)
         print(f"here: {REPOSITORY}\nother: {other}\n")
-        print("| workload | mode | here ms | other ms | here / other |")
-        print("|---|---|---|---|---|")
+        print("| workload | mode | here ms | other ms | here / other (median of rounds) | range over rounds |")
+        print("|---|---|---|---|---|---|")
         for workload in workloads:
             for mode in (["eager"] if workload == "micro" else modes):
-                times: dict = {}  # row -> checkout -> step times
+                rounds: dict = {}  # row -> one {checkout: median step time} per round
                 for round_index in range(args.rounds):
                     order = list(checkouts.items())  # each checkout goes first in every other round
+                    medians: dict = {}
                     for name, checkout in (order if round_index % 2 == 0 else order[::-1]):
                         result = _child(checkout, _arguments(mode, workload, weights), args.threads, args.timeout)
                         if "unavailable" in result:
                             print(f"  {workload} {mode} {name}: unavailable: {result['unavailable']}", file=sys.stderr)
-                        rows = result.get("rows", {workload: result})
-                        for row, row_result in rows.items():
-                            times.setdefault(row, {}).setdefault(name, []).extend(row_result.get("times", []))
-                for row, by_checkout in times.items():
-                    if len(by_checkout) == 2 and all(by_checkout.values()):
-                        here, there = (statistics.median(by_checkout[name]) * 1e3 for name in ("here", "other"))
-                        print(f"| {row} | {mode} | {here:.3f} | {there:.3f} | {here / there:.3f} |", flush=True)
+                        for row, row_result in result.get("rows", {workload: result}).items():
+                            if row_result.get("times"):
+                                medians.setdefault(row, {})[name] = statistics.median(row_result["times"]) * 1e3
+                    for row, by_checkout in medians.items():
+                        if len(by_checkout) == 2:
+                            rounds.setdefault(row, []).append(by_checkout)
+                for row, paired in rounds.items():
+                    # the two checkouts of a round ran back to back, so their ratio is the least disturbed figure
+                    ratios = sorted(pair["here"] / pair["other"] for pair in paired)
+                    here = statistics.median(pair["here"] for pair in paired)
+                    there = statistics.median(pair["other"] for pair in paired)
+                    print(f"| {row} | {mode} | {here:.3f} | {there:.3f} | {statistics.median(ratios):.3f} | "
+                          f"{ratios[0]:.2f}–{ratios[-1]:.2f} |", flush=True)
     return 0
 
 
