@@ -136,34 +136,28 @@ class AccumulateGrad:
 
     def accumulate(self, g, create_graph):
         """Run the leaf's hooks on ``g`` and add it to the leaf's ``.grad``."""
-        hook = _execution_hook.ACTIVE
-        if hook is not None:  # ember.compile is capturing: it records the accumulation
-            return hook.accumulate(self, g, create_graph, self._accumulate)
-        return self._accumulate(g, create_graph)
-
-    def _accumulate(self, g, create_graph):
         var = self.variable
         if var._hooks:
             g = apply_hooks(var._hooks, g)
         from ember.tensor import from_array
-        current = var.grad
+        current = var._grad
         if current is None:
             if create_graph:
-                var.grad = g
+                var._grad = g
             elif sole_owner(g):
                 # PyTorch's rule: a fresh gradient nothing else refers to becomes .grad without a copy.
-                var.grad = from_array(g._data)
+                var._grad = from_array(g._data)
             else:
                 # Copy, so that .grad never shares memory with another tensor (a later in-place clip or
                 # zero_ would write through to it).
-                var.grad = from_array(np.array(g._data, copy=True, order="C"))
+                var._grad = from_array(np.array(g._data, copy=True, order="C"))
         elif create_graph or current._requires_grad:
-            var.grad = current + g
+            var._grad = current + g
         elif current._data.flags.writeable:
             np.add(current._data, g._data, out=current._data, casting="unsafe")
             current._version.value += 1
         else:
-            var.grad = from_array(current._data + g._data)
+            var._grad = from_array(current._data + g._data)
         if self.post_hooks:
             for hook in list(self.post_hooks.values()):
                 hook(var)
@@ -224,6 +218,7 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     ready = [node for node in buffers if dependencies.get(node, 0) == 0]
 
+    hook = _execution_hook.ACTIVE  # ember.compile, capturing, records each backward call and accumulation
     previous = STATE.enabled
     STATE.enabled = create_graph
     try:
@@ -246,7 +241,10 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
             if node.__class__ is AccumulateGrad:
                 if accumulate and grads[0] is not None and (only is None or node in only):
                     # pop: the engine keeps no reference, so an unshared gradient can become .grad uncopied
-                    node.accumulate(grads.pop(), create_graph)
+                    if hook is None:
+                        node.accumulate(grads.pop(), create_graph)
+                    else:
+                        hook.accumulate(node, grads.pop(), create_graph, node.accumulate)
                 continue
             edges = node.next_edges
             if needed is not None and node not in needed:
@@ -255,7 +253,8 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
                 if all(g is None for g in grads):
                     input_grads = (None,) * len(edges)
                 else:
-                    input_grads = _call_backward(node, grads)
+                    input_grads = (_call_backward(node, grads) if hook is None else
+                                   hook.call_backward(node, grads, _call_backward))
                 if node.post_hooks:
                     for hook in list(node.post_hooks.values()):
                         new = hook(input_grads, tuple(grads))
@@ -331,13 +330,6 @@ def _validate_grad(g, meta):
 
 def _call_backward(node, grads):
     """``node``'s backward on its outputs' gradients (zeros for those that got none), checked."""
-    hook = _execution_hook.ACTIVE
-    if hook is not None:  # ember.compile is capturing: it records the backward call
-        return hook.call_backward(node, grads, _run_node_backward)
-    return _run_node_backward(node, grads)
-
-
-def _run_node_backward(node, grads):
     from ember.tensor import from_array
     if len(grads) > 1 and getattr(node, "materialize_grads", True):
         for i, g in enumerate(grads):
