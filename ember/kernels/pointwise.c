@@ -67,3 +67,10 @@ void ember_gelu_tanh_backward_recompute(const float* restrict grad, const float*
 void ember_gelu_tanh_slope(const float* restrict x, float* restrict out, long n) {
     for (long i = 0; i < n; i++) out[i] = ember_gelu_slope(x[i], ember_gelu_t(x[i]));
 }
+
+/* expm1 of float32 through libm's expm1f: one function whatever the CPU, where NumPy's float32 expm1 takes
+   another code path (and other last bits) on AVX-512 machines. Not vectorized: without -ffast-math GCC calls
+   the scalar libm function, which is the point. */
+void ember_expm1f(const float* restrict x, float* restrict out, long n) {
+    for (long i = 0; i < n; i++) out[i] = expm1f(x[i]);
+}

@@ -1,4 +1,5 @@
-"""Pointwise C kernels (pointwise.c) the compiled executor and eager mode run in place of an op's NumPy forward or backward.
+"""Pointwise C kernels (pointwise.c) the compiled executor and eager mode run in place of an op's NumPy forward or backward,
+and libm's ``expm1f`` for ELU (CPU-independent bits).
 
 The tanh-GELU forward is six NumPy passes over the activation plus ``tanh`` (and its backward ten more); one C
 loop reads ``x`` once and writes the value and the ``tanh`` term that backward reuses, and one C loop computes
@@ -25,7 +26,7 @@ import numpy as np
 from ember import flags
 from ember.kernels.loader import eager_allowed, load_library, pointer
 
-__all__ = ["gelu_tanh", "gelu_tanh_backward", "eager_gelu_tanh", "eager_gelu_tanh_slope", "library"]
+__all__ = ["gelu_tanh", "gelu_tanh_backward", "eager_gelu_tanh", "eager_gelu_tanh_slope", "expm1_float32", "library"]
 
 _STATE = {"lib": None, "loaded": False}
 
@@ -40,6 +41,23 @@ def library():
         _STATE["loaded"] = True
         _STATE["lib"] = load_library("pointwise")
     return _STATE["lib"]
+
+
+def expm1_float32(x):
+    """``expm1`` of a float32 array through libm's ``expm1f`` (the same bits on every CPU), or ``None`` when no
+    kernel applies (no C compiler, not float32): the caller then runs NumPy's, whose last bit depends on the CPU.
+
+    >>> out = expm1_float32(np.zeros(2, np.float32))
+    >>> out is None or out.tolist() == [0.0, 0.0]
+    True
+    """
+    lib = library()
+    if lib is None or x.dtype != np.float32:
+        return None
+    x = np.ascontiguousarray(x)
+    out = np.empty_like(x)
+    lib.ember_expm1f(pointer(x), pointer(out), x.size)
+    return out
 
 
 def eager_gelu_tanh(x):

@@ -477,8 +477,12 @@ def _nonpositive(x):
 
 # elu(alpha, scale, input_scale): PyTorch's one kernel behind elu, selu and celu.
 def _elu_np(x, alpha, scale, input_scale):
-    with np.errstate(over="ignore"):
-        negative = np.expm1(np.minimum(x, 0) * input_scale)
+    z = np.minimum(x, 0) * input_scale
+    # libm's expm1f where the C kernels work: NumPy's float32 expm1 differs in the last bit between CPUs
+    negative = (_KERNELS.get("pointwise") or _pointwise()).expm1_float32(z) if z.dtype == np.float32 else None
+    if negative is None:
+        with np.errstate(over="ignore"):
+            negative = np.expm1(z)
     negative *= scale * alpha
     return np.where(x > 0, x * scale, negative)
 
