@@ -2,18 +2,9 @@
 ``where``, and the assignments ``fill``/``copy_``."""
 
 from tests.ops.harness import ALL, ALL_FLOATS, FLOATS, INTS, T, ErrorInput, NonContig, OpInfo, Sample, inplace
-from tests.ops.table_math_functions import UNARY_SAMPLES
+from tests.ops.table_math_functions import TENSOR_BINARY, UNARY_SAMPLES
 
-BINARY_SAMPLES = [
-    Sample((3, 4), (3, 4)),
-    Sample((2, 3, 4), (4,)).named("broadcast"),
-    Sample((3, 1), (1, 4)).named("broadcast_both"),
-    Sample((), (3,)).named("zero_dim"),
-    Sample((0, 3), (3,)).named("empty"),
-    Sample(NonContig((3, 4)), (3, 4)).named("noncontig"),
-    Sample((3, 4), 2.5).named("scalar"),
-    Sample(1.5, (3, 4)).named("rscalar"),
-]
+BINARY_SAMPLES = TENSOR_BINARY + [Sample((3, 4), 2.5).named("scalar"), Sample(1.5, (3, 4)).named("rscalar")]
 BROADCAST_ERROR = [ErrorInput(Sample((2, 3), (4,)), RuntimeError, r"cannot be broadcast")]
 
 OPS = [
