@@ -99,6 +99,29 @@ def test_tensor_hooks_modify_gradients_and_can_be_removed():
     close(xe.grad, xt.grad)
 
 
+def test_node_hooks_change_gradients_and_backward_goes_on_past_them():
+    # A node's post hook (grad_inputs, grad_outputs) and pre hook (grad_outputs), with nodes both before and
+    # after the hooked one, with and without ember.compile's execution hook installed.
+    from ember import execution_hook
+
+    xe, xt = pair([1.0, -2.0, 0.5])
+    for watching in (False, True):
+        grads = []
+        for x in (xe, xt):
+            x.grad = None
+            y = (x * 2).exp()
+            z = y * 3
+            z.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * 2, grad_inputs[1]))
+            y.grad_fn.register_prehook(lambda grad_outputs: (grad_outputs[0] + 1,))
+            if watching and x is xe:
+                with execution_hook.installed(execution_hook.Hook()):
+                    z.sum().backward()
+            else:
+                z.sum().backward()
+            grads.append(x.grad)
+        close(*grads)
+
+
 def test_retain_grad_on_intermediate():
     xe, xt = pair([1.0, 2.0])
     ys = []

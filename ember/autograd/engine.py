@@ -218,7 +218,7 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
         buf[nr] = g if buf[nr] is None else buf[nr] + g
     ready = [node for node in buffers if dependencies.get(node, 0) == 0]
 
-    hook = _execution_hook.ACTIVE  # ember.compile, capturing, records each backward call and accumulation
+    execution_hook = _execution_hook.ACTIVE  # ember.compile, capturing, records each backward call and accumulation
     previous = STATE.enabled
     STATE.enabled = create_graph
     try:
@@ -241,10 +241,10 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
             if node.__class__ is AccumulateGrad:
                 if accumulate and grads[0] is not None and (only is None or node in only):
                     # pop: the engine keeps no reference, so an unshared gradient can become .grad uncopied
-                    if hook is None:
+                    if execution_hook is None:
                         node.accumulate(grads.pop(), create_graph)
                     else:
-                        hook.accumulate(node, grads.pop(), create_graph, node.accumulate)
+                        execution_hook.accumulate(node, grads.pop(), create_graph, node.accumulate)
                 continue
             edges = node.next_edges
             if needed is not None and node not in needed:
@@ -253,8 +253,8 @@ def run_backward(roots, retain_graph, create_graph, capture=None, accumulate=Tru
                 if all(g is None for g in grads):
                     input_grads = (None,) * len(edges)
                 else:
-                    input_grads = (_call_backward(node, grads) if hook is None else
-                                   hook.call_backward(node, grads, _call_backward))
+                    input_grads = (_call_backward(node, grads) if execution_hook is None else
+                                   execution_hook.call_backward(node, grads, _call_backward))
                 if node.post_hooks:
                     for hook in list(node.post_hooks.values()):
                         new = hook(input_grads, tuple(grads))
