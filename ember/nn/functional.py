@@ -1,6 +1,5 @@
-"""``ember.nn.functional``: the neural-network ops (``torch.nn.functional``), collected from the op
-families in ``_FAMILIES`` (and ``pad`` from the movement family, ``linear`` and ``bilinear`` from the products
-family).
+"""``ember.nn.functional``: the neural-network ops (``torch.nn.functional``): every definition registered
+with ``functional = True`` (or a ``"nn.functional.<name>"`` name), from whichever op family defines it.
 
 >>> import ember
 >>> import ember.nn.functional as F
@@ -12,26 +11,10 @@ from __future__ import annotations
 
 import importlib
 
-from ember._namespaces import import_families
-
-_FAMILIES = ("activation", "loss", "normalization", "convolution", "pooling", "resampling", "embedding", "distance",
-             "recurrent", "attention")
-_NAMES = []
-# families not yet on generated forms list their functional names by hand
-for _module in import_families("ember.ops", _FAMILIES):
-    for _name in getattr(_module, "FUNCTIONAL", getattr(_module, "__all__", ())):
-        globals()[_name] = getattr(_module, _name)
-        _NAMES.append(_name)
-for _name, _function in importlib.import_module("ember.ops.registry").FUNCTIONAL.items():
-    globals()[_name] = _function
-    _NAMES.append(_name)
-
-# torch.nn.functional also exposes a few plain elementwise ops.
-_ops = importlib.import_module("ember.ops")
-for _name in ("sigmoid", "tanh"):
-    globals()[_name] = getattr(_ops, _name)
-    _NAMES.append(_name)
-
+_registry = importlib.import_module("ember.ops.registry")  # filled by ember.ops, which `import ember` ran
+# torch.nn.functional also exposes a few plain elementwise ops (without their in-place forms).
+_NAMES = {**_registry.FUNCTIONAL, "sigmoid": _registry.PUBLIC["sigmoid"], "tanh": _registry.PUBLIC["tanh"]}
+globals().update(_NAMES)
 __all__ = list(_NAMES)
 
 

@@ -19,15 +19,8 @@ FAMILIES = (
     "attention",
 )
 
-PUBLIC = {}
-for _module in import_families("ember.ops", FAMILIES):
-    # families not yet on generated forms list their public names and methods by hand
-    for _name in getattr(_module, "__all__", ()):
-        PUBLIC[_name] = getattr(_module, _name)
-    for _name, _fn in getattr(_module, "TENSOR_METHODS", {}).items():
-        setattr(_tensor_module.Tensor, _name, _fn)
-
-PUBLIC.update(_registry.PUBLIC)
+import_families("ember.ops", FAMILIES)  # each family's definitions register their forms in the registry
+PUBLIC = dict(_registry.PUBLIC)
 # The random generator and its seeding functions are public (torch.Generator, torch.manual_seed ...) but are not
 # made of ops, so no definition generates them: they are exported by name.
 from ember.ops.random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,  # noqa: E402
