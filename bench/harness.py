@@ -64,25 +64,28 @@ def thread_environment(threads: int) -> dict:
             "VECLIB_MAXIMUM_THREADS": value, "NUMEXPR_NUM_THREADS": value}
 
 
-def child_environment(threads: int) -> dict:
-    """The environment of every child: pinned thread pools, the repository importable, and cached bytecode.
+def child_environment(threads: int, checkout: Path = REPOSITORY) -> dict:
+    """The environment of every child: pinned thread pools, ``checkout`` (this repository, or another one
+    ``bench.versus_checkout`` compares with) importable first, and cached bytecode.
 
     ``PYTHONDONTWRITEBYTECODE`` is dropped and bytecode goes to one cache directory outside the tree, so
     imports are timed as in an installed package (compiled once), not recompiled from source each time.
     """
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
     env.update(thread_environment(threads))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout), os.environ.get("PYTHONPATH")]))
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "ember-bench-pycache")
     return env
 
 
-def run_child(arguments: list[str], threads: int, timeout: float, module: str = "bench.measure") -> dict:
-    """Run ``python -m <module> arguments`` and return its ``BENCH_RESULT`` (or an ``unavailable`` reason)."""
-    env = child_environment(threads)
+def run_child(arguments: list[str], threads: int, timeout: float, module: str = "bench.measure",
+              checkout: Path = REPOSITORY) -> dict:
+    """Run ``python -m <module> arguments`` in ``checkout`` and return its ``BENCH_RESULT`` (or an ``unavailable``
+    reason)."""
+    env = child_environment(threads, checkout)
     try:
         completed = subprocess.run([sys.executable, "-m", module, "--threads", str(threads), *arguments],
-                                   env=env, capture_output=True, text=True, timeout=timeout, cwd=REPOSITORY)
+                                   env=env, capture_output=True, text=True, timeout=timeout, cwd=checkout)
     except subprocess.TimeoutExpired:
         return {"unavailable": f"timed out after {timeout:.0f} s"}
     for line in reversed(completed.stdout.splitlines()):

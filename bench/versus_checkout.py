@@ -16,15 +16,13 @@ written once) and the same thread count.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import REPOSITORY, RESULT_PREFIX, child_environment
+from bench.harness import REPOSITORY, run_child
 from bench.workloads import MODEL_WORKLOADS
 
 
@@ -40,25 +38,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _child(checkout: Path, module_arguments: list[str], threads: int, timeout: float) -> dict:
+def _measure(checkout: Path, mode: str, workload: str, weights: str, args) -> dict:
     """One measurement in a fresh process whose working directory (so whose ``ember``) is ``checkout``."""
-    env = child_environment(threads)
-    env["PYTHONPATH"] = str(checkout)
-    completed = subprocess.run([sys.executable, "-m", *module_arguments, "--threads", str(threads)], env=env,
-                               cwd=checkout, capture_output=True, text=True, timeout=timeout)
-    for line in reversed(completed.stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
-    return {"unavailable": (completed.stderr.strip().splitlines() or ["no output"])[-1][:300]}
-
-
-def _arguments(mode: str, workload: str, weights: str) -> list[str]:
     if workload == "micro":
-        return ["bench.measure", "--lib", "ember", "--workload", "micro", "--steps", "7"]
+        return run_child(["--lib", "ember", "--workload", "micro", "--steps", "7"], args.threads, args.timeout,
+                         checkout=checkout)
     spec = MODEL_WORKLOADS[workload]
     common = ["--lib", "ember", "--workload", workload, "--weights", weights, "--warmup", str(spec.warmup),
               "--steps", str(spec.steps)]
-    return ["bench.measure", *common] if mode == "eager" else ["bench.compiled", "--mode", "compiled", *common]
+    if mode == "eager":
+        return run_child(common, args.threads, args.timeout, checkout=checkout)
+    return run_child(["--mode", "compiled", *common], args.threads, args.timeout, "bench.compiled", checkout)
 
 
 def main(argv=None) -> int:
@@ -68,8 +58,8 @@ def main(argv=None) -> int:
     workloads = args.only or list(MODEL_WORKLOADS)
     modes = [mode for mode in args.modes.split(",") if mode]
     with tempfile.TemporaryDirectory(prefix="ember-weights-") as weights:
-        _child(REPOSITORY, ["bench.measure", "--lib", "torch", "--prepare-weights", weights, "--workloads",
-                            ",".join(workloads)], args.threads, args.timeout)
+        run_child(["--lib", "torch", "--prepare-weights", weights, "--workloads", ",".join(workloads)], args.threads,
+                  args.timeout)
         print(f"here: {REPOSITORY}\nother: {other}\n")
         print("| workload | mode | here ms | other ms | here / other (median of rounds) | range over rounds |")
         print("|---|---|---|---|---|---|")
@@ -80,7 +70,7 @@ def main(argv=None) -> int:
                     order = list(checkouts.items())  # each checkout goes first in every other round
                     medians: dict = {}
                     for name, checkout in (order if round_index % 2 == 0 else order[::-1]):
-                        result = _child(checkout, _arguments(mode, workload, weights), args.threads, args.timeout)
+                        result = _measure(checkout, mode, workload, weights, args)
                         if "unavailable" in result:
                             print(f"  {workload} {mode} {name}: unavailable: {result['unavailable']}", file=sys.stderr)
                         for row, row_result in result.get("rows", {workload: result}).items():
