@@ -227,8 +227,7 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        hook = _execution_hook.ACTIVE
-        if hook is not None and self._requires_grad and self.grad_fn is None and hook.grad_assigned(self, value):
+        if _HOOK is not None and self._requires_grad and self.grad_fn is None and _HOOK.grad_assigned(self, value):
             return  # ember.compile records ``leaf.grad = None`` to replay it at every call
         self._grad = value
 
@@ -324,13 +323,15 @@ class Tensor:
         >>> ember.tensor([1, 2]).numpy()
         array([1, 2])
         """
-        _value_read("`.numpy()`")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("`.numpy()`")
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        _value_read("converting a tensor to a NumPy array")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("converting a tensor to a NumPy array")
         arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
@@ -340,7 +341,8 @@ class Tensor:
         >>> ember.tensor([2.5]).item()
         2.5
         """
-        _value_read("`.item()`")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("`.item()`")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
         return self._data.reshape(()).item() if self._dtype is not _dtypes.bfloat16 else float(self._data.reshape(()))
@@ -351,31 +353,36 @@ class Tensor:
         >>> ember.tensor([[1, 2]]).tolist()
         [[1, 2]]
         """
-        _value_read("`.tolist()`")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("`.tolist()`")
         if self._dtype is _dtypes.bfloat16:
             return self._data.astype(np.float32).tolist()
         return self._data.tolist()
 
     def __float__(self):
-        _value_read("`float(tensor)`")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("`float(tensor)`")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self):
-        _value_read("`int(tensor)`")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("`int(tensor)`")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self):
-        _value_read("using a tensor as an index")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("using a tensor as an index")
         if self._dtype.category == 2 or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self):
-        _value_read("`bool(tensor)` (an `if`/`while` on a tensor)")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("`bool(tensor)` (an `if`/`while` on a tensor)")
         if self._data.size != 1:
             amount = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {amount} is ambiguous")
@@ -398,7 +405,8 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        _value_read("printing a tensor")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("printing a tensor")
         from ember.formatting import tensor_repr
         return tensor_repr(self)
 
@@ -408,11 +416,13 @@ class Tensor:
         return "tensor(" if cls is Tensor or cls.__name__ == "Parameter" else f"{cls.__name__}("
 
     def __str__(self):
-        _value_read("printing a tensor")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("printing a tensor")
         return self.__repr__()
 
     def __format__(self, spec):
-        _value_read("formatting a tensor")
+        if _HOOK is not None:  # ember.compile is capturing
+            _HOOK.value_read("formatting a tensor")
         if self._data.ndim == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         return object.__format__(self, spec)
@@ -649,13 +659,6 @@ def from_array(data: np.ndarray, requires_grad=False, grad_fn=None, version=None
     if _HOOK is not None:  # ember.compile is capturing (ember/execution_hook.py)
         _HOOK.tensor_made(t)
     return t
-
-
-def _value_read(what):
-    """Tell the execution hook (ember.compile's capture) that a tensor's value goes to Python: ``what`` names how."""
-    hook = _execution_hook.ACTIVE
-    if hook is not None:
-        hook.value_read(what)
 
 
 def _wrap_dim(dim, ndim, op_name="op"):
