@@ -45,14 +45,17 @@ def library():
 
 def expm1_float32(x):
     """``expm1`` of a float32 array through libm's ``expm1f`` (the same bits on every CPU), or ``None`` when no
-    kernel applies (no C compiler, not float32): the caller then runs NumPy's, whose last bit depends on the CPU.
+    kernel applies (not float32, no C compiler, or ``EMBER_FUSED_KERNELS=0``): the caller then runs NumPy's, whose
+    last bit depends on the CPU.
 
     >>> out = expm1_float32(np.zeros(2, np.float32))
     >>> out is None or out.tolist() == [0.0, 0.0]
     True
     """
+    if x.dtype != np.float32 or not _eager(None):
+        return None
     lib = library()
-    if lib is None or x.dtype != np.float32:
+    if lib is None:
         return None
     x = np.ascontiguousarray(x)
     out = np.empty_like(x)
@@ -91,10 +94,13 @@ def eager_gelu_tanh_slope(x):
     return out
 
 
-def _eager():
-    if _STATE.get("eager") is None:
-        _STATE["eager"] = eager_allowed(flags.FUSED_GELU)
-    return _STATE["eager"]
+def _eager(switch=flags.FUSED_GELU):
+    """:func:`eager_allowed` for ``switch`` (None: only ``EMBER_FUSED_KERNELS``), checked once per process."""
+    key = ("eager", switch)
+    allowed = _STATE.get(key)
+    if allowed is None:
+        allowed = _STATE[key] = eager_allowed(switch)
+    return allowed
 
 
 def _fits(*arrays) -> bool:

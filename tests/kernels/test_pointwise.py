@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember import flags
 from ember.kernels import pointwise, loader as kernels
 from ember.ops.activation import _gelu_derivative_np, _gelu_saving
 from ember.ops.registry import REGISTRY
@@ -24,7 +25,7 @@ def _inputs(n=100_003, seed=0):
 @pytest.fixture
 def numpy_gelu(monkeypatch):
     """Eager GELU on its NumPy passes (no C kernel), the reference the kernels are held to."""
-    monkeypatch.setitem(pointwise._STATE, "eager", False)
+    monkeypatch.setitem(pointwise._STATE, ("eager", flags.FUSED_GELU), False)
 
 
 @needs_compiler
@@ -167,3 +168,30 @@ def test_the_c_constants_are_nn_activations_rounded_to_float32():
                 "D_LINEAR": 0.5 * _SQRT_2_OVER_PI}
     assert {name: np.float32(value) for name, value in defined.items()} == {
         name: np.float32(value) for name, value in expected.items()}
+
+
+def test_eager_elu_leaves_the_kernels_alone_when_they_are_switched_off(monkeypatch):
+    # EMBER_FUSED_KERNELS=0: eager mode never loads or runs a C kernel, and ELU is NumPy's expm1.
+    monkeypatch.setenv("EMBER_FUSED_KERNELS", "0")
+    monkeypatch.setitem(pointwise._STATE, ("eager", None), None)  # checked afresh here, forgotten afterwards
+
+    def no_library():
+        raise AssertionError("the C kernels were loaded with EMBER_FUSED_KERNELS=0")
+
+    monkeypatch.setattr(pointwise, "library", no_library)
+    x, _ = _inputs(1000)
+    expected = np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+    np.testing.assert_array_equal(ember.nn.functional.elu(ember.from_numpy(x)).numpy(), expected)
+    assert pointwise.expm1_float32(x) is None
+
+
+@needs_compiler
+def test_expm1_float32_is_libm_expm1f():
+    import ctypes
+    import ctypes.util
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    libm.expm1f.restype = ctypes.c_float
+    libm.expm1f.argtypes = [ctypes.c_float]
+    x, _ = _inputs(2000)
+    expected = np.array([libm.expm1f(float(v)) for v in x], np.float32)
+    np.testing.assert_array_equal(pointwise.expm1_float32(x), expected)
