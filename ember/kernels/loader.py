@@ -100,9 +100,11 @@ def _check_toolchain():
     except ImportError:
         _STATE["reason"] = "cffi is not installed (pip install ember[compile])"
         return
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    chosen = os.environ.get("CC")
+    compiler = shutil.which(chosen) if chosen else shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if compiler is None:
-        _STATE["reason"] = "no C compiler found (set CC or install gcc)"
+        _STATE["reason"] = (f"CC={chosen!r} is not a program on PATH" if chosen else
+                            "no C compiler found (set CC or install gcc)")
         return
     _STATE["compiler"] = compiler
     _STATE["ffi"] = cffi.FFI()

@@ -49,6 +49,14 @@ def test_no_compiler_falls_back_with_one_warning(monkeypatch):
     assert fused_optimizer.fused_update(opt) is False
 
 
+def test_a_cc_that_is_not_a_program_means_no_compiler(monkeypatch):
+    for key, value in (("checked", False), ("compiler", None), ("reason", None), ("ffi", None)):
+        monkeypatch.setitem(kernels._STATE, key, value)
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    assert not kernels.available()
+    assert kernels._STATE["reason"] == "CC='/nonexistent/cc' is not a program on PATH"
+
+
 KERNELS_DIR = pathlib.Path(kernels.KERNELS_DIR)
 # A family is a C file with its declarations beside it (not the fusion template, not the OpenMP probe).
 FAMILIES = sorted(path.stem for path in KERNELS_DIR.glob("*.c") if path.with_suffix(".h").exists() and path.stem != "fused_group")
