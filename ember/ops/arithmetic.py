@@ -344,6 +344,7 @@ class Pow:
     name = "pow"
     kind = "elementwise"
     save = ("inputs", "output")
+    operands = ("input", "exponent")  # torch.pow(input, exponent)
     method = True
     inplace = True
     identities = ((0, 1, 1),)  # x ** 1

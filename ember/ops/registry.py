@@ -45,7 +45,9 @@ the compiler never folds, merges or drops it); ``view = True`` (the result share
 
 The user-facing forms are generated from the definition (see :func:`register_op`): the function
 (``names``; ``out=`` added unless ``out = False``; its docstring is the class's), the ``Tensor`` methods
-(``method``), and the in-place forms (``inplace``). A dotted name puts the function in that namespace
+(``method``), and the in-place forms (``inplace``); its operands are named as PyTorch names them and may be
+passed by keyword (``operands = ("input", "exponent")``; an elementwise op's default is ``input``, ``other``). A
+dotted name puts the function in that namespace
 (``"linalg.inv"`` is ``ember.linalg.inv``; ``"Tensor.repeat"`` is a method only), and ``functional = True`` (or
 ``"only"``) puts it in ``ember.nn.functional`` too (or only there). A class whose public function must translate its
 arguments defines ``function(...)`` (the body of the public function, calling the op) and, where the
@@ -121,7 +123,7 @@ class OpDef:
                  "promote_args", "same_dtype_fast", "fast_scalars", "keep_inputs", "replay_op", "random", "c_form",
                  "identities", "involution", "softmax_chain_role", "recomputable", "release_saved", "restore_saved",
                  "replay_forward", "replay_backward", "forward_into", "can_forward_into", "per_channel_weight_bias",
-                 "channel_affine", "plain_matmul", "__dict__")
+                 "channel_affine", "plain_matmul", "operands", "__dict__")
 
     def __init__(self, cls):
         self.cls = cls
@@ -175,6 +177,8 @@ class OpDef:
         self.per_channel_weight_bias = getattr(cls, "per_channel_weight_bias", None)
         self.channel_affine = getattr(cls, "channel_affine", None)
         self.plain_matmul = getattr(cls, "plain_matmul", False)
+        # the names of the public function's operands, which may be passed by keyword (see _operand_names)
+        self.operands = _operand_names(self, cls)
         if self.name in REGISTRY:
             raise ValueError(f"op {self.name!r} is registered twice")
         REGISTRY[self.name] = self
@@ -301,14 +305,61 @@ def _constant_result(body):
     return function
 
 
+def _operand_names(op, cls):
+    """The names of ``op``'s operands in the public function :func:`register_op` generates for it, as PyTorch's
+    (``torch.pow(input, exponent)``): the class's ``operands``, or for an elementwise op ``("input",)`` /
+    ``("input", "other")`` by its forward's arity. Named operands may be passed by keyword and their count is
+    checked; None (and for a class with a ``function`` body of its own): positional, any number.
+
+    >>> REGISTRY["pow"].operands, REGISTRY["exp"].operands, REGISTRY["lt"].operands
+    (('input', 'exponent'), ('input',), ('input', 'other'))
+    """
+    names = getattr(cls, "operands", None)
+    if names is not None or op.kind != "elementwise" or "function" in cls.__dict__:
+        return names
+    forward = getattr(op.forward, "__func__", op.forward)  # a staticmethod's function (or ufunc)
+    if isinstance(forward, np.ufunc):
+        count = forward.nin
+    else:
+        code = getattr(forward, "__code__", None)
+        if code is None:
+            return None
+        count = code.co_argcount - len(forward.__defaults__ or ()) - op.takes_ctx
+    return {1: ("input",), 2: ("input", "other")}.get(count)
+
+
+def _bind_operands(name, names, operands, attrs):
+    """``operands`` completed from ``attrs`` by ``names``, or the TypeError Python gives a function with those
+    parameters."""
+    given = len(operands)
+    if given > len(names):
+        raise TypeError(f"{name}() takes {len(names)} positional argument{'s' * (len(names) != 1)} but {given} "
+                        f"{'were' if given != 1 else 'was'} given")
+    for taken in names[:given]:
+        if taken in attrs:
+            raise TypeError(f"{name}() got multiple values for argument {taken!r}")
+    missing = [repr(needed) for needed in names[given:] if needed not in attrs]
+    if missing:
+        raise TypeError(f"{name}() missing {len(missing)} required argument{'s' * (len(missing) != 1)}: "
+                        f"{', '.join(missing)}")
+    return operands + tuple(attrs.pop(needed) for needed in names[given:])
+
+
 def _op_function(op, out):
-    """The public function of an op that takes its operands and attributes as they are (and ``out=``)."""
+    """The public function of an op that takes its operands (by position, or by name when the op names them)
+    and attributes as they are (and ``out=``)."""
+    names = op.operands
+    count = None if names is None else len(names)
     if not out:
         def function(*operands, **attrs):
+            if len(operands) != count and names is not None:
+                operands = _bind_operands(function.__name__, names, operands, attrs)
             return op(*operands, **attrs)
         return function
 
     def function_with_out(*operands, out=None, **attrs):
+        if len(operands) != count and names is not None:
+            operands = _bind_operands(function_with_out.__name__, names, operands, attrs)
         result = op(*operands, **attrs)
         return result if out is None else write_out(result, out)
     return function_with_out
@@ -330,7 +381,12 @@ def _with_out(body):
 
 
 def _op_inplace(op):
+    names = None if op.operands is None else op.operands[1:]  # the operands after the tensor written into
+    count = None if names is None else len(names)
+
     def inplace(self, *args, **attrs):
+        if len(args) != count and names is not None:
+            args = _bind_operands(inplace.__name__, names, args, attrs)
         return apply_inplace(op, self, *args, **attrs)
     return inplace
 
