@@ -12,11 +12,14 @@ replay or refuse hands that work to it:
 - the autograd engine: ``call_backward(node, grads, run)`` and ``accumulate(accumulator, grad, create_graph,
   run)``, where ``run`` does the real work;
 - Python work a graph replays or refuses: ``host_call(description, call, outputs=False)`` (optimizer and
-  module ``zero_grad``, scheduler steps, dropout masks), ``value_read(what)`` (a tensor's value going to
+  module ``zero_grad``, scheduler steps, dropout masks; ``call()`` calls that method again, so it must run
+  with the hook suspended), ``value_read(what)`` (a tensor's value going to
   Python: ``item()``, ``bool(t)``, printing ...), ``grad_assigned(tensor, value)`` (``leaf.grad = ...``; True
   when the hook took care of it) and ``module_called(module)``.
 
-With no hook installed (``ACTIVE is None``) each of those places costs one attribute read.
+With no hook installed (``ACTIVE is None``) each of those places costs one attribute read. While a hook is
+installed, functions made by ``ember.compile`` run their Python eagerly (their ops reach the hook), as they do
+inside a function ``ember.compile`` is capturing.
 
 >>> import ember
 >>> class CountingOps(Hook):
@@ -120,7 +123,8 @@ class Hook:
         return run(grad, create_graph)
 
     def host_call(self, description, call, outputs=False):
-        return call()
+        with suspended():  # call() goes through the method that called the hook again
+            return call()
 
     def value_read(self, what):
         pass

@@ -124,7 +124,7 @@ class CompiledFunction:
         return _BoundCompiled(self, instance)
 
     def __call__(self, *args, **kwargs):
-        if _execution_hook.ACTIVE is not None:  # called while an outer compiled function captures: inline it
+        if _execution_hook.ACTIVE is not None:  # an outer compiled function captures (or another hook watches): inline it
             return self.fn(*args, **kwargs)
         key, tensors = signature((args, kwargs))
         entry = self.cache.get(key)

@@ -111,7 +111,7 @@ class Recorder:
         self.host_depth = 0
         self.root_slot: dict = {}        # id(memory-owning array) -> first value slot over that memory
         self.layout_slot: dict = {}      # (address, shape, strides, dtype) -> slot: views that equal a known array
-        self.created: dict = {}          # id(array) -> (creator, line) for tensors wrapped outside ops
+        self.created: dict = {}          # id(array) -> (line, version counter, version, constant): tensors made outside ops
         self.in_dispatch = False
 
     # ------------------------------------------------------------------ slots
@@ -579,10 +579,11 @@ def _recording(rec):
         rec.graph.nodes.append(HostNode(f"{type(step_opt).__name__}.step()",
                                         lambda: step_opt.step(*step_args, **step_kwargs), (), user_line()))
 
-    handles = [optimizer_module.register_optimizer_step_pre_hook(pre),
-               optimizer_module.register_optimizer_step_post_hook(post)]
-    execution_hook.install(rec)
+    execution_hook.install(rec)  # raises, with nothing to undo, while another hook is installed
+    handles = []
     try:
+        handles += [optimizer_module.register_optimizer_step_pre_hook(pre),
+                    optimizer_module.register_optimizer_step_post_hook(post)]
         yield rec
     finally:
         execution_hook.uninstall()
