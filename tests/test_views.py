@@ -415,3 +415,16 @@ def test_an_inplace_write_through_a_view_of_a_restrided_base_raises_instead_of_a
     row.mul_(2)
     with pytest.raises(RuntimeError, match="restrided in place"):
         base.sum().backward()
+
+
+def test_a_view_taken_before_its_base_data_was_replaced_backpropagates_as_in_torch():
+    grads = []
+    for lib in (torch, ember):
+        x = lib.ones(3, requires_grad=True)
+        y = x * 1
+        view = y[:2]
+        y.data = lib.full((3,), 5.0)  # other memory: the view is taken again of the new values
+        y.mul_(2)
+        (view * 3).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1]

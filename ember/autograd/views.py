@@ -134,13 +134,17 @@ def view_chain(t):
 
 
 def _layout(old, current):
-    """``old``'s (shape, strides, offset) in elements of the memory it shares with ``current``, or raise."""
+    """``old``'s (shape, strides, offset) in elements of the memory it shares with ``current`` (an in-place view op
+    restrided it), or None when ``current`` is other memory (``.data = ...`` replaced it: the view is taken of
+    the new values, as PyTorch does)."""
     root = current
     while isinstance(root.base, np.ndarray):
         root = root.base
+    if not np.may_share_memory(old, root):
+        return None
     start = root.__array_interface__["data"][0]
     offset, remainder = divmod(old.__array_interface__["data"][0] - start, old.itemsize)
-    if not np.may_share_memory(old, root) or remainder or any(s % old.itemsize for s in old.strides):
+    if remainder or any(s % old.itemsize for s in old.strides):
         raise RuntimeError("a view was taken of a tensor whose memory has since been replaced; backward cannot "
                            "replay the view")
     return old.shape, tuple(s // old.itemsize for s in old.strides), offset
