@@ -25,7 +25,7 @@ import numpy as np
 from ember import execution_hook as _execution_hook
 from ember.autograd.anomaly_mode import AnomalyMode, anomaly_origin, capture_trace, check_for_nan
 from ember.autograd.grad_mode import STATE
-# RemovableHandle, _HookDict: also imported from here (by ember.optim; pickled modules name _HookDict here).
+# RemovableHandle and _HookDict are also reachable here (the engine's public names; pickled modules name _HookDict here).
 from ember.autograd.hooks import RemovableHandle, _HookDict, apply_hooks, hook_on  # noqa: F401
 from ember.autograd.ownership import sole_owner
 from ember.autograd.saved_tensors import unpack_inputs, unpack_outputs

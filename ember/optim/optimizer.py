@@ -31,7 +31,7 @@ import numpy as np
 
 from ember import execution_hook as _execution_hook
 from ember import dtypes as _dtypes
-from ember.autograd.engine import RemovableHandle
+from ember.autograd.hooks import RemovableHandle, add_hook
 from ember.autograd.grad_mode import STATE as _GRAD_STATE
 from ember.tensor import Tensor, from_array
 
@@ -62,9 +62,7 @@ def register_optimizer_step_pre_hook(hook) -> RemovableHandle:
     >>> ember.optim.SGD([p]).step(); handle.remove(); calls
     [1]
     """
-    handle = RemovableHandle(_global_optimizer_pre_hooks)
-    _global_optimizer_pre_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_optimizer_pre_hooks, hook)
 
 
 def register_optimizer_step_post_hook(hook) -> RemovableHandle:
@@ -76,9 +74,7 @@ def register_optimizer_step_post_hook(hook) -> RemovableHandle:
     >>> ember.optim.SGD([p]).step(); handle.remove(); calls
     [2]
     """
-    handle = RemovableHandle(_global_optimizer_post_hooks)
-    _global_optimizer_post_hooks[handle.id] = hook
-    return handle
+    return add_hook(_global_optimizer_post_hooks, hook)
 
 
 def _typename(obj) -> str:
@@ -297,9 +293,7 @@ class Optimizer:
         >>> opt.step()
         stepping
         """
-        handle = RemovableHandle(self._optimizer_step_pre_hooks)
-        self._optimizer_step_pre_hooks[handle.id] = hook
-        return handle
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook) -> RemovableHandle:
         """Register ``hook(optimizer, args, kwargs) -> None`` run after ``step``.
@@ -310,19 +304,9 @@ class Optimizer:
         >>> opt.step()
         0.0
         """
-        handle = RemovableHandle(self._optimizer_step_post_hooks)
-        self._optimizer_step_post_hooks[handle.id] = hook
-        return handle
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
     # ----------------------------------------------------------------------------- state dict
-    @staticmethod
-    def _register_hook(hooks, hook, prepend):
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        if prepend:
-            hooks.move_to_end(handle.id, last=False)
-        return handle
-
     def register_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Register ``hook(optimizer) -> None``, called before ``state_dict()`` builds its result.
 
@@ -331,7 +315,7 @@ class Optimizer:
         >>> _ = opt.state_dict()
         saving
         """
-        return self._register_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Register ``hook(optimizer, state_dict) -> state_dict or None``, called on ``state_dict()``'s result.
@@ -341,7 +325,7 @@ class Optimizer:
         >>> opt.state_dict()["note"]
         1
         """
-        return self._register_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Register ``hook(optimizer, state_dict) -> state_dict or None``, called before loading.
@@ -351,7 +335,7 @@ class Optimizer:
         >>> opt.load_state_dict(opt.state_dict())
         loading
         """
-        return self._register_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Register ``hook(optimizer) -> None``, called after ``load_state_dict``.
@@ -361,7 +345,7 @@ class Optimizer:
         >>> opt.load_state_dict(opt.state_dict())
         loaded
         """
-        return self._register_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def state_dict(self) -> dict[str, Any]:
         """The optimizer's state as a dict: ``state`` (keyed by parameter index) and ``param_groups``.
