@@ -7,7 +7,7 @@ import numbers
 from ember.errors import op_error
 from ember.tensor import Tensor
 
-__all__ = ["wrap_dim", "wrap_dims", "as_shape", "int_tuple"]
+__all__ = ["wrap_dim", "wrap_dims", "as_shape", "int_tuple", "require_tensor"]
 
 
 def wrap_dim(dim, ndim: int, op_name: str = "op") -> int:
@@ -79,3 +79,18 @@ def int_tuple(value, n: int, name: str, op_name: str) -> tuple:
                 raise op_error(TypeError, op_name, f"{name} must be an int or a tuple of ints, got {value!r}")
         out.append(int(v))
     return tuple(out)
+
+
+def require_tensor(op_name: str, value, name: str, position: int | None = None):
+    """``value``, or PyTorch's TypeError when it is not a Tensor, naming argument ``name`` (at ``position``).
+
+    >>> require_tensor("mm", [1.0], "mat2", 2)
+    Traceback (most recent call last):
+    TypeError: mm: mm(): argument 'mat2' (position 2) must be Tensor, not list
+      called from ...
+    """
+    if not isinstance(value, Tensor):
+        where = f" (position {position})" if position is not None else ""
+        raise op_error(TypeError, op_name, f"{op_name}(): argument '{name}'{where} must be Tensor, not "
+                       f"{type(value).__name__}")
+    return value

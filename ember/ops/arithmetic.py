@@ -42,13 +42,6 @@ def _broadcasts_into(shape, target):
     return all(s == 1 or s == t for s, t in zip(shape[::-1], target[::-1]))
 
 
-def _check_tensor_argument(op_name, value, position, name="other"):
-    if not isinstance(value, Tensor):
-        raise op_error(TypeError, op_name, f"{op_name}(): argument '{name}' (position {position}) must be Tensor, "
-                       f"not {type(value).__name__}")
-    return value
-
-
 # ------------------------------------------------------------------------------------------ dtype cast
 @register_op
 class Cast:

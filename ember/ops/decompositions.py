@@ -37,10 +37,10 @@ from ember.autograd.grad_mode import STATE
 from ember.dtypes import opmath as _opmath
 from ember.dtypes import rounded_like as _back
 from ember.errors import broadcast_message, op_error
-from ember.ops.arguments import wrap_dim
+from ember.ops.arguments import require_tensor, wrap_dim
 from ember.ops.arithmetic import Abs, Where
 from ember.ops.math_functions import Sign
-from ember.ops.products import Matmul, _check_float, _eye, _matrix_text, _require_tensor, _same_dtype_rule
+from ember.ops.products import Matmul, _check_float, _eye, _matrix_text, _same_dtype_rule
 from ember.ops.reduce import Amax, Amin, Sum, _reduction_dims, _restore_reduced, _share_among_ties
 from ember.ops.registry import (_torch_type_name, check_inplace_allowed, register_function, register_op, write_out,
                                 write_result_into)
@@ -85,7 +85,7 @@ def _diag_embed(x):
 
 # ------------------------------------------------------------------------------------------ checks
 def _check_matrix_input(op_name, A, square=True, arg="A"):
-    _require_tensor(op_name, A, arg, 1)
+    require_tensor(op_name, A, arg, 1)
     shape = A._data.shape
     if len(shape) < 2:
         raise op_error(RuntimeError, op_name, f"The input tensor {arg} must have at least 2 dimensions (got shape "
@@ -215,7 +215,7 @@ class LinalgSolve:
     def function(A, B, *, left=True):
         op_name = "linalg.solve"
         _check_matrix_input(op_name, A)
-        _require_tensor(op_name, B, "B", 2)
+        require_tensor(op_name, B, "B", 2)
         if A._dtype is not B._dtype:
             raise op_error(RuntimeError, op_name, f"Expected A and B to have the same dtype, but found A of type "
                            f"{_torch_type_name(A._dtype)} and B of type {_torch_type_name(B._dtype)} instead")
@@ -313,7 +313,7 @@ class LinalgSolveTriangular:
     def function(A, B, *, upper, left=True, unitriangular=False):
         op_name = "linalg.solve_triangular"
         _check_matrix_input(op_name, A)
-        _require_tensor(op_name, B, "B", 2)
+        require_tensor(op_name, B, "B", 2)
         if B._data.ndim < 2:
             raise op_error(RuntimeError, op_name, f"The input tensor B must have at least 2 dimensions (got shape "
                            f"{tuple(B._data.shape)}).")
@@ -948,7 +948,7 @@ def matrix_power(A, n):
             [0, 1]])
     """
     op_name = "linalg.matrix_power"
-    _require_tensor(op_name, A, "A", 1)
+    require_tensor(op_name, A, "A", 1)
     shape = A._data.shape
     if len(shape) < 2 or shape[-1] != shape[-2]:
         if len(shape) < 2:
@@ -990,8 +990,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
             [2.]])
     """
     op_name = "torch.linalg.lstsq"
-    _require_tensor(op_name, A, "A", 1)
-    _require_tensor(op_name, B, "B", 2)
+    require_tensor(op_name, A, "A", 1)
+    require_tensor(op_name, B, "B", 2)
     if driver is None:
         driver = "gelsy"
     if driver not in _LSTSQ_DRIVERS:
@@ -1088,8 +1088,8 @@ class LinalgCross:
 
 
 def _cross(op_name, input, other, dim):
-    _require_tensor(op_name, input, "input", 1)
-    _require_tensor(op_name, other, "other", 2)
+    require_tensor(op_name, input, "input", 1)
+    require_tensor(op_name, other, "other", 2)
     a_shape, b_shape = input._data.shape, other._data.shape
     if len(a_shape) != len(b_shape):
         raise op_error(RuntimeError, op_name, f"linalg.cross: inputs must have the same number of dimensions, got "
@@ -1114,7 +1114,7 @@ def cross(input, other, dim=None, *, out=None):
     tensor([[ 0., -1.,  0.]])
     """
     if dim is None:
-        _require_tensor("cross", input, "input", 1)
+        require_tensor("cross", input, "input", 1)
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated. Please either pass the dim "
                       "explicitly or simply use torch.linalg.cross. The default value of dim will change to agree "
                       "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)

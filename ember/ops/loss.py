@@ -29,6 +29,7 @@ from ember.dtypes import opmath, torch_type_name
 from ember.errors import broadcast_message, op_error
 from ember.ops.activation import (LogSigmoid, LogSoftmax, Relu, Softmax, SoftmaxBackward, Softplus,
                                   _log_softmax_parts)
+from ember.ops.arguments import require_tensor
 from ember.ops.arithmetic import Abs, Cast, Where
 from ember.ops.math_functions import Exp, Log, Sigmoid, Sign
 from ember.ops.registry import _Scratch, register_function, register_op
@@ -87,11 +88,6 @@ def _scale_by_reduction(grad, ctx):
 
 def _shape(t):
     return tuple(t._data.shape) if isinstance(t, Tensor) else ()
-
-
-def _check_tensor(value, name, op_name):
-    if not isinstance(value, Tensor):
-        raise op_error(TypeError, op_name, f"{op_name}(): argument '{name}' must be Tensor, not {type(value).__name__}")
 
 
 def _warn_size(input, target, stacklevel=3):
@@ -292,8 +288,8 @@ class HuberLoss:
 
 
 def _regression_loss(op, op_name, input, target, reduction, weight=None, **params):
-    _check_tensor(input, "input", op_name)
-    _check_tensor(target, "target", op_name)
+    require_tensor(op_name, input, "input")
+    require_tensor(op_name, target, "target")
     _warn_size(input, target, stacklevel=4)
     shape = _broadcast_shape(op_name, input, target)
     (input, target), dt = _float_operands(op_name, input, target)
@@ -355,8 +351,8 @@ class BinaryCrossEntropy:
     def function(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                  reduce=None, reduction: str = "mean") -> Tensor:
         reduction = _reduction(reduction, size_average, reduce, "binary_cross_entropy")
-        _check_tensor(input, "input", "binary_cross_entropy")
-        _check_tensor(target, "target", "binary_cross_entropy")
+        require_tensor("binary_cross_entropy", input, "input")
+        require_tensor("binary_cross_entropy", target, "target")
         if _shape(target) != _shape(input):
             raise op_error(ValueError, "binary_cross_entropy", f"Using a target size ({_size_repr(target)}) that is "
                            f"different to the input size ({_size_repr(input)}) is deprecated. Please ensure they have "
@@ -399,8 +395,8 @@ class BinaryCrossEntropyWithLogits:
             if type(reduce) is int:
                 reduction, reduce = reduce, None
         reduction = _reduction(reduction, size_average, reduce, "binary_cross_entropy_with_logits")
-        _check_tensor(input, "input", "binary_cross_entropy_with_logits")
-        _check_tensor(target, "target", "binary_cross_entropy_with_logits")
+        require_tensor("binary_cross_entropy_with_logits", input, "input")
+        require_tensor("binary_cross_entropy_with_logits", target, "target")
         if _shape(target) != _shape(input):
             raise op_error(ValueError, "binary_cross_entropy_with_logits", f"Target size ({_size_repr(target)}) must "
                            f"be the same as input size ({_size_repr(input)})")
@@ -524,8 +520,8 @@ class NllLoss:
     def function(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
                  ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
         reduction = _reduction(reduction, size_average, reduce, "nll_loss")
-        _check_tensor(input, "input", "nll_loss")
-        _check_tensor(target, "target", "nll_loss")
+        require_tensor("nll_loss", input, "input")
+        require_tensor("nll_loss", target, "target")
         class_dim, _ = _class_targets(input, target, weight, ignore_index, "nll_loss")
         weight_array = _weight_array(weight, input._dtype)
         return NllLoss(input, target, weight=weight_array, ignore_index=ignore_index, reduction=reduction,
@@ -644,8 +640,8 @@ class CrossEntropy:
                  ignore_index: int = -100, reduce=None, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> Tensor:
         reduction = _reduction(reduction, size_average, reduce, "cross_entropy")
-        _check_tensor(input, "input", "cross_entropy")
-        _check_tensor(target, "target", "cross_entropy")
+        require_tensor("cross_entropy", input, "input")
+        require_tensor("cross_entropy", target, "target")
         if not 0.0 <= label_smoothing <= 1.0:
             raise op_error(RuntimeError, "cross_entropy", f"label_smoothing must be between 0.0 and 1.0. Got: "
                            f"{label_smoothing}")

@@ -28,7 +28,8 @@ from ember.dtypes import HALF_NUMPY_DTYPES as _HALF
 from ember.dtypes import opmath as _opmath
 from ember.dtypes import rounded_like as _back
 from ember.errors import op_error
-from ember.ops.arithmetic import Cast, Mul, Pow, Where, _broadcasts_into, _check_tensor_argument, _need
+from ember.ops.arguments import require_tensor
+from ember.ops.arithmetic import Cast, Mul, Pow, Where, _broadcasts_into, _need
 from ember.ops.arithmetic import opmath_tensor as _up
 from ember.ops.registry import (_Scratch, _torch_type_name, apply_inplace, check_inplace_allowed, register_function,
                                 register_op, write_out, write_result_into)
@@ -978,7 +979,7 @@ def _binary(op_name, compute, grads, promote="standard", allowed=None, save=("in
              "__doc__": doc, "__module__": __name__, "names": names or (op_name,), "method": True, "inplace": inplace}
     if tensor_only:
         def function(input, other, *, out=None):
-            _check_tensor_argument(op_name, other, 2)
+            require_tensor(op_name, other, "other", 2)
             result = op(input, other)
             return result if out is None else write_out(result, out)
         attrs["function"] = function
@@ -1133,7 +1134,7 @@ Logaddexp2 = _binary("logaddexp2", np.logaddexp2, _logaddexp_grads(lambda t: Exp
 
 
 def _heaviside_arguments(op_name, input, values):
-    _check_tensor_argument(op_name, values, 2 if op_name == "heaviside" else 1, "values")
+    require_tensor(op_name, values, "values", 2 if op_name == "heaviside" else 1)
     if values._dtype is not input._dtype:
         raise op_error(RuntimeError, op_name, "heaviside is not yet implemented for tensors with different dtypes "
                        f"(input is {input._dtype.name}, values is {values._dtype.name}).")
@@ -1354,7 +1355,7 @@ I1 = _unary("i1", _via_float64(_i1_kernel), _i1_grad, public=False,
 
 # ============================================================================ three-operand functions
 def _check_lerp(input, end, weight, op_name="lerp"):
-    _check_tensor_argument(op_name, end, 2, "end")
+    require_tensor(op_name, end, "end", 2)
     if input._dtype.category != 2:
         raise op_error(RuntimeError, op_name, f"\"lerp_kernel_scalar\" not implemented for "
                        f"'{_torch_type_name(input._dtype)}' (lerp needs floating-point tensors)")

@@ -27,7 +27,7 @@ import numpy as np
 
 from ember import dtypes as _dt
 from ember.errors import op_error
-from ember.ops.arguments import as_shape, wrap_dim
+from ember.ops.arguments import as_shape, require_tensor, wrap_dim
 from ember.ops.arithmetic import Ne, Sub
 from ember.ops.index import GetItem, IndexAdd, IndexSelect, MaskedSelect
 from ember.ops.registry import _Scratch, apply_inplace, check_inplace_allowed, register_function, register_op, write_out
@@ -1301,8 +1301,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     for name, other in (("prepend", prepend), ("append", append)):
         if other is None:
             continue
-        if not isinstance(other, Tensor):
-            raise op_error(TypeError, "diff", f"diff(): argument '{name}' must be Tensor, not {type(other).__name__}")
+        require_tensor("diff", other, name)
         if other._data.ndim != ndim:
             raise op_error(RuntimeError, "diff", "diff expects prepend or append to be the same dimension as input")
         for i, (mine, theirs) in enumerate(zip(input._data.shape, other._data.shape)):

@@ -38,7 +38,7 @@ from ember.dtypes import HALF_NUMPY_DTYPES as _HALF
 from ember.dtypes import opmath as _opmath
 from ember.dtypes import rounded_like as _back
 from ember.errors import broadcast_message, op_error
-from ember.ops.arguments import wrap_dim
+from ember.ops.arguments import require_tensor, wrap_dim
 from ember.ops.movement import Cat, Flip
 from ember.ops.reduce import Cumprod, Sum, sum_to_size
 from ember.ops.registry import _torch_type_name, apply_inplace, register_function, register_op, write_out
@@ -52,12 +52,6 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 # ------------------------------------------------------------------------------------------ helpers
-def _require_tensor(op_name, value, arg_name, position):
-    if not isinstance(value, Tensor):
-        raise op_error(TypeError, op_name, f"{op_name}(): argument '{arg_name}' (position {position}) must be Tensor, "
-                       f"not {type(value).__name__}")
-
-
 def _same_dtype_rule(op_name, bool_kernel, mismatch_message):
     """A ``promote`` rule for products: PyTorch multiplies only tensors of one dtype, and never bool."""
     def rule(args):
@@ -155,8 +149,8 @@ class Matmul:
 
     def function(input, other, *, out=None):
         if not isinstance(input, Tensor) or not isinstance(other, Tensor):
-            _require_tensor("matmul", input, "input", 1)
-            _require_tensor("matmul", other, "other", 2)
+            require_tensor("matmul", input, "input", 1)
+            require_tensor("matmul", other, "other", 2)
         a_shape, b_shape = input._data.shape, other._data.shape
         if len(a_shape) == 2 and len(b_shape) == 2:
             if a_shape[1] != b_shape[0]:
@@ -249,8 +243,8 @@ def mm(input, mat2, *, out=None):
     >>> ember.mm(ember.tensor([[1.0, 2.0]]), ember.tensor([[3.0], [4.0]]))
     tensor([[11.]])
     """
-    _require_tensor("mm", input, "input", 1)
-    _require_tensor("mm", mat2, "mat2", 2)
+    require_tensor("mm", input, "input", 1)
+    require_tensor("mm", mat2, "mat2", 2)
     a_shape, b_shape = input._data.shape, mat2._data.shape
     if len(a_shape) != 2:
         raise op_error(RuntimeError, "mm", f"self must be a matrix, but got a {len(a_shape)}-D tensor of shape "
@@ -273,8 +267,8 @@ def bmm(input, mat2, *, out=None):
     >>> ember.bmm(ember.ones(4, 2, 3), ember.ones(4, 3, 5)).shape
     ember.Size([4, 2, 5])
     """
-    _require_tensor("bmm", input, "input", 1)
-    _require_tensor("bmm", mat2, "mat2", 2)
+    require_tensor("bmm", input, "input", 1)
+    require_tensor("bmm", mat2, "mat2", 2)
     a_shape, b_shape = input._data.shape, mat2._data.shape
     if len(a_shape) != 3:
         raise op_error(RuntimeError, "bmm", f"batch1 must be a 3D tensor, but got shape {tuple(a_shape)}")
@@ -297,8 +291,8 @@ def mv(input, vec):
     >>> ember.mv(ember.tensor([[1.0, 2.0], [3.0, 4.0]]), ember.tensor([1.0, 1.0]))
     tensor([3., 7.])
     """
-    _require_tensor("mv", input, "input", 1)
-    _require_tensor("mv", vec, "vec", 2)
+    require_tensor("mv", input, "input", 1)
+    require_tensor("mv", vec, "vec", 2)
     a_shape, v_shape = input._data.shape, vec._data.shape
     if len(a_shape) != 2 or len(v_shape) != 1:
         raise op_error(RuntimeError, "mv", f"vector + matrix @ vector expected, got 1, {len(a_shape)}, {len(v_shape)} "
@@ -321,8 +315,8 @@ def dot(input, tensor):
     >>> ember.dot(ember.tensor([1, 2, 3]), ember.tensor([4, 5, 6]))
     tensor(32)
     """
-    _require_tensor("dot", input, "input", 1)
-    _require_tensor("dot", tensor, "tensor", 2)
+    require_tensor("dot", input, "input", 1)
+    require_tensor("dot", tensor, "tensor", 2)
     a_shape, b_shape = input._data.shape, tensor._data.shape
     if len(a_shape) != 1 or len(b_shape) != 1:
         raise op_error(RuntimeError, "dot", f"1D tensors expected, but got {len(a_shape)}D and {len(b_shape)}D tensors "
@@ -353,8 +347,8 @@ def inner(input, other):
     >>> ember.inner(ember.ones(2, 3), ember.ones(4, 3)).shape
     ember.Size([2, 4])
     """
-    _require_tensor("inner", input, "input", 1)
-    _require_tensor("inner", other, "other", 2)
+    require_tensor("inner", input, "input", 1)
+    require_tensor("inner", other, "other", 2)
     if input._dtype is not other._dtype:
         raise op_error(RuntimeError, "inner", f"both inputs should have same dtype, but got "
                        f"{_torch_type_name(input._dtype)} and {_torch_type_name(other._dtype)}")
@@ -378,8 +372,8 @@ def outer(input, vec2):
     tensor([[  1,  10, 100],
             [  2,  20, 200]])
     """
-    _require_tensor("outer", input, "input", 1)
-    _require_tensor("outer", vec2, "vec2", 2)
+    require_tensor("outer", input, "input", 1)
+    require_tensor("outer", vec2, "vec2", 2)
     for name, t in (("self", input), ("vec2", vec2)):
         if t._data.ndim != 1:
             raise op_error(RuntimeError, "outer", f"outer: Expected 1-D argument {name}, but got {t._data.ndim}-D "
@@ -434,7 +428,7 @@ def _add_product_op(op_name, product, grads, bool_kernel, product_shape, functio
         return grad_input, (None if g1 is None else _scale(g1, alpha)), (None if g2 is None else _scale(g2, alpha))
 
     def inplace(self, *operands, beta=1, alpha=1):
-        _require_tensor(op_name + "_", self, "self", 1)
+        require_tensor(op_name + "_", self, "self", 1)
         if len(operands) != 2:
             raise op_error(TypeError, op_name + "_", f"{op_name}_() takes 2 tensors besides self, got {len(operands)}")
         out_shape = product_shape(*operands)
@@ -481,7 +475,7 @@ def _scalars(dtype, beta, alpha):
 
 def _require_operands(op_name, names, tensors):
     for i, (name, t) in enumerate(zip(names, tensors)):
-        _require_tensor(op_name, t, name, i + 1)
+        require_tensor(op_name, t, name, i + 1)
 
 
 def _addmm_shape(mat1, mat2):
@@ -541,7 +535,7 @@ def _addr_shape(vec1, vec2):
 
 
 def _add_product(op, product_shape, input, m1, m2, beta, alpha):
-    _require_tensor(op.name, input, "input", 1)
+    require_tensor(op.name, input, "input", 1)
     out_shape = product_shape(m1, m2)
     _check_addable(op.name, input, out_shape)
     beta, alpha = _scalars(m1._dtype, beta, alpha)
@@ -796,7 +790,7 @@ class Einsum:
         if not operands:
             raise _einsum_error("must provide at least one operand")
         for i, t in enumerate(operands):
-            _require_tensor("einsum", t, f"operands[{i}]", i + 2)
+            require_tensor("einsum", t, f"operands[{i}]", i + 2)
         subscripts, output = _parse_einsum(equation, tuple(t._data.shape for t in operands))
         return Einsum(*operands, subscripts=subscripts, output=output)
 
@@ -877,8 +871,8 @@ def tensordot(a, b, dims=2, out=None):
     >>> ember.tensordot(ember.ones(2, 3), ember.ones(3, 5), dims=([1], [0])).shape
     ember.Size([2, 5])
     """
-    _require_tensor("tensordot", a, "a", 1)
-    _require_tensor("tensordot", b, "b", 2)
+    require_tensor("tensordot", a, "a", 1)
+    require_tensor("tensordot", b, "b", 2)
     a_ndim, b_ndim = a._data.ndim, b._data.ndim
     if isinstance(dims, Tensor):
         dims = dims.tolist()
@@ -928,8 +922,8 @@ def kron(input, other):
     tensor([[1., 2., 0., 0.],
             [0., 0., 1., 2.]])
     """
-    _require_tensor("kron", input, "input", 1)
-    _require_tensor("kron", other, "other", 2)
+    require_tensor("kron", input, "input", 1)
+    require_tensor("kron", other, "other", 2)
     ndim = max(input._data.ndim, other._data.ndim)
     a_shape = (1,) * (ndim - input._data.ndim) + input._data.shape
     b_shape = (1,) * (ndim - other._data.ndim) + other._data.shape
@@ -952,8 +946,7 @@ def vander(x, N=None, increasing=False):
     tensor([[ 1.,  2.,  4.,  8.],
             [ 1., -1.,  1., -1.]])
     """
-    if not isinstance(x, Tensor):
-        raise op_error(TypeError, "vander", f"vander(): argument 'x' must be Tensor, not {type(x).__name__}")
+    require_tensor("vander", x, "x")
     if x._data.ndim != 1:
         raise op_error(RuntimeError, "vander", "x must be a one-dimensional tensor.")
     rows = x._data.shape[0]
@@ -1013,7 +1006,7 @@ def _multi_dot(op_name, tensors, allow_vectors):
     if n < (2 if allow_vectors else 1):
         raise op_error(RuntimeError, op_name, f"{op_name}(): expected at least 2 tensors but got {n}")
     for i, t in enumerate(tensors):
-        _require_tensor(op_name, t, f"tensors[{i}]", 1)
+        require_tensor(op_name, t, f"tensors[{i}]", 1)
     if n == 1:
         t = tensors[0]
         if t._data.ndim != 2:
@@ -1072,8 +1065,8 @@ def vecdot(x, y, *, dim=-1):
     tensor([3., 7.])
     """
     op_name = "linalg.vecdot"
-    _require_tensor(op_name, x, "x", 1)
-    _require_tensor(op_name, y, "y", 2)
+    require_tensor(op_name, x, "x", 1)
+    require_tensor(op_name, y, "y", 2)
     if x._dtype is not y._dtype:
         raise op_error(RuntimeError, op_name, f"Expected x and y to have the same dtype, but found x of type "
                        f"{_torch_type_name(x._dtype)} and y of type {_torch_type_name(y._dtype)} instead")
