@@ -147,15 +147,6 @@ def _affine_row_backward(g, xhat, rstd, weight, center, need_x, need_w, need_b):
     return grad_x, grad_w, grad_b
 
 
-def _sum_to_shape(arr, shape):
-    """Sum a broadcast gradient array down to ``shape`` (NumPy, for the fast backward paths)."""
-    if arr.shape == tuple(shape):
-        return arr
-    lead = arr.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and arr.shape[lead + i] != 1)
-    return arr.sum(axis=axes, keepdims=True).reshape(shape)
-
-
 # ------------------------------------------------------------------------------------------ ember-op formulas
 def _normalize_graph(x, dims, eps, center):
     """``(xhat, rstd)`` of ``x`` over ``dims`` written with ember ops (used when backward is recorded)."""

@@ -31,6 +31,7 @@ from ember.autograd.grad_mode import STATE
 from ember.errors import op_error
 from ember.ops.movement import Clone
 from ember.ops.normalization import _compute_dtype, _wrap
+from ember.ops.products import _cast
 from ember.ops.registry import register_function, register_op
 from ember.tensor import Tensor
 
@@ -72,10 +73,6 @@ def _sigmoid_(v):
     v *= 0.5
     v += 0.5
     return v
-
-
-def _as(arr, dtype):
-    return arr if arr is None or arr.dtype == dtype else arr.astype(dtype)
 
 
 def _rows(arr):
@@ -295,9 +292,9 @@ class RnnLayer:
         plan, batch = step_plan(x.shape[:-1], batch_sizes, batch_first, reverse)
         ctx.plan, ctx.batch, ctx.materialize_grads = plan, batch, False
         ctx.attrs = {"mode": mode, "batch_sizes": batch_sizes, "batch_first": batch_first, "reverse": reverse}
-        arrays = [_as(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)]
+        arrays = [_cast(a, dtype) for a in (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)]
         outs = _forward_kernel(ctx, mode, *arrays, plan, batch)
-        return tuple(_as(o, x.dtype) for o in outs)
+        return tuple(_cast(o, x.dtype) for o in outs)
 
     def backward(ctx, grad_out, grad_h, grad_c=None):
         attrs = ctx.attrs
@@ -308,9 +305,9 @@ class RnnLayer:
         x, w_ih, w_hh, w_hr = inputs[0], inputs[3], inputs[4], inputs[7]
         dtype = ctx.acts.dtype
         grads = _backward_kernel(
-            ctx, attrs["mode"], _as(x._data, dtype), _as(w_ih._data, dtype), _as(w_hh._data, dtype),
-            None if w_hr is None else _as(w_hr._data, dtype),
-            *(None if g is None else _as(g._data, dtype) for g in (grad_out, grad_h, grad_c)), needs)
+            ctx, attrs["mode"], _cast(x._data, dtype), _cast(w_ih._data, dtype), _cast(w_hh._data, dtype),
+            None if w_hr is None else _cast(w_hr._data, dtype),
+            *(None if g is None else _cast(g._data, dtype) for g in (grad_out, grad_h, grad_c)), needs)
         return tuple(None if g is None else _wrap(g, t._dtype) for g, t in zip(grads, inputs))
 
 

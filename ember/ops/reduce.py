@@ -1153,11 +1153,6 @@ class CountNonzero:
 
 
 # ------------------------------------------------------------------------------------------ counting, histograms
-def _weights_dtype(weights):
-    """bincount's result dtype with ``weights``: float32 weights are summed in float32, others in float64."""
-    return _dt.float32 if weights._dtype is _dt.float32 else _dt.float64
-
-
 @register_op
 class Bincount:
     """How often each value ``0 .. max(input)`` occurs in a 1-d tensor of non-negative integers (int64), or the sum
