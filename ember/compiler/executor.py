@@ -632,6 +632,8 @@ class AutogradExecutor:
         self.input_slots = list(graph.input_slots)
         self.externals = list(graph.externals)
         self.size = len(graph.slots)
+        # op by op (a fused node's members too), so that outputs carry their history
+        self.nodes = [node for _, node in graph.units()]
 
     def __call__(self, flat_inputs):
         env = [None] * self.size
@@ -643,7 +645,7 @@ class AutogradExecutor:
             env[slot] = t
         previous = STATE.enabled
         try:
-            for _, node in self.graph.units():  # op by op (a fused node's members too): outputs carry their history
+            for node in self.nodes:
                 if node.kind == "host":
                     value = node.run()
                     if node.outputs:
