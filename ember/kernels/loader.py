@@ -8,9 +8,9 @@ compiler's fusion loops, filled in from the ``fused_group.c`` template). Eager o
 
 The source is compiled into a shared library (``-O3``, OpenMP when ``-fopenmp`` works) cached on disk under
 ``$EMBER_CACHE_DIR`` (default ``~/.cache/ember/kernels``), named by a hash of the source, the headers it
-includes from this folder, the flags and the CPU, so a later process loads it without compiling; its functions
-take NumPy arrays through :func:`pointer`. With no C compiler or no cffi a load returns ``None`` and warns once;
-callers then run their NumPy code.
+includes from this folder, the flags, the compiler and the CPU (model and instruction-set flags), so a later
+process loads it without compiling; its functions take NumPy arrays through :func:`pointer`. With no C compiler
+or no cffi a load returns ``None`` and warns once; callers then run their NumPy code.
 
 Floating-point contraction is off (``-ffp-contract=off``, no ``-ffast-math``), so a kernel that performs the
 same float32 operations in the same order as the NumPy code gives the same bits; ``-fno-trapping-math`` only
@@ -80,13 +80,21 @@ def num_threads() -> int:
 
 @functools.lru_cache(maxsize=None)
 def _cpu_tag() -> str:
+    """What ``-march=native`` compiles for: the CPU's model and its instruction-set flags (two machines of one model
+    name may differ in flags, and a kernel built for one may not run on the other), else the architecture."""
+    found = {}
     try:
         with open("/proc/cpuinfo") as handle:
             for line in handle:
-                if line.startswith("model name") or line.startswith("flags"):
-                    return line
+                for field in ("model name", "flags"):
+                    if line.startswith(field) and field not in found:
+                        found[field] = line
+                if len(found) == 2:
+                    break
     except OSError:
         pass
+    if found:
+        return "".join(found.values())
     import platform
     return platform.machine()
 
@@ -226,8 +234,9 @@ def load_kernels(source: str, declarations: str):
     if _STATE["compiler"] is None:
         _warn_once(_STATE["reason"])
         return None
-    flags = _BASE_FLAGS + (["-fopenmp"] if _STATE["openmp"] else [])
-    key = "\0".join([source, *_included_headers(source), " ".join(flags), _cpu_tag(), sys.platform])
+    compile_flags = _BASE_FLAGS + (["-fopenmp"] if _STATE["openmp"] else [])
+    key = "\0".join([source, *_included_headers(source), " ".join(compile_flags), _STATE["compiler"], _cpu_tag(),
+                     sys.platform])
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     with _LOCK:
         lib = _LOADED.get(digest)
@@ -236,7 +245,7 @@ def load_kernels(source: str, declarations: str):
         directory = cache_dir()
         path = os.path.join(directory, f"ember_{digest}.so")
         if not os.path.exists(path):
-            error = _compile(source, flags, directory, path)
+            error = _compile(source, compile_flags, directory, path)
             if error is not None:
                 _warn_once(error)
                 return None
@@ -250,7 +259,7 @@ def load_kernels(source: str, declarations: str):
         return lib
 
 
-def _compile(source, flags, directory, path):
+def _compile(source, compile_flags, directory, path):
     """Compile into a temporary file and rename it into place (atomic: concurrent processes may race)."""
     try:
         os.makedirs(directory, exist_ok=True)
@@ -261,7 +270,7 @@ def _compile(source, flags, directory, path):
         with open(c_file, "w") as handle:
             handle.write(source)
         temporary = os.path.join(scratch, "kernel.so")
-        done = subprocess.run([_STATE["compiler"], *flags, "-I", KERNELS_DIR, c_file, "-o", temporary, "-lm"],
+        done = subprocess.run([_STATE["compiler"], *compile_flags, "-I", KERNELS_DIR, c_file, "-o", temporary, "-lm"],
                               capture_output=True, text=True)
         if done.returncode != 0:
             return f"the C compiler failed: {done.stderr.strip()[-500:]}"
